@@ -1,0 +1,199 @@
+"""Configuration: the only module that reads environment variables.
+
+One variable, ``SURVEY_ENV``, picks the class: ``development`` (the default, used by
+``make run``), ``test`` or ``production``. Every setting can be overridden from the
+environment; production refuses to start with a missing or development secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+ROOT = Path(__file__).resolve().parent
+DEFAULT_INSTANCE = ROOT / "instance"
+
+# Values that must never reach production. Development secrets are generated per checkout,
+# but a copied example value is just as dangerous, so it is refused too.
+INSECURE_VALUES = frozenset({"", "change-me", "dev", "development", "secret", "test"})
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a safe configuration."""
+
+
+class Config:
+    """Settings shared by every environment. Subclasses change defaults only."""
+
+    ENV_NAME: ClassVar[str] = "base"
+
+    DEBUG = False
+    TESTING = False
+    # Respondent pages must never carry more than this; larger bodies get a 413 page.
+    MAX_CONTENT_LENGTH = 256 * 1024
+    MAX_FORM_MEMORY_SIZE = 256 * 1024
+    MAX_FORM_PARTS = 500
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_NAME = "candour_session"
+    # CSRF tokens last as long as a slow, careful respondent might need on one page.
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    WTF_CSRF_SSL_STRICT = False
+    TEMPLATES_AUTO_RELOAD = False
+
+    SURVEY_QUESTIONNAIRE_DIR = str(ROOT / "questionnaires")
+    SURVEY_MIGRATIONS_DIR = str(ROOT / "migrations")
+    # scrypt cost for passphrase-wrapped key slots, as log2(n). Never below 17 outside tests.
+    SURVEY_SCRYPT_LOG2_N = 17
+    SURVEY_DEFAULT_MIN_GROUP = 10
+    # Where "Exit this page" sends a respondent: a neutral, everyday page.
+    SURVEY_EXIT_URL = "https://www.bbc.co.uk/weather"
+    # Unanswered drafts are kept only in an encrypted browser cookie, for at most this long.
+    SURVEY_DRAFT_MAX_AGE_DAYS = 2
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        env = dict(os.environ if environ is None else environ)
+        instance = Path(env.get("SURVEY_INSTANCE_DIR", str(DEFAULT_INSTANCE)))
+        self.SURVEY_INSTANCE_DIR = str(instance)
+        self.SURVEY_DATABASE_URL = env.get(
+            "DATABASE_URL", f"sqlite:///{instance / 'candour.db'}"
+        )
+        self.SECRET_KEY: str | None = env.get("SECRET_KEY")
+        self.SURVEY_DATA_KEYS: str | None = env.get("SURVEY_DATA_KEYS")
+        self.SURVEY_CODE_SECRET: str | None = env.get("SURVEY_CODE_SECRET")
+        self.REDIS_URL: str | None = env.get("REDIS_URL")
+        if "SURVEY_QUESTIONNAIRE_DIR" in env:
+            self.SURVEY_QUESTIONNAIRE_DIR = env["SURVEY_QUESTIONNAIRE_DIR"]
+        if "SURVEY_SCRYPT_LOG2_N" in env:
+            self.SURVEY_SCRYPT_LOG2_N = _int(env, "SURVEY_SCRYPT_LOG2_N")
+        if "SURVEY_MAX_BODY_KB" in env:
+            self.MAX_CONTENT_LENGTH = _int(env, "SURVEY_MAX_BODY_KB") * 1024
+            self.MAX_FORM_MEMORY_SIZE = self.MAX_CONTENT_LENGTH
+        if "SURVEY_EXIT_URL" in env:
+            self.SURVEY_EXIT_URL = env["SURVEY_EXIT_URL"]
+
+    def as_mapping(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in dir(self) if name.isupper()}
+
+
+class DevelopmentConfig(Config):
+    """``make run`` on a laptop: secrets are generated once and kept under ``instance/``."""
+
+    ENV_NAME = "development"
+    TEMPLATES_AUTO_RELOAD = True
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        super().__init__(environ)
+        missing = [
+            name
+            for name in ("SECRET_KEY", "SURVEY_DATA_KEYS", "SURVEY_CODE_SECRET")
+            if not getattr(self, name)
+        ]
+        if missing:
+            generated = _development_secrets(Path(self.SURVEY_INSTANCE_DIR))
+            for name in missing:
+                setattr(self, name, generated[name])
+
+
+class TestConfig(Config):
+    """The test suite: cheap key wrapping, in-memory secrets, no real cookies over TLS."""
+
+    ENV_NAME = "test"
+    TESTING = True
+    SURVEY_SCRYPT_LOG2_N = 12
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        super().__init__(environ)
+        self.SECRET_KEY = self.SECRET_KEY or secrets.token_urlsafe(32)
+        self.SURVEY_DATA_KEYS = self.SURVEY_DATA_KEYS or _new_keyring_spec()
+        self.SURVEY_CODE_SECRET = self.SURVEY_CODE_SECRET or _new_secret()
+
+
+class ProductionConfig(Config):
+    """Behind a TLS proxy, on PostgreSQL. Refuses to start without real secrets."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    WTF_CSRF_SSL_STRICT = True
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        super().__init__(environ)
+        for name in ("SECRET_KEY", "SURVEY_DATA_KEYS", "SURVEY_CODE_SECRET"):
+            value = getattr(self, name)
+            if value is None or value.strip().lower() in INSECURE_VALUES:
+                raise ConfigError(f"{name} must be set to a real secret in production")
+        if len(self.SECRET_KEY or "") < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+        if len(_decode_secret(self.SURVEY_CODE_SECRET or "")) < 32:
+            raise ConfigError("SURVEY_CODE_SECRET must encode at least 32 random bytes")
+        if self.SURVEY_SCRYPT_LOG2_N < 17:
+            raise ConfigError("SURVEY_SCRYPT_LOG2_N must be at least 17 in production")
+
+
+CONFIGS: dict[str, type[Config]] = {
+    cls.ENV_NAME: cls for cls in (DevelopmentConfig, TestConfig, ProductionConfig)
+}
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> Config:
+    """Build the configuration that ``SURVEY_ENV`` names (default: development)."""
+    env = os.environ if environ is None else environ
+    name = env.get("SURVEY_ENV", "development").strip().lower()
+    try:
+        cls = CONFIGS[name]
+    except KeyError:
+        known = ", ".join(sorted(CONFIGS))
+        raise ConfigError(f"SURVEY_ENV={name!r} is not one of: {known}") from None
+    return cls(env)
+
+
+def test_database_url(environ: Mapping[str, str] | None = None) -> str | None:
+    """The PostgreSQL server the test suite may use, if the machine has one."""
+    env = os.environ if environ is None else environ
+    return env.get("TEST_DATABASE_URL") or None
+
+
+def _int(env: Mapping[str, str], name: str) -> int:
+    try:
+        return int(env[name])
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number") from None
+
+
+def _new_secret() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def _new_keyring_spec() -> str:
+    return "k1:" + _new_secret()
+
+
+def _decode_secret(value: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(value.encode("ascii") + b"==")
+    except (ValueError, UnicodeEncodeError):
+        return b""
+
+
+def _development_secrets(instance: Path) -> dict[str, str]:
+    """Read (or create once) the secrets a development checkout uses."""
+    path = instance / "dev-secrets.json"
+    if path.exists():
+        stored: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+        return stored
+    instance.mkdir(parents=True, exist_ok=True)
+    values = {
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "SURVEY_DATA_KEYS": _new_keyring_spec(),
+        "SURVEY_CODE_SECRET": _new_secret(),
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(values, handle, indent=2)
+    return values

@@ -1,0 +1,303 @@
+"""Operator commands. Each is a thin wrapper over a tested service function.
+
+``flask questionnaires`` is also registered as a Flask plugin command (see pyproject.toml),
+so it works even when a broken questionnaire stops the application from starting.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from config import load_config
+from survey_app.domain.loading import check_files, questionnaire_files
+from survey_app.extensions import get_code_secret, get_db, get_questionnaires
+from survey_app.services import codes as code_service
+from survey_app.services import export, keys, surveys
+from survey_app.services.errors import ServiceError
+from survey_app.storage import migrating
+
+db_cli = AppGroup("db", help="Create and upgrade the database schema (Alembic).")
+surveys_cli = AppGroup("surveys", help="Create, open, close and list surveys.")
+keys_cli = AppGroup("keys", help="Manage the key holders (key slots) of a survey.")
+codes_cli = AppGroup("codes", help="Issue single-use access codes.")
+responses_cli = AppGroup("responses", help="Open responses for a key holder.")
+
+
+@click.group("questionnaires", help="Check questionnaire files.")
+def questionnaires_cli() -> None:
+    """Works without a running application."""
+
+
+def init_app(app: Flask) -> None:
+    for group in (db_cli, surveys_cli, keys_cli, codes_cli, responses_cli):
+        app.cli.add_command(group)
+    from survey_app.demo import demo_cli
+
+    app.cli.add_command(demo_cli)
+
+
+def fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def scrypt_cost() -> int:
+    cost = int(current_app.config["SURVEY_SCRYPT_LOG2_N"])
+    if current_app.config["SURVEY_ENV"] != "test" and cost < 17:
+        fail("SURVEY_SCRYPT_LOG2_N must be at least 17")
+    return cost
+
+
+# --- questionnaires -------------------------------------------------------------------------
+
+
+@questionnaires_cli.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def validate_command(paths: tuple[Path, ...]) -> None:
+    """Check questionnaire files (default: every file in the questionnaire folder).
+
+    Prints each problem as ``file: /json/pointer: reason`` and exits 1 if there is any.
+    """
+    files = list(paths) or questionnaire_files(Path(load_config().SURVEY_QUESTIONNAIRE_DIR))
+    problems = check_files(files)
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        click.echo(f"{len(problems)} problem(s) found.", err=True)
+        sys.exit(1)
+    click.echo(f"{len(files)} questionnaire file(s) valid.")
+
+
+# --- db -------------------------------------------------------------------------------------
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Bring the database up to REVISION (default: the newest)."""
+    migrating.upgrade(get_db(), current_app.config["SURVEY_MIGRATIONS_DIR"], revision)
+    click.echo(f"Database at revision {migrating.current_revision(get_db())}.")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Step the database back to REVISION ("base" empties it)."""
+    migrating.downgrade(get_db(), current_app.config["SURVEY_MIGRATIONS_DIR"], revision)
+    click.echo(f"Database at revision {migrating.current_revision(get_db())}.")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Show the database's revision."""
+    click.echo(migrating.current_revision(get_db()) or "empty (no revision)")
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+@click.option("--autogenerate", is_flag=True, help="Compare models with the database.")
+def db_revision(message: str, autogenerate: bool) -> None:
+    """Create a new migration script."""
+    migrating.revision(
+        get_db(), current_app.config["SURVEY_MIGRATIONS_DIR"], message, autogenerate
+    )
+
+
+# --- surveys --------------------------------------------------------------------------------
+
+
+LOSS_WARNING = (
+    "Responses can only be read with a key holder's passphrase. Nobody can recover a lost "
+    "passphrase: if every key holder loses theirs, the responses are gone for good. Add a "
+    "second key holder with `flask keys add-slot`."
+)
+
+
+@surveys_cli.command("create")
+@click.option("--questionnaire", "questionnaire_id", required=True, help="Questionnaire id.")
+@click.option("--title", required=True)
+@click.option("--access", type=click.Choice(["open", "codes"]), default="open", show_default=True)
+@click.option("--min-group", type=int, default=None, help="Minimum group size in reports.")
+@click.option("--slug", default=None, help="The survey's address (default: from the title).")
+@click.option("--key-label", prompt="Label for the first key holder (e.g. their role)")
+@click.option(
+    "--passphrase",
+    prompt="Passphrase for that key holder (at least 12 characters)",
+    hide_input=True,
+    confirmation_prompt=True,
+)
+def surveys_create(
+    questionnaire_id: str,
+    title: str,
+    access: str,
+    min_group: int | None,
+    slug: str | None,
+    key_label: str,
+    passphrase: str,
+) -> None:
+    """Create a survey (closed to respondents until `flask surveys open`)."""
+    questionnaire = get_questionnaires().get(questionnaire_id)
+    if questionnaire is None:
+        known = ", ".join(sorted(get_questionnaires()))
+        fail(f"No questionnaire with the id '{questionnaire_id}'. Known: {known}")
+        return
+    try:
+        info = surveys.create_survey(
+            get_db(),
+            questionnaire,
+            title=title,
+            access=access,
+            min_group=min_group or current_app.config["SURVEY_DEFAULT_MIN_GROUP"],
+            key_label=key_label,
+            passphrase=passphrase,
+            log2_n=scrypt_cost(),
+            slug=slug,
+        )
+    except ServiceError as error:
+        fail(str(error))
+        return
+    click.echo(f"Created survey '{info.slug}' ({info.access} access, minimum group {info.min_group}).")
+    click.echo(LOSS_WARNING)
+    click.echo(f"Open it to respondents with: flask surveys open {info.slug}")
+
+
+@surveys_cli.command("open")
+@click.argument("slug")
+def surveys_open(slug: str) -> None:
+    """Start accepting responses."""
+    try:
+        info = surveys.open_survey(get_db(), slug)
+    except ServiceError as error:
+        fail(str(error))
+        return
+    click.echo(f"Survey '{info.slug}' is open.")
+
+
+@surveys_cli.command("close")
+@click.argument("slug")
+def surveys_close(slug: str) -> None:
+    """Stop accepting responses (cannot be undone)."""
+    try:
+        info = surveys.close_survey(get_db(), slug)
+    except ServiceError as error:
+        fail(str(error))
+        return
+    count = surveys.response_count(get_db(), info.id)
+    click.echo(f"Survey '{info.slug}' is closed with {count} response(s).")
+
+
+@surveys_cli.command("list")
+def surveys_list() -> None:
+    """Every survey with its status and response count."""
+    rows = surveys.list_surveys(get_db())
+    if not rows:
+        click.echo("No surveys yet. Create one with `flask surveys create`.")
+        return
+    click.echo(f"{'slug':40} {'status':7} {'access':6} {'min':>4} {'responses':>9}  questionnaire")
+    for info in rows:
+        count = surveys.response_count(get_db(), info.id)
+        click.echo(
+            f"{info.slug:40} {info.status:7} {info.access:6} {info.min_group:>4} {count:>9}  "
+            f"{info.questionnaire_id} {info.questionnaire_version}"
+        )
+
+
+# --- keys -----------------------------------------------------------------------------------
+
+
+@keys_cli.command("list")
+@click.option("--survey", "slug", required=True)
+def keys_list(slug: str) -> None:
+    """The survey's key slots (labels only; nothing secret)."""
+    try:
+        slots = keys.list_slots(get_db(), slug)
+    except ServiceError as error:
+        fail(str(error))
+        return
+    for slot in slots:
+        click.echo(f"{slot.label}  (added {slot.created_on.isoformat()}, scrypt n=2^{slot.log2_n})")
+
+
+@keys_cli.command("add-slot")
+@click.option("--survey", "slug", required=True)
+@click.option("--label", required=True, help="Who holds the new passphrase (e.g. a role).")
+@click.option("--passphrase", prompt="An existing key holder's passphrase", hide_input=True)
+@click.option(
+    "--new-passphrase",
+    prompt="The new key holder's passphrase (at least 12 characters)",
+    hide_input=True,
+    confirmation_prompt=True,
+)
+def keys_add(slug: str, label: str, passphrase: str, new_passphrase: str) -> None:
+    """Add a key holder. Needs an existing key holder's passphrase."""
+    try:
+        keys.add_slot(
+            get_db(),
+            slug,
+            passphrase=passphrase,
+            label=label,
+            new_passphrase=new_passphrase,
+            log2_n=scrypt_cost(),
+        )
+    except ServiceError as error:
+        fail(str(error))
+        return
+    click.echo(f"Added key slot '{label}'.")
+
+
+@keys_cli.command("remove-slot")
+@click.option("--survey", "slug", required=True)
+@click.option("--label", required=True)
+@click.option("--passphrase", prompt="A key holder's passphrase", hide_input=True)
+def keys_remove(slug: str, label: str, passphrase: str) -> None:
+    """Remove a key holder. The last slot cannot be removed."""
+    try:
+        keys.remove_slot(get_db(), slug, passphrase=passphrase, label=label)
+    except ServiceError as error:
+        fail(str(error))
+        return
+    click.echo(f"Removed key slot '{label}'.")
+
+
+# --- codes ----------------------------------------------------------------------------------
+
+
+@codes_cli.command("issue")
+@click.option("--survey", "slug", required=True)
+@click.option("--count", type=int, required=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="CSV file to write.")
+def codes_issue(slug: str, count: int, out: Path) -> None:
+    """Make COUNT single-use codes and write them to a CSV file (they are not kept)."""
+    if out.exists():
+        fail(f"{out} already exists; choose another file name")
+    try:
+        issued = code_service.issue_codes(get_db(), slug, count, get_code_secret())
+    except ServiceError as error:
+        fail(str(error))
+        return
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        handle.write("code\n")
+        handle.writelines(f"{code}\n" for code in issued)
+    click.echo(f"Wrote {len(issued)} code(s) to {out}. Hand them out at random; keep no list of who got which.")
+
+
+# --- responses ------------------------------------------------------------------------------
+
+
+@responses_cli.command("export")
+@click.option("--survey", "slug", required=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+@click.option("--passphrase", prompt="A key holder's passphrase", hide_input=True)
+def responses_export(slug: str, out: Path, passphrase: str) -> None:
+    """Write the opened responses to a JSON file for the key holder. Keep it safe."""
+    try:
+        count = export.write_export(get_db(), slug, passphrase, out)
+    except ServiceError as error:
+        fail(str(error))
+        return
+    click.echo(f"Wrote {count} response(s) to {out} (readable by you only). Delete it when done.")

@@ -1,0 +1,730 @@
+"""Load questionnaire files into the frozen model, refusing any file with a problem.
+
+Checking happens in two layers, and every problem found is reported, not just the first:
+
+1. **Structure.** The YAML is parsed safely (no Python objects, and a key repeated in one mapping
+   is refused rather than silently overwritten), then validated against
+   ``questionnaire.schema.json``: required keys, types, lengths, id patterns, which keys each
+   question type takes, and no unknown keys anywhere.
+2. **Meaning.** Only when the structure is sound: Python checks that a schema cannot express,
+   such as unique ids, references that exist and come earlier, and the file name matching the id.
+
+Each problem carries the file, a JSON pointer to the offending value and a plain-English reason;
+the questionnaire file format and the full list of checks are in ``questionnaires/README.md``.
+
+Packaging: the schema is read with :mod:`importlib.resources`, so ``questionnaire.schema.json``
+must be shipped as package data of ``survey_app.domain``, for example in ``pyproject.toml``::
+
+    [tool.setuptools.package-data]
+    "survey_app.domain" = ["questionnaire.schema.json"]
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+
+from survey_app.domain.errors import Problem, QuestionnaireError
+from survey_app.domain.model import (
+    Condition,
+    Option,
+    Question,
+    Questionnaire,
+    QuestionType,
+    Scale,
+    Section,
+    Statement,
+)
+
+__all__ = [
+    "SCHEMA_RESOURCE",
+    "check_files",
+    "load_directory",
+    "load_questionnaire",
+    "pointer",
+    "questionnaire_files",
+    "questionnaire_schema",
+]
+
+SCHEMA_PACKAGE = "survey_app.domain"
+SCHEMA_RESOURCE = "questionnaire.schema.json"
+
+# The only placeholder a privacy notice may use (see Questionnaire.privacy_paragraphs).
+PRIVACY_PLACEHOLDER = "min_group"
+
+# Question types whose answer can drive a show_if condition.
+CONDITION_SOURCE_TYPES = ("single_choice", "multiple_choice", "likert")
+
+# A raw, parsed document (or part of one). Only this module ever sees these.
+Raw = dict[str, Any]
+PathParts = Sequence[str | int]
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+
+
+def questionnaire_files(directory: Path) -> list[Path]:
+    """Every ``*.yaml`` file directly inside ``directory``, in sorted order."""
+    return sorted(path for path in directory.glob("*.yaml") if path.is_file())
+
+
+def load_questionnaire(path: Path) -> Questionnaire:
+    """Load one questionnaire file; raise :class:`QuestionnaireError` listing every problem."""
+    outcome = _examine(path)
+    if outcome.questionnaire is None:
+        raise QuestionnaireError(outcome.problems)
+    return outcome.questionnaire
+
+
+def check_files(paths: Iterable[Path]) -> list[Problem]:
+    """Every problem in every given file, in file order; an empty list means all are valid.
+
+    Never raises for a bad file: a missing or unreadable file is reported as a problem. Two files
+    declaring the same questionnaire id is also a problem.
+    """
+    _, problems = _load_all(paths)
+    return problems
+
+
+def load_directory(directory: Path) -> dict[str, Questionnaire]:
+    """Load every questionnaire file in ``directory``, keyed by questionnaire id.
+
+    Raises one :class:`QuestionnaireError` listing every problem of every file, so start-up
+    refuses to run with any invalid questionnaire. A directory with no files gives ``{}``.
+    """
+    if not directory.is_dir():
+        raise QuestionnaireError([Problem(str(directory), "/", "this is not a directory")])
+    loaded, problems = _load_all(questionnaire_files(directory))
+    if problems:
+        raise QuestionnaireError(problems)
+    return loaded
+
+
+@functools.cache
+def questionnaire_schema() -> Mapping[str, Any]:
+    """The JSON Schema for questionnaire files, read once from the package. Do not modify it."""
+    text = resources.files(SCHEMA_PACKAGE).joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+# --------------------------------------------------------------------------------------------
+# Files
+
+
+@dataclass
+class _Outcome:
+    """What examining one file produced."""
+
+    file: str
+    declared_id: str | None = None
+    questionnaire: Questionnaire | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _load_all(paths: Iterable[Path]) -> tuple[dict[str, Questionnaire], list[Problem]]:
+    loaded: dict[str, Questionnaire] = {}
+    problems: list[Problem] = []
+    owners: dict[str, str] = {}
+    seen_paths: set[Path] = set()
+    for path in paths:
+        resolved = path.resolve()
+        if resolved in seen_paths:  # the same file named twice is not a clash with itself
+            continue
+        seen_paths.add(resolved)
+        outcome = _examine(path)
+        problems.extend(outcome.problems)
+        if outcome.declared_id is None:
+            continue
+        owner = owners.get(outcome.declared_id)
+        if owner is not None:
+            problems.append(
+                Problem(
+                    outcome.file,
+                    "/id",
+                    f"the id '{outcome.declared_id}' is already used by {owner}",
+                )
+            )
+            continue
+        owners[outcome.declared_id] = outcome.file
+        if outcome.questionnaire is not None:
+            loaded[outcome.declared_id] = outcome.questionnaire
+    return loaded, problems
+
+
+def _examine(path: Path) -> _Outcome:
+    outcome = _Outcome(file=str(path))
+
+    def whole_file(reason: str) -> _Outcome:
+        outcome.problems.append(Problem(outcome.file, "/", reason))
+        return outcome
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return whole_file("the file does not exist")
+    except UnicodeDecodeError:
+        return whole_file("the file is not UTF-8 text")
+    except OSError as error:
+        return whole_file(f"the file cannot be read ({error.strerror or error})")
+
+    try:
+        # Equivalent to yaml.safe_load (the loader is a SafeLoader), plus refusing repeated keys.
+        document = yaml.load(text, Loader=_UniqueKeySafeLoader)  # noqa: S506
+    except yaml.YAMLError as error:
+        return whole_file(_yaml_reason(error))
+    if document is None:
+        return whole_file("the file is empty")
+    if not isinstance(document, dict):
+        return whole_file(
+            "the top level must be a mapping of keys such as id, version and title, "
+            f"not {_kind(document)}"
+        )
+    if isinstance(document.get("id"), str):
+        outcome.declared_id = document["id"]
+
+    outcome.problems.extend(_structure_problems(document, outcome.file))
+    if outcome.problems:
+        return outcome
+    outcome.problems.extend(_meaning_problems(document, path))
+    if outcome.problems:
+        return outcome
+    outcome.questionnaire = _build(document, path)
+    return outcome
+
+
+class _UniqueKeySafeLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses a key repeated in one mapping.
+
+    ``yaml.safe_load`` silently keeps the last of two equal keys, which would hide mistakes such
+    as two ``options:`` lists on one question.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        seen: set[Hashable] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(
+                key_node, yaml.ScalarNode
+            ):
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping",
+                    node.start_mark,
+                    f"the key '{key}' appears twice in the same mapping",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _yaml_reason(error: yaml.YAMLError) -> str:
+    if isinstance(error, yaml.MarkedYAMLError):
+        problem = error.problem or error.context or "unreadable YAML"
+        mark = error.problem_mark or error.context_mark
+        if mark is not None:
+            return (
+                f"the file is not valid YAML: {problem} "
+                f"(line {mark.line + 1}, column {mark.column + 1})"
+            )
+        return f"the file is not valid YAML: {problem}"
+    return f"the file is not valid YAML: {error}"
+
+
+# --------------------------------------------------------------------------------------------
+# Layer 1: structure
+
+
+@functools.cache
+def _validator() -> Any:
+    schema = questionnaire_schema()
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def _structure_problems(document: Raw, file: str) -> list[Problem]:
+    errors = sorted(
+        _validator().iter_errors(document),
+        key=lambda error: (_path_key(error.absolute_path), error.message),
+    )
+    # A key that does not belong to the question's type is reported once, by name; what is
+    # wrong inside its value would only be noise.
+    misplaced = [tuple(error.absolute_path) for error in errors if _is_misplaced_key(error)]
+    found: dict[Problem, None] = {}  # a dict keeps the order and drops repeats
+    for error in errors:
+        path = tuple(error.absolute_path)
+        if not _is_misplaced_key(error) and any(
+            path[: len(key_path)] == key_path for key_path in misplaced
+        ):
+            continue
+        for parts, reason in _explain(error, document):
+            found[Problem(file, pointer(parts), reason)] = None
+    return list(found)
+
+
+def _is_misplaced_key(error: Any) -> bool:
+    # The schema marks keys that a question type does not take with {"not": {}}.
+    return bool(error.validator == "not" and error.validator_value == {})
+
+
+def pointer(parts: Iterable[object]) -> str:
+    """An RFC 6901 JSON pointer for a path into the document; ``/`` for the document itself."""
+    return "/" + "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def _path_key(path: Iterable[object]) -> tuple[tuple[int, int, str], ...]:
+    # List positions sort numerically, keys alphabetically; positions before keys.
+    return tuple((0, part, "") if isinstance(part, int) else (1, 0, str(part)) for part in path)
+
+
+# What an id must look like, by the schema pattern that checks it: (name of the thing, rule).
+_PATTERN_HINTS: dict[str, tuple[str, str]] = {
+    "^[a-z][a-z0-9]*(-[a-z0-9]+)*$": (
+        "questionnaire id",
+        "use lower-case letters and digits, in words joined by single hyphens, starting with "
+        "a letter (for example staff-survey-2026)",
+    ),
+    "^[a-z][a-z0-9]*(_[a-z0-9]+)*$": (
+        "id",
+        "use lower-case letters and digits, in words joined by single underscores, starting "
+        "with a letter (for example felt_safe)",
+    ),
+    "^[a-z0-9][a-z0-9_]*$": (
+        "option value",
+        "use lower-case letters, digits and underscores, starting with a letter or digit "
+        "(for example prefer_not_to_say)",
+    ),
+    "^[A-Za-z0-9._-]+$": (
+        "version",
+        "use letters, digits, dots, hyphens and underscores only (for example 2026.1)",
+    ),
+}
+
+_TYPE_NAMES = {
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping of keys to values",
+}
+
+
+def _kind(value: object) -> str:
+    """How a parsed YAML value reads to an author."""
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int):
+        return "a whole number"
+    if isinstance(value, float):
+        return "a number with a decimal point"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__}"
+
+
+def _explain(error: Any, document: Raw) -> list[tuple[PathParts, str]]:
+    """Turn one jsonschema error into (path, reason) pairs worded for a questionnaire author."""
+    path: list[str | int] = list(error.absolute_path)
+    keyword = error.validator
+    limit = error.validator_value
+    instance = error.instance
+    schema_path = list(error.absolute_schema_path)
+
+    if keyword == "additionalProperties" and limit is False and isinstance(instance, dict):
+        allowed = sorted(error.schema.get("properties", {}))
+        return [
+            (
+                [*path, str(key)],
+                f"unknown key '{key}'; the keys allowed here are: {', '.join(allowed)}",
+            )
+            for key in instance
+            if key not in allowed
+        ]
+
+    if keyword == "required" and isinstance(instance, dict):
+        question_type = instance.get("type") if "then" in schema_path else None
+        explained: list[tuple[PathParts, str]] = []
+        for key in limit:
+            if key in instance:
+                continue
+            if isinstance(question_type, str):
+                explained.append((path, f"a {question_type} question needs the key '{key}'"))
+            else:
+                explained.append((path, f"the key '{key}' is missing"))
+        return explained
+
+    if _is_misplaced_key(error) and path:
+        owner = _find(document, path[:-1])
+        question_type = owner.get("type") if isinstance(owner, dict) else None
+        return [(path, f"the key '{path[-1]}' does not belong on a {question_type} question")]
+
+    if "propertyNames" in schema_path:
+        # jsonschema reports a bad key at its mapping; point at the key itself.
+        path = [*path, str(instance)]
+        if keyword == "pattern":
+            rule = _PATTERN_HINTS.get(limit, ("", f"match the pattern {limit}"))[1]
+            return [(path, f"'{instance}' is not a valid scale name: {rule}")]
+
+    if keyword == "pattern":
+        if limit == "\\S":
+            return [(path, "must not be blank")]
+        what, rule = _PATTERN_HINTS.get(limit, ("value", f"match the pattern {limit}"))
+        return [(path, f"'{instance}' is not a valid {what}: {rule}")]
+
+    if keyword == "type":
+        expected = _TYPE_NAMES.get(limit, str(limit))
+        reason = f"must be {expected}, not {_kind(instance)}"
+        if limit == "string" and instance is not None:
+            reason += (
+                "; put it in quotes, because YAML reads words like yes, no, on and off, "
+                "numbers and dates as something other than text"
+            )
+        return [(path, reason)]
+
+    if keyword == "enum":
+        choices = ", ".join(str(choice) for choice in limit)
+        if path and path[-1] == "type":
+            return [(path, f"'{instance}' is not a question type; use one of: {choices}")]
+        return [(path, f"'{instance}' is not allowed; use one of: {choices}")]
+
+    if keyword == "minLength":
+        if limit == 1:
+            return [(path, "must not be empty")]
+        return [(path, f"must be at least {limit} characters long")]
+    if keyword == "maxLength":
+        return [(path, f"must be at most {limit} characters long (it has {len(instance)})")]
+    if keyword == "minItems":
+        return [(path, f"needs at least {limit} entries (it has {len(instance)})")]
+    if keyword == "maxItems":
+        return [(path, f"can have at most {limit} entries (it has {len(instance)})")]
+    if keyword == "minimum":
+        return [(path, f"must be at least {limit}, not {instance}")]
+    if keyword == "maximum":
+        return [(path, f"must be at most {limit}, not {instance}")]
+    if keyword == "uniqueItems":
+        return [(path, "lists the same value more than once")]
+    return [(path, str(error.message))]
+
+
+def _find(document: Any, parts: Iterable[str | int]) -> Any:
+    node = document
+    for part in parts:
+        node = node[part]
+    return node
+
+
+# --------------------------------------------------------------------------------------------
+# Layer 2: meaning (the document's structure is known to be valid here)
+
+
+class _Report:
+    """Collects meaning problems for one file."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def __call__(self, parts: PathParts, reason: str) -> None:
+        self.problems.append(Problem(self.file, pointer(parts), reason))
+
+
+def _meaning_problems(document: Raw, path: Path) -> list[Problem]:
+    report = _Report(str(path))
+
+    if document["id"] != path.stem:
+        report(
+            ["id"],
+            f"the id '{document['id']}' must equal the file name without its extension "
+            f"('{path.stem}'); rename the file or change the id",
+        )
+
+    placeholders = re.findall(r"\{([^{}]*)\}", document["privacy_notice"])
+    for name in dict.fromkeys(placeholders):
+        if name != PRIVACY_PLACEHOLDER:
+            report(
+                ["privacy_notice"],
+                f"unknown placeholder '{{{name}}}'; the only placeholder allowed is "
+                f"{{{PRIVACY_PLACEHOLDER}}}",
+            )
+
+    scales: dict[str, list[Raw]] = document.get("scales", {})
+    for name, scale_options in scales.items():
+        _check_unique(scale_options, "value", ["scales", name], "option value", "scale", report)
+        for index, option in enumerate(scale_options):
+            if "exclusive" in option:
+                report(
+                    ["scales", name, index, "exclusive"],
+                    "'exclusive' is only allowed on the options of a multiple_choice question, "
+                    "not on a scale",
+                )
+
+    first_section: dict[str, int] = {}
+    first_question: dict[str, tuple[int, int]] = {}
+    for s_index, section in enumerate(document["sections"]):
+        section_id = section["id"]
+        if section_id in first_section:
+            report(
+                ["sections", s_index, "id"],
+                f"the section id '{section_id}' is already used by "
+                f"{pointer(['sections', first_section[section_id]])}",
+            )
+        else:
+            first_section[section_id] = s_index
+        for q_index, question in enumerate(section["questions"]):
+            where: list[str | int] = ["sections", s_index, "questions", q_index]
+            question_id = question["id"]
+            if question_id in first_question:
+                s_first, q_first = first_question[question_id]
+                report(
+                    [*where, "id"],
+                    f"the question id '{question_id}' is already used by "
+                    f"{pointer(['sections', s_first, 'questions', q_first])}",
+                )
+            else:
+                first_question[question_id] = (s_index, q_index)
+            _check_question(question, where, scales, report)
+
+    # show_if needs every question known first, to tell "missing" from "comes too late".
+    for s_index, section in enumerate(document["sections"]):
+        for q_index, question in enumerate(section["questions"]):
+            if "show_if" in question:
+                _check_condition(
+                    question["show_if"],
+                    ["sections", s_index, "questions", q_index, "show_if"],
+                    s_index,
+                    document,
+                    first_question,
+                    scales,
+                    report,
+                )
+
+    used = {question["scale"] for question in _raw_questions(document) if "scale" in question}
+    for name in scales:
+        if name not in used:
+            report(
+                ["scales", name],
+                f"the scale '{name}' is not used by any question; remove it or use it",
+            )
+
+    return report.problems
+
+
+def _raw_questions(document: Raw) -> Iterable[Raw]:
+    for section in document["sections"]:
+        yield from section["questions"]
+
+
+def _check_unique(
+    items: list[Raw], key: str, where: PathParts, what: str, owner: str, report: _Report
+) -> None:
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        value = item[key]
+        if value in first:
+            report(
+                [*where, index, key],
+                f"the {what} '{value}' is already used by {pointer([*where, first[value]])} "
+                f"in this {owner}",
+            )
+        else:
+            first[value] = index
+
+
+def _check_question(
+    question: Raw, where: list[str | int], scales: dict[str, list[Raw]], report: _Report
+) -> None:
+    question_type = question["type"]
+
+    if question.get("demographic") is True and question_type != "single_choice":
+        report(
+            [*where, "demographic"],
+            f"only a single_choice question can be demographic, not a {question_type} question",
+        )
+
+    options: list[Raw] = question.get("options", [])
+    _check_unique(options, "value", [*where, "options"], "option value", "question", report)
+    if question_type == "multiple_choice":
+        if all(option.get("exclusive") is True for option in options):
+            report(
+                [*where, "options"],
+                "a multiple_choice question needs at least one option that is not exclusive",
+            )
+    else:
+        for index, option in enumerate(options):
+            if "exclusive" in option:
+                report(
+                    [*where, "options", index, "exclusive"],
+                    "'exclusive' is only allowed on the options of a multiple_choice question, "
+                    f"not a {question_type} question",
+                )
+
+    if "scale" in question and question["scale"] not in scales:
+        known = ", ".join(scales) if scales else "none are defined under 'scales'"
+        report(
+            [*where, "scale"],
+            f"there is no scale called '{question['scale']}' (scales: {known})",
+        )
+
+    statements: list[Raw] = question.get("statements", [])
+    _check_unique(statements, "id", [*where, "statements"], "statement id", "grid", report)
+
+    if question_type == "number" and question["min"] > question["max"]:
+        report(
+            [*where, "max"],
+            f"max ({question['max']}) must not be less than min ({question['min']})",
+        )
+
+
+def _check_condition(
+    condition: Raw,
+    where: list[str | int],
+    s_index: int,
+    document: Raw,
+    first_question: dict[str, tuple[int, int]],
+    scales: dict[str, list[Raw]],
+    report: _Report,
+) -> None:
+    target_id = condition["question"]
+    found = first_question.get(target_id)
+    if found is None:
+        report([*where, "question"], f"there is no question with the id '{target_id}'")
+        return
+    t_section, t_question = found
+    target = document["sections"][t_section]["questions"][t_question]
+
+    if t_section == s_index:
+        report(
+            [*where, "question"],
+            f"the question '{target_id}' is in the same section; show_if can only use an "
+            "answer from an earlier section, because each section is one page that must work "
+            "without JavaScript",
+        )
+    elif t_section > s_index:
+        report(
+            [*where, "question"],
+            f"the question '{target_id}' is in a later section; show_if can only use an answer "
+            "from an earlier section",
+        )
+
+    target_type = target["type"]
+    if target_type not in CONDITION_SOURCE_TYPES:
+        report(
+            [*where, "question"],
+            f"the question '{target_id}' is a {target_type} question; show_if can only use a "
+            f"{', '.join(CONDITION_SOURCE_TYPES[:-1])} or {CONDITION_SOURCE_TYPES[-1]} question",
+        )
+        return
+
+    if target_type == "likert":
+        if target["scale"] not in scales:
+            return  # the missing scale is reported on the target question
+        target_options = scales[target["scale"]]
+    else:
+        target_options = target["options"]
+    values = [option["value"] for option in target_options]
+    for index, value in enumerate(condition["any_of"]):
+        if value not in values:
+            report(
+                [*where, "any_of", index],
+                f"'{value}' is not an option of the question '{target_id}' "
+                f"(its options are: {', '.join(values)})",
+            )
+
+
+# --------------------------------------------------------------------------------------------
+# Building the model (the document is known to be valid here)
+
+
+def _build(document: Raw, path: Path) -> Questionnaire:
+    scales = {
+        name: Scale(id=name, options=tuple(_option(option) for option in options))
+        for name, options in document.get("scales", {}).items()
+    }
+    return Questionnaire(
+        id=document["id"],
+        version=document["version"],
+        title=document["title"],
+        description=document["description"],
+        privacy_notice=document["privacy_notice"],
+        sections=tuple(_section(section, scales) for section in document["sections"]),
+        estimated_minutes=int(document["estimated_minutes"]),
+        scales=MappingProxyType(scales),
+        source=str(path),
+    )
+
+
+def _option(raw: Raw) -> Option:
+    return Option(
+        value=raw["value"],
+        label=raw["label"],
+        hint=raw.get("hint"),
+        exclusive=raw.get("exclusive", False),
+    )
+
+
+def _section(raw: Raw, scales: Mapping[str, Scale]) -> Section:
+    return Section(
+        id=raw["id"],
+        title=raw["title"],
+        intro=raw.get("intro"),
+        questions=tuple(_question(question, scales) for question in raw["questions"]),
+    )
+
+
+def _question(raw: Raw, scales: Mapping[str, Scale]) -> Question:
+    question_type = QuestionType(raw["type"])
+    scale_id: str | None = raw.get("scale")
+    if scale_id is not None:
+        options = tuple(scales[scale_id].options)
+    else:
+        options = tuple(_option(option) for option in raw.get("options", ()))
+    condition = raw.get("show_if")
+    return Question(
+        id=raw["id"],
+        type=question_type,
+        text=raw["text"],
+        help=raw.get("help"),
+        required=raw.get("required", False),
+        demographic=raw.get("demographic", False),
+        sensitive=raw.get("sensitive", False),
+        show_if=(
+            None
+            if condition is None
+            else Condition(question=condition["question"], any_of=tuple(condition["any_of"]))
+        ),
+        options=options,
+        scale=scale_id,
+        statements=tuple(
+            Statement(id=statement["id"], text=statement["text"])
+            for statement in raw.get("statements", ())
+        ),
+        max_length=_whole(raw.get("max_length")),
+        rows=_whole(raw.get("rows", 5)) or 5,
+        minimum=_whole(raw.get("min")),
+        maximum=_whole(raw.get("max")),
+        suffix=raw.get("suffix"),
+    )
+
+
+def _whole(value: int | float | None) -> int | None:
+    # JSON Schema counts 3.0 as an integer; the model wants a real int.
+    return None if value is None else int(value)

@@ -1,0 +1,150 @@
+"""The questionnaire model: frozen dataclasses produced by the validating loader.
+
+Nothing after the loader touches raw questionnaire dictionaries; everything else in the
+application (forms, routing, templates, reports) reads these objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+
+class QuestionType(StrEnum):
+    SINGLE_CHOICE = "single_choice"
+    MULTIPLE_CHOICE = "multiple_choice"
+    LIKERT = "likert"
+    LIKERT_GRID = "likert_grid"
+    FREE_TEXT = "free_text"
+    NUMBER = "number"
+
+
+CHOICE_TYPES = frozenset(
+    {QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE, QuestionType.LIKERT}
+)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer option. ``value`` is the stable code stored in responses."""
+
+    value: str
+    label: str
+    hint: str | None = None
+    exclusive: bool = False
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A named, ordered answer scale shared by Likert questions and grids."""
+
+    id: str
+    options: tuple[Option, ...]
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One row of a Likert grid."""
+
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Show a question only if an earlier question's answer is one of ``any_of``.
+
+    For a multiple-choice question the condition holds when any chosen option is listed.
+    """
+
+    question: str
+    any_of: tuple[str, ...]
+
+    def holds(self, answers: Mapping[str, Any]) -> bool:
+        given = answers.get(self.question)
+        if given is None:
+            return False
+        if isinstance(given, list | tuple):
+            return any(value in self.any_of for value in given)
+        return given in self.any_of
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    type: QuestionType
+    text: str
+    help: str | None = None
+    required: bool = False
+    demographic: bool = False
+    sensitive: bool = False
+    show_if: Condition | None = None
+    # single_choice, multiple_choice, likert (a likert question's options are its scale's)
+    options: tuple[Option, ...] = ()
+    scale: str | None = None
+    # likert_grid
+    statements: tuple[Statement, ...] = ()
+    # free_text
+    max_length: int | None = None
+    rows: int = 5
+    # number
+    minimum: int | None = None
+    maximum: int | None = None
+    suffix: str | None = None
+
+    def option(self, value: str) -> Option | None:
+        for option in self.options:
+            if option.value == value:
+                return option
+        return None
+
+    def is_visible(self, answers: Mapping[str, Any]) -> bool:
+        return self.show_if is None or self.show_if.holds(answers)
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    questions: tuple[Question, ...]
+    intro: str | None = None
+
+    def visible_questions(self, answers: Mapping[str, Any]) -> tuple[Question, ...]:
+        return tuple(q for q in self.questions if q.is_visible(answers))
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    id: str
+    version: str
+    title: str
+    description: str
+    privacy_notice: str
+    sections: tuple[Section, ...]
+    estimated_minutes: int
+    scales: Mapping[str, Scale] = field(default_factory=lambda: MappingProxyType({}))
+    source: str = ""
+
+    def questions(self) -> Iterator[Question]:
+        for section in self.sections:
+            yield from section.questions
+
+    def question(self, question_id: str) -> Question:
+        for question in self.questions():
+            if question.id == question_id:
+                return question
+        raise KeyError(question_id)
+
+    def section(self, section_id: str) -> Section:
+        for section in self.sections:
+            if section.id == section_id:
+                return section
+        raise KeyError(section_id)
+
+    def privacy_paragraphs(self, min_group: int) -> tuple[str, ...]:
+        """The privacy notice as paragraphs, with ``{min_group}`` filled in."""
+        text = self.privacy_notice.replace("{min_group}", str(min_group))
+        return tuple(p.strip() for p in text.split("\n\n") if p.strip())

@@ -1,0 +1,52 @@
+"""The application's shared objects, kept in ``app.extensions`` and reached through accessors."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import cast
+
+from flask import Flask, current_app
+from flask_wtf.csrf import CSRFProtect
+
+from survey_app.crypto import Keyring
+from survey_app.domain.loading import load_directory
+from survey_app.domain.model import Questionnaire
+from survey_app.storage.database import Database
+
+csrf = CSRFProtect()
+
+DB = "candour.db"
+QUESTIONNAIRES = "candour.questionnaires"
+KEYRING = "candour.keyring"
+CODE_SECRET = "candour.code_secret"
+
+
+def init_app(app: Flask) -> None:
+    """Load questionnaires (refusing to start on any problem), keys and the database."""
+    app.extensions[QUESTIONNAIRES] = load_directory(Path(app.config["SURVEY_QUESTIONNAIRE_DIR"]))
+    app.extensions[KEYRING] = Keyring.parse(app.config["SURVEY_DATA_KEYS"])
+    app.extensions[CODE_SECRET] = base64.urlsafe_b64decode(
+        app.config["SURVEY_CODE_SECRET"].encode("ascii") + b"=="
+    )
+    url: str = app.config["SURVEY_DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    app.extensions[DB] = Database(url)
+    csrf.init_app(app)
+
+
+def get_db() -> Database:
+    return cast(Database, current_app.extensions[DB])
+
+
+def get_questionnaires() -> dict[str, Questionnaire]:
+    return cast(dict[str, Questionnaire], current_app.extensions[QUESTIONNAIRES])
+
+
+def get_keyring() -> Keyring:
+    return cast(Keyring, current_app.extensions[KEYRING])
+
+
+def get_code_secret() -> bytes:
+    return cast(bytes, current_app.extensions[CODE_SECRET])

@@ -1,0 +1,23 @@
+"""Errors that services raise with a message fit to show an operator or respondent."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Something the caller asked for cannot be done; ``str(error)`` says why, plainly."""
+
+
+class NotFoundError(ServiceError):
+    pass
+
+
+class AccessCodeError(ServiceError):
+    """An access code was malformed, unknown or already used."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class KeySlotError(ServiceError):
+    """A passphrase did not open any key slot, or a slot change was refused."""

@@ -1,0 +1,108 @@
+"""Key slots: the survey's private key wrapped under each key holder's passphrase."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from survey_app.crypto import (
+    WrongPassphraseError,
+    unwrap_private_key,
+    wrap_private_key,
+    wrapped_log2_n,
+)
+from survey_app.services.errors import KeySlotError
+from survey_app.services.surveys import (
+    survey_row,
+    slot_aad,
+    validate_passphrase,
+    validate_slot_label,
+)
+from survey_app.storage.database import Database
+from survey_app.storage.models import KeySlot, Survey
+
+WRONG_PASSPHRASE = "That passphrase does not open any key slot of this survey"
+
+
+@dataclass(frozen=True)
+class SlotInfo:
+    label: str
+    created_on: dt.date
+    log2_n: int
+
+
+def list_slots(db: Database, slug: str) -> list[SlotInfo]:
+    with db.session() as session:
+        survey = survey_row(session, slug)
+        return [
+            SlotInfo(slot.label, slot.created_on, wrapped_log2_n(slot.wrapped_key))
+            for slot in survey.key_slots
+        ]
+
+
+def unlock(session: Session, survey: Survey, passphrase: str) -> tuple[bytes, KeySlot]:
+    """Return the survey's private key and the slot that opened it, or raise KeySlotError."""
+    for slot in survey.key_slots:
+        try:
+            key = unwrap_private_key(slot.wrapped_key, passphrase, aad=slot_aad(survey.id))
+        except WrongPassphraseError:
+            continue
+        return key, slot
+    raise KeySlotError(WRONG_PASSPHRASE)
+
+
+def unlock_survey(db: Database, slug: str, passphrase: str) -> bytes:
+    with db.session() as session:
+        key, _slot = unlock(session, survey_row(session, slug), passphrase)
+        return key
+
+
+def add_slot(
+    db: Database,
+    slug: str,
+    *,
+    passphrase: str,
+    label: str,
+    new_passphrase: str,
+    log2_n: int,
+    today: dt.date | None = None,
+) -> SlotInfo:
+    """Add a key holder. Needs an existing key holder's passphrase."""
+    label = validate_slot_label(label)
+    validate_passphrase(new_passphrase)
+    with db.transaction() as session:
+        survey = survey_row(session, slug)
+        if any(slot.label == label for slot in survey.key_slots):
+            raise KeySlotError(f"This survey already has a key slot labelled '{label}'")
+        private_key, _ = unlock(session, survey, passphrase)
+        slot = KeySlot(
+            id=secrets.token_hex(16),
+            survey_id=survey.id,
+            label=label,
+            wrapped_key=wrap_private_key(
+                private_key, new_passphrase, aad=slot_aad(survey.id), log2_n=log2_n
+            ),
+            created_on=today or dt.date.today(),
+        )
+        session.add(slot)
+        return SlotInfo(slot.label, slot.created_on, log2_n)
+
+
+def remove_slot(db: Database, slug: str, *, passphrase: str, label: str) -> None:
+    """Remove a key holder. Needs a passphrase that opens a slot; the last slot stays."""
+    with db.transaction() as session:
+        survey = survey_row(session, slug)
+        target = next((slot for slot in survey.key_slots if slot.label == label), None)
+        if target is None:
+            raise KeySlotError(f"This survey has no key slot labelled '{label}'")
+        if len(survey.key_slots) == 1:
+            raise KeySlotError(
+                "This is the survey's last key slot. Add another key holder before removing it"
+            )
+        unlock(session, survey, passphrase)
+        survey.key_slots.remove(target)
+        session.delete(target)

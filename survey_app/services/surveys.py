@@ -1,0 +1,226 @@
+"""Creating, opening, closing and listing surveys."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from survey_app.crypto import generate_survey_keypair, key_id, wrap_private_key
+from survey_app.domain.model import Questionnaire
+from survey_app.services.errors import NotFoundError, ServiceError
+from survey_app.storage.database import Database
+from survey_app.storage.models import KeySlot, Response, Survey
+
+ACCESS_MODES = ("open", "codes")
+MIN_GROUP_FLOOR = 5
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class SurveyInfo:
+    """What the rest of the application may know about a survey."""
+
+    id: str
+    slug: str
+    title: str
+    questionnaire_id: str
+    questionnaire_version: str
+    access: str
+    status: str
+    min_group: int
+    public_key: bytes
+    created_on: dt.date
+    opened_on: dt.date | None
+    closed_on: dt.date | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+
+def _info(row: Survey) -> SurveyInfo:
+    return SurveyInfo(
+        id=row.id,
+        slug=row.slug,
+        title=row.title,
+        questionnaire_id=row.questionnaire_id,
+        questionnaire_version=row.questionnaire_version,
+        access=row.access,
+        status=row.status,
+        min_group=row.min_group,
+        public_key=row.public_key,
+        created_on=row.created_on,
+        opened_on=row.opened_on,
+        closed_on=row.closed_on,
+    )
+
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:60].strip("-") or "survey"
+
+
+def validate_slot_label(label: str) -> str:
+    label = label.strip()
+    if not 1 <= len(label) <= 80:
+        raise ServiceError("Enter a key holder label of 1 to 80 characters")
+    return label
+
+
+def validate_passphrase(passphrase: str) -> str:
+    if len(passphrase) < 12:
+        raise ServiceError("A passphrase must be at least 12 characters long")
+    return passphrase
+
+
+def create_survey(
+    db: Database,
+    questionnaire: Questionnaire,
+    *,
+    title: str,
+    access: str,
+    min_group: int,
+    key_label: str,
+    passphrase: str,
+    log2_n: int,
+    slug: str | None = None,
+    today: dt.date | None = None,
+) -> SurveyInfo:
+    """Create a survey in the draft state with a fresh key pair and its first key slot."""
+    title = title.strip()
+    if not 1 <= len(title) <= 200:
+        raise ServiceError("Enter a title of 1 to 200 characters")
+    if access not in ACCESS_MODES:
+        raise ServiceError("Access must be 'open' or 'codes'")
+    if min_group < MIN_GROUP_FLOOR:
+        raise ServiceError(f"The minimum group size cannot be below {MIN_GROUP_FLOOR}")
+    slug = slug or slugify(title)
+    if not SLUG_PATTERN.match(slug) or len(slug) > 80:
+        raise ServiceError("A survey slug uses lowercase letters, digits and single hyphens")
+    label = validate_slot_label(key_label)
+    validate_passphrase(passphrase)
+    today = today or dt.date.today()
+    keypair = generate_survey_keypair()
+    survey_id = uuid.uuid4().hex
+    with db.transaction() as session:
+        if session.scalar(select(Survey.id).where(Survey.slug == slug)) is not None:
+            raise ServiceError(f"A survey with the slug '{slug}' already exists")
+        row = Survey(
+            id=survey_id,
+            slug=slug,
+            title=title,
+            questionnaire_id=questionnaire.id,
+            questionnaire_version=questionnaire.version,
+            access=access,
+            status="draft",
+            min_group=min_group,
+            public_key=keypair.public,
+            key_id=key_id(keypair.public),
+            created_on=today,
+        )
+        session.add(row)
+        session.add(
+            KeySlot(
+                id=secrets.token_hex(16),
+                survey_id=survey_id,
+                label=label,
+                wrapped_key=wrap_private_key(
+                    keypair.private, passphrase, aad=slot_aad(survey_id), log2_n=log2_n
+                ),
+                created_on=today,
+            )
+        )
+        return _info(row)
+
+
+def slot_aad(survey_id: str) -> bytes:
+    """Binds a wrapped key to its survey, so a slot copied to another survey will not open."""
+    return b"candour/key-slot/" + survey_id.encode("ascii")
+
+
+def get_survey(db: Database, slug: str) -> SurveyInfo:
+    with db.session() as session:
+        row = session.scalar(select(Survey).where(Survey.slug == slug))
+        if row is None:
+            raise NotFoundError(f"There is no survey with the slug '{slug}'")
+        return _info(row)
+
+
+def find_survey(db: Database, slug: str) -> SurveyInfo | None:
+    try:
+        return get_survey(db, slug)
+    except NotFoundError:
+        return None
+
+
+def list_surveys(db: Database, status: str | None = None) -> list[SurveyInfo]:
+    with db.session() as session:
+        query = select(Survey).order_by(Survey.created_on, Survey.title)
+        if status is not None:
+            query = query.where(Survey.status == status)
+        return [_info(row) for row in session.scalars(query)]
+
+
+def response_count(db: Database, survey_id: str) -> int:
+    with db.session() as session:
+        count = session.scalar(
+            select(func.count()).select_from(Response).where(Response.survey_id == survey_id)
+        )
+        return int(count or 0)
+
+
+def open_survey(db: Database, slug: str, today: dt.date | None = None) -> SurveyInfo:
+    """Start accepting responses. A closed survey is not reopened: run a new one instead."""
+    with db.transaction() as session:
+        row = survey_row(session, slug)
+        if row.status == "closed":
+            raise ServiceError("A closed survey cannot be reopened; create a new survey instead")
+        if row.status == "draft":
+            row.status = "open"
+            row.opened_on = today or dt.date.today()
+        return _info(row)
+
+
+def close_survey(db: Database, slug: str, today: dt.date | None = None) -> SurveyInfo:
+    """Stop accepting responses and rewrite the survey's responses in random order, so the
+    physical order of rows says nothing about the order people answered in."""
+    with db.transaction() as session:
+        row = survey_row(session, slug)
+        if row.status != "open":
+            raise ServiceError(f"Only an open survey can be closed (this one is {row.status})")
+        row.status = "closed"
+        row.closed_on = today or dt.date.today()
+        survey_id = row.id
+        stored = [
+            (r.questionnaire_version, r.submitted_on, r.envelope)
+            for r in session.scalars(select(Response).where(Response.survey_id == survey_id))
+        ]
+        session.execute(Response.__table__.delete().where(Response.survey_id == survey_id))
+        session.flush()
+        # Fresh random ids, inserted in the order of those ids: neither ids nor positions
+        # keep any trace of the submission order.
+        rewritten = sorted((secrets.token_hex(16), *values) for values in stored)
+        for new_id, version, day, envelope in rewritten:
+            session.add(
+                Response(
+                    id=new_id,
+                    survey_id=survey_id,
+                    questionnaire_version=version,
+                    submitted_on=day,
+                    envelope=envelope,
+                )
+            )
+        return _info(row)
+
+
+def survey_row(session: Session, slug: str) -> Survey:
+    row = session.scalar(select(Survey).where(Survey.slug == slug))
+    if row is None:
+        raise NotFoundError(f"There is no survey with the slug '{slug}'")
+    return row

@@ -1,0 +1,123 @@
+"""Unfinished answers live only in the respondent's browser, encrypted.
+
+The draft (answers so far, and the digest of an access code if one was typed) is compressed,
+encrypted with the application data key and bound to the survey, then split across a few
+cookies scoped to the survey's path. The server keeps no copy. The cookies are session
+cookies: closing the browser, submitting, or "Exit this page" removes them.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Request, Response
+
+from survey_app.crypto import DecryptError, Keyring
+
+COOKIE_PREFIX = "candour_draft_"
+DONE_PREFIX = "candour_done_"
+CHUNK = 3500
+MAX_CHUNKS = 8
+
+
+class DraftTooLarge(Exception):
+    """The answers no longer fit in the browser's cookies."""
+
+
+@dataclass
+class Draft:
+    answers: dict[str, Any] = field(default_factory=dict)
+    code_digest: str | None = None
+    started_on: str = field(default_factory=lambda: dt.date.today().isoformat())
+
+    def is_stale(self, max_age_days: int, today: dt.date | None = None) -> bool:
+        try:
+            started = dt.date.fromisoformat(self.started_on)
+        except ValueError:
+            return True
+        return ((today or dt.date.today()) - started).days > max_age_days
+
+
+def _name(survey_id: str, index: int) -> str:
+    return f"{COOKIE_PREFIX}{survey_id[:12]}_{index}"
+
+
+def _aad(survey_id: str) -> bytes:
+    return b"candour/draft/" + survey_id.encode("ascii")
+
+
+def load_draft(request: Request, keyring: Keyring, survey_id: str) -> Draft | None:
+    """The draft in this request's cookies, or None if there is none or it cannot be read."""
+    parts: list[str] = []
+    for index in range(MAX_CHUNKS):
+        part = request.cookies.get(_name(survey_id, index))
+        if part is None:
+            break
+        parts.append(part)
+    if not parts:
+        return None
+    try:
+        token = base64.urlsafe_b64decode("".join(parts).encode("ascii"))
+        data = json.loads(zlib.decompress(keyring.decrypt(token, aad=_aad(survey_id))))
+        return Draft(
+            answers=dict(data["a"]),
+            code_digest=data.get("c"),
+            started_on=str(data["d"]),
+        )
+    except (ValueError, KeyError, TypeError, zlib.error, DecryptError):
+        return None
+
+
+def save_draft(
+    response: Response, keyring: Keyring, survey_id: str, path: str, draft: Draft, secure: bool
+) -> None:
+    payload = json.dumps(
+        {"a": draft.answers, "c": draft.code_digest, "d": draft.started_on},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode("utf-8")
+    token = keyring.encrypt(zlib.compress(payload, 6), aad=_aad(survey_id))
+    text = base64.urlsafe_b64encode(token).decode("ascii")
+    chunks = [text[i : i + CHUNK] for i in range(0, len(text), CHUNK)]
+    if len(chunks) > MAX_CHUNKS:
+        raise DraftTooLarge()
+    for index, chunk in enumerate(chunks):
+        response.set_cookie(
+            _name(survey_id, index), chunk, path=path, httponly=True, samesite="Lax", secure=secure
+        )
+    for index in range(len(chunks), MAX_CHUNKS):
+        response.delete_cookie(_name(survey_id, index), path=path)
+
+
+def clear_draft(response: Response, survey_id: str, path: str) -> None:
+    for index in range(MAX_CHUNKS):
+        response.delete_cookie(_name(survey_id, index), path=path)
+
+
+def clear_all_drafts(request: Request, response: Response) -> None:
+    """Remove every draft cookie this browser sent (used by "Exit this page")."""
+    for name in request.cookies:
+        if name.startswith(COOKIE_PREFIX):
+            response.delete_cookie(name, path="/")
+
+
+def mark_done(response: Response, survey_id: str, path: str, secure: bool) -> None:
+    """Best effort: remember in this browser that it has answered an open survey."""
+    response.set_cookie(
+        f"{DONE_PREFIX}{survey_id[:12]}",
+        "1",
+        max_age=400 * 24 * 3600,
+        path=path,
+        httponly=True,
+        samesite="Lax",
+        secure=secure,
+    )
+
+
+def is_done(request: Request, survey_id: str) -> bool:
+    return request.cookies.get(f"{DONE_PREFIX}{survey_id[:12]}") == "1"

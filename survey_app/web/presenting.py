@@ -1,0 +1,57 @@
+"""Turning stored answers into the words shown on "Check your answers"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from survey_app.domain.model import Question, QuestionType, Questionnaire, Section
+from survey_app.domain.routing import visible_sections
+
+
+def answer_lines(question: Question, value: Any) -> list[str]:
+    """The answer as lines of plain text; an empty list means "Not answered"."""
+    if value is None:
+        return []
+    if question.type in (QuestionType.SINGLE_CHOICE, QuestionType.LIKERT):
+        option = question.option(str(value))
+        return [option.label] if option else []
+    if question.type is QuestionType.MULTIPLE_CHOICE:
+        return [o.label for o in question.options if o.value in value]
+    if question.type is QuestionType.LIKERT_GRID:
+        lines = []
+        for statement in question.statements:
+            option = question.option(str(value.get(statement.id, "")))
+            if option is not None:
+                lines.append(f"{statement.text}: {option.label}")
+        return lines
+    if question.type is QuestionType.NUMBER:
+        suffix = f" {question.suffix}" if question.suffix else ""
+        return [f"{value}{suffix}"]
+    return str(value).split("\n")
+
+
+@dataclass(frozen=True)
+class SummarySection:
+    section: Section
+    rows: list[dict[str, Any]]
+
+
+def summary(
+    questionnaire: Questionnaire, answers: dict[str, Any], change_url: Any
+) -> list[SummarySection]:
+    """Rows for every visible question, grouped by section. ``change_url(section, question)``
+    gives each row's change link."""
+    sections = []
+    for section in visible_sections(questionnaire, answers):
+        rows = [
+            {
+                "key": question.text,
+                "lines": answer_lines(question, answers.get(question.id)),
+                "href": change_url(section, question),
+                "hidden": question.text,
+            }
+            for question in section.visible_questions(answers)
+        ]
+        sections.append(SummarySection(section, rows))
+    return sections

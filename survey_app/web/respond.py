@@ -1,0 +1,257 @@
+"""The respondent journey: no login, no tracking, nothing stored until "Submit"."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from survey_app.domain.model import Question, Section
+from survey_app.domain.routing import (
+    first_unanswered_required,
+    next_section,
+    previous_section,
+    prune_answers,
+    section_position,
+    visible_sections,
+)
+from survey_app.extensions import get_code_secret, get_db, get_keyring, get_questionnaires
+from survey_app.forms import messages
+from survey_app.forms.registry import ErrorLink, answers_with_section, error_links, section_form
+from survey_app.services.codes import check_code
+from survey_app.services.errors import AccessCodeError, NotFoundError, ServiceError
+from survey_app.services.journey import LiveSurvey, live_survey
+from survey_app.services.submission import CLOSED, submit_response
+from survey_app.services.surveys import list_surveys
+from survey_app.web import drafts
+from survey_app.web.presenting import summary
+
+bp = Blueprint("respond", __name__)
+
+
+@bp.get("/")
+def landing() -> str:
+    return render_template("respond/landing.html", surveys=list_surveys(get_db(), "open"))
+
+
+@bp.get("/privacy")
+def privacy() -> str:
+    return render_template("respond/privacy.html")
+
+
+@bp.get("/accessibility")
+def accessibility() -> str:
+    return render_template("respond/accessibility.html")
+
+
+@bp.get("/exit")
+def exit_page() -> Response:
+    """Leave quickly: forget this browser's unfinished answers and go somewhere neutral."""
+    response = redirect(current_app.config["SURVEY_EXIT_URL"], code=303)
+    drafts.clear_all_drafts(request, response)
+    session.clear()
+    return response
+
+
+@bp.route("/s/<slug>/", methods=["GET", "POST"])
+def start(slug: str) -> Response | str:
+    survey = _survey(slug)
+    if survey.info.access == "open":
+        if drafts.is_done(request, survey.info.id):
+            return render_template("respond/already_done.html", survey=survey)
+        return render_template("respond/start.html", survey=survey, errors=[])
+    if request.method == "GET":
+        return render_template("respond/start.html", survey=survey, errors=[])
+    code_text = request.form.get("access_code", "")[:100]
+    try:
+        digest = check_code(get_db(), survey.info, code_text, get_code_secret())
+    except AccessCodeError as error:
+        errors = [ErrorLink("#access_code", str(error))]
+        return render_template(
+            "respond/start.html", survey=survey, errors=errors, code_value=code_text
+        )
+    response = redirect(_first_url(survey), code=303)
+    _save(response, survey, drafts.Draft(code_digest=digest.hex()))
+    return response
+
+
+@bp.route("/s/<slug>/q/<section_id>", methods=["GET", "POST"])
+def section(slug: str, section_id: str) -> Response | str:
+    survey = _survey(slug)
+    draft = _draft(survey)
+    if draft is None:
+        return redirect(url_for("respond.start", slug=slug), code=303)
+    questionnaire = survey.questionnaire
+    try:
+        current = questionnaire.section(section_id)
+    except KeyError:
+        abort(404)
+    changing = request.args.get("change") == "1"
+    if current not in visible_sections(questionnaire, draft.answers):
+        return redirect(_after(survey, draft, current, changing), code=303)
+    form = section_form(current, draft.answers, request.form if request.method == "POST" else None)
+    errors: list[ErrorLink] = []
+    if request.method == "POST":
+        if form.validate():
+            draft.answers = prune_answers(
+                questionnaire, answers_with_section(current, draft.answers, form)
+            )
+            response = redirect(_after(survey, draft, current, changing), code=303)
+            try:
+                _save(response, survey, draft)
+                return response
+            except drafts.DraftTooLarge:
+                errors = [ErrorLink(f"#{current.questions[0].id}", messages.DRAFT_TOO_LARGE)]
+        else:
+            errors = error_links(form)
+    previous = previous_section(questionnaire, draft.answers, current.id)
+    back = (
+        url_for("respond.check", slug=slug)
+        if changing
+        else _section_url(survey, previous)
+        if previous
+        else url_for("respond.start", slug=slug)
+    )
+    number, total = section_position(questionnaire, draft.answers, current.id)
+    return render_template(
+        "respond/section.html",
+        survey=survey,
+        section=current,
+        questions=current.visible_questions(draft.answers),
+        form=form,
+        errors=errors,
+        number=number,
+        total=total,
+        back_url=back,
+    )
+
+
+@bp.route("/s/<slug>/check", methods=["GET", "POST"])
+def check(slug: str) -> Response | str:
+    survey = _survey(slug)
+    draft = _draft(survey)
+    if draft is None:
+        return redirect(url_for("respond.start", slug=slug), code=303)
+    missing = first_unanswered_required(survey.questionnaire, draft.answers)
+    if missing is not None:
+        return redirect(_section_url(survey, missing[0]), code=303)
+    if request.method == "POST":
+        return _submit(survey, draft)
+    rows = summary(survey.questionnaire, draft.answers, lambda s, q: _change_url(survey, s, q))
+    last = visible_sections(survey.questionnaire, draft.answers)[-1]
+    return render_template(
+        "respond/check.html", survey=survey, sections=rows, back_url=_section_url(survey, last)
+    )
+
+
+@bp.get("/s/<slug>/done")
+def done(slug: str) -> str:
+    return render_template("respond/done.html", survey=_survey(slug, allow_closed=True))
+
+
+def _submit(survey: LiveSurvey, draft: drafts.Draft) -> Response | str:
+    digest = bytes.fromhex(draft.code_digest) if draft.code_digest else None
+    try:
+        submit_response(
+            get_db(), survey.info, survey.questionnaire, draft.answers, code_digest=digest
+        )
+    except AccessCodeError as error:
+        response = make_response(
+            render_template(
+                "respond/start.html",
+                survey=survey,
+                errors=[ErrorLink("#access_code", str(error))],
+            )
+        )
+        drafts.clear_draft(response, survey.info.id, _path(survey))
+        return response
+    except ServiceError as error:
+        if str(error) == CLOSED:
+            return _closed(survey)
+        raise
+    response = redirect(url_for("respond.done", slug=survey.info.slug), code=303)
+    drafts.clear_draft(response, survey.info.id, _path(survey))
+    if survey.info.access == "open":
+        drafts.mark_done(response, survey.info.id, _path(survey), _secure())
+    return response
+
+
+def _survey(slug: str, allow_closed: bool = False) -> LiveSurvey:
+    try:
+        survey = live_survey(get_db(), get_questionnaires(), slug)
+    except NotFoundError:
+        abort(404)
+    if not survey.is_open and not allow_closed:
+        abort(_closed(survey))
+    return survey
+
+
+def _closed(survey: LiveSurvey) -> Response:
+    response = make_response(render_template("closed.html", survey_title=survey.info.title), 410)
+    drafts.clear_draft(response, survey.info.id, _path(survey))
+    return response
+
+
+def _draft(survey: LiveSurvey) -> drafts.Draft | None:
+    """The browser's draft; a fresh one for open surveys. None means "go to the start page"."""
+    draft = drafts.load_draft(request, get_keyring(), survey.info.id)
+    max_age = current_app.config["SURVEY_DRAFT_MAX_AGE_DAYS"]
+    if draft is not None and draft.is_stale(max_age):
+        draft = None
+    if survey.info.access == "codes":
+        return draft if draft is not None and draft.code_digest else None
+    if drafts.is_done(request, survey.info.id):
+        return None
+    return draft or drafts.Draft(started_on=dt.date.today().isoformat())
+
+
+def _save(response: Response, survey: LiveSurvey, draft: drafts.Draft) -> None:
+    drafts.save_draft(response, get_keyring(), survey.info.id, _path(survey), draft, _secure())
+
+
+def _after(survey: LiveSurvey, draft: drafts.Draft, current: Section, changing: bool) -> str:
+    if changing:
+        return url_for("respond.check", slug=survey.info.slug)
+    following = next_section(survey.questionnaire, draft.answers, current.id)
+    if following is None:
+        return url_for("respond.check", slug=survey.info.slug)
+    return _section_url(survey, following)
+
+
+def _first_url(survey: LiveSurvey) -> str:
+    return _section_url(survey, visible_sections(survey.questionnaire, {})[0])
+
+
+def _section_url(survey: LiveSurvey, section: Section) -> str:
+    return url_for("respond.section", slug=survey.info.slug, section_id=section.id)
+
+
+def _change_url(survey: LiveSurvey, section: Section, question: Question) -> str:
+    return (
+        url_for("respond.section", slug=survey.info.slug, section_id=section.id, change="1")
+        + f"#{question.id}"
+    )
+
+
+def _path(survey: LiveSurvey) -> str:
+    return url_for("respond.start", slug=survey.info.slug)
+
+
+def _secure() -> bool:
+    return bool(current_app.config["SESSION_COOKIE_SECURE"])
+
+
+def template_helpers() -> dict[str, Any]:
+    return {"first_section_url": _first_url}

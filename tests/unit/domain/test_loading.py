@@ -1,0 +1,835 @@
+"""The validating questionnaire loader: structure, meaning, building the model, files."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import pickle
+import re
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema import Draft202012Validator
+
+from survey_app.domain.errors import Problem, QuestionnaireError
+from survey_app.domain.loading import (
+    check_files,
+    load_directory,
+    load_questionnaire,
+    pointer,
+    questionnaire_files,
+    questionnaire_schema,
+)
+from survey_app.domain.model import Condition, Option, QuestionType, Scale, Statement
+
+README = Path(__file__).resolve().parents[3] / "questionnaires" / "README.md"
+
+Q = "/sections/0/questions"  # pointer prefix for questions of the first section
+Q2 = "/sections/1/questions"  # ... and of the second
+
+
+def valid_document() -> dict[str, Any]:
+    """A small questionnaire using every question type; each test changes a fresh copy."""
+    return {
+        "id": "demo",
+        "version": "2026.1",
+        "title": "Demo survey",
+        "description": "A small survey used by the tests.",
+        "estimated_minutes": 3,
+        "privacy_notice": "We never show a group smaller than {min_group}.\n\nYou can stop.\n",
+        "scales": {
+            "agreement": [
+                {"value": "agree", "label": "Agree"},
+                {"value": "neutral", "label": "Neither agree nor disagree"},
+                {"value": "disagree", "label": "Disagree"},
+            ],
+        },
+        "sections": [
+            {
+                "id": "about_you",
+                "title": "About you",
+                "intro": "These questions are optional.",
+                "questions": [
+                    {
+                        "id": "role",
+                        "type": "single_choice",
+                        "text": "What is your role?",
+                        "required": True,
+                        "demographic": True,
+                        "options": [
+                            {"value": "social_worker", "label": "Social worker"},
+                            {"value": "manager", "label": "Manager", "hint": "Any level"},
+                            {"value": "prefer_not_to_say", "label": "Prefer not to say"},
+                        ],
+                    },
+                    {
+                        "id": "experiences",
+                        "type": "multiple_choice",
+                        "text": "Which of these has happened to you at work?",
+                        "options": [
+                            {"value": "racist_comment", "label": "A racist comment"},
+                            {"value": "overlooked", "label": "Overlooked for promotion"},
+                            {"value": "none", "label": "None of these", "exclusive": True},
+                        ],
+                    },
+                    {
+                        "id": "felt_safe",
+                        "type": "likert",
+                        "text": "I feel safe raising racism at work.",
+                        "sensitive": True,
+                        "scale": "agreement",
+                    },
+                ],
+            },
+            {
+                "id": "your_experience",
+                "title": "Your experience",
+                "questions": [
+                    {
+                        "id": "what_happened",
+                        "type": "free_text",
+                        "text": "What happened?",
+                        "help": "Please do not include names.",
+                        "max_length": 1500,
+                        "rows": 8,
+                        "show_if": {
+                            "question": "experiences",
+                            "any_of": ["racist_comment", "overlooked"],
+                        },
+                    },
+                    {
+                        "id": "pledge",
+                        "type": "likert_grid",
+                        "text": "How far do you agree?",
+                        "scale": "agreement",
+                        "statements": [
+                            {"id": "leadership", "text": "Leaders challenge racism"},
+                            {"id": "fairness", "text": "Promotion is fair"},
+                        ],
+                    },
+                    {
+                        "id": "years",
+                        "type": "number",
+                        "text": "How many years have you worked here?",
+                        "min": 0,
+                        "max": 60,
+                        "suffix": "years",
+                    },
+                ],
+            },
+        ],
+    }
+
+
+def write(directory: Path, document: Any, name: str = "demo") -> Path:
+    path = directory / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def problems_for(tmp_path: Path, document: Any, name: str = "demo") -> list[Problem]:
+    return check_files([write(tmp_path, document, name)])
+
+
+def only_problem(tmp_path: Path, document: Any, name: str = "demo") -> Problem:
+    problems = problems_for(tmp_path, document, name)
+    assert len(problems) == 1, "\n".join(map(str, problems))
+    return problems[0]
+
+
+def question(document: dict[str, Any], section: int, index: int) -> dict[str, Any]:
+    found: dict[str, Any] = document["sections"][section]["questions"][index]
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# The schema itself
+
+
+def test_schema_is_a_valid_draft_2020_12_schema() -> None:
+    Draft202012Validator.check_schema(questionnaire_schema())
+    assert questionnaire_schema()["$schema"].endswith("/draft/2020-12/schema")
+
+
+def test_schema_question_types_match_the_model() -> None:
+    schema_types = questionnaire_schema()["$defs"]["question"]["properties"]["type"]["enum"]
+    assert set(schema_types) == {member.value for member in QuestionType}
+
+
+def test_schema_is_read_once() -> None:
+    assert questionnaire_schema() is questionnaire_schema()
+
+
+# --------------------------------------------------------------------------------------------
+# Problems and errors
+
+
+def test_problem_prints_file_pointer_and_reason() -> None:
+    problem = Problem("q/demo.yaml", "/sections/0/id", "the key 'id' is missing")
+    assert str(problem) == "q/demo.yaml: /sections/0/id: the key 'id' is missing"
+
+
+def test_questionnaire_error_prints_one_problem_per_line_and_pickles() -> None:
+    problems = [Problem("a.yaml", "/", "first"), Problem("b.yaml", "/id", "second")]
+    error = QuestionnaireError(problems)
+    assert error.problems == tuple(problems)
+    assert str(error) == "a.yaml: /: first\nb.yaml: /id: second"
+    assert pickle.loads(pickle.dumps(error)).problems == tuple(problems)
+
+
+def test_pointer_escapes_per_rfc_6901() -> None:
+    assert pointer([]) == "/"
+    assert pointer(["sections", 1, "questions", 3, "show_if", "question"]) == (
+        "/sections/1/questions/3/show_if/question"
+    )
+    assert pointer(["a/b", "c~d"]) == "/a~1b/c~0d"
+
+
+# --------------------------------------------------------------------------------------------
+# A valid file becomes the frozen model
+
+
+def test_valid_file_round_trips_to_the_model(tmp_path: Path) -> None:
+    path = write(tmp_path, valid_document())
+    loaded = load_questionnaire(path)
+
+    assert (loaded.id, loaded.version, loaded.title) == ("demo", "2026.1", "Demo survey")
+    assert loaded.description == "A small survey used by the tests."
+    assert loaded.estimated_minutes == 3
+    assert loaded.source == str(path)
+    assert loaded.privacy_paragraphs(10) == (
+        "We never show a group smaller than 10.",
+        "You can stop.",
+    )
+    assert [section.id for section in loaded.sections] == ["about_you", "your_experience"]
+    assert loaded.sections[0].intro == "These questions are optional."
+    assert loaded.sections[1].intro is None
+
+    agreement = loaded.scales["agreement"]
+    assert isinstance(loaded.scales, MappingProxyType)
+    assert agreement == Scale(
+        id="agreement",
+        options=(
+            Option("agree", "Agree"),
+            Option("neutral", "Neither agree nor disagree"),
+            Option("disagree", "Disagree"),
+        ),
+    )
+
+    role = loaded.question("role")
+    assert role.type is QuestionType.SINGLE_CHOICE
+    assert (role.required, role.demographic, role.sensitive) == (True, True, False)
+    assert role.options[1] == Option("manager", "Manager", hint="Any level")
+    assert role.scale is None
+
+    experiences = loaded.question("experiences")
+    assert experiences.type is QuestionType.MULTIPLE_CHOICE
+    assert experiences.option("none") == Option("none", "None of these", exclusive=True)
+    assert experiences.required is False
+
+    felt_safe = loaded.question("felt_safe")
+    assert felt_safe.type is QuestionType.LIKERT
+    assert felt_safe.scale == "agreement"
+    assert felt_safe.options == agreement.options
+    assert felt_safe.sensitive is True
+
+    what_happened = loaded.question("what_happened")
+    assert what_happened.type is QuestionType.FREE_TEXT
+    assert (what_happened.max_length, what_happened.rows) == (1500, 8)
+    assert what_happened.help == "Please do not include names."
+    assert what_happened.show_if == Condition("experiences", ("racist_comment", "overlooked"))
+
+    pledge = loaded.question("pledge")
+    assert pledge.type is QuestionType.LIKERT_GRID
+    assert pledge.options == agreement.options
+    assert pledge.scale == "agreement"
+    assert pledge.statements == (
+        Statement("leadership", "Leaders challenge racism"),
+        Statement("fairness", "Promotion is fair"),
+    )
+
+    years = loaded.question("years")
+    assert years.type is QuestionType.NUMBER
+    assert (years.minimum, years.maximum, years.suffix) == (0, 60, "years")
+    assert years.options == ()
+    assert years.max_length is None
+
+
+def test_loaded_model_is_frozen(tmp_path: Path) -> None:
+    loaded = load_questionnaire(write(tmp_path, valid_document()))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        loaded.title = "Changed"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        loaded.sections[0].questions[0].required = False  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        loaded.scales["other"] = Scale("other", ())  # type: ignore[index]
+    assert isinstance(loaded.sections, tuple)
+    assert isinstance(loaded.sections[0].questions, tuple)
+
+
+def test_defaults_when_optional_keys_are_left_out(tmp_path: Path) -> None:
+    document = valid_document()
+    del question(document, 1, 0)["rows"]
+    loaded = load_questionnaire(write(tmp_path, document))
+    assert loaded.question("what_happened").rows == 5
+    assert loaded.question("felt_safe").required is False
+    assert loaded.question("felt_safe").demographic is False
+    assert loaded.question("role").show_if is None
+
+
+def test_hand_written_yaml_loads(tmp_path: Path) -> None:
+    path = tmp_path / "short-form.yaml"
+    path.write_text(
+        """\
+id: short-form
+version: "1"
+title: Short form
+description: >-
+  Two questions.
+estimated_minutes: 1
+privacy_notice: |
+  Groups smaller than {min_group} are never shown.
+sections:
+  - id: only
+    title: Only section
+    questions:
+      - id: attended
+        type: single_choice
+        text: Did you attend?
+        options:
+          - {value: "yes", label: "Yes"}
+          - {value: "no", label: "No"}
+      - id: comments
+        type: free_text
+        text: Anything else?
+        max_length: 500
+""",
+        encoding="utf-8",
+    )
+    loaded = load_questionnaire(path)
+    assert [option.value for option in loaded.question("attended").options] == ["yes", "no"]
+    assert loaded.description == "Two questions."
+
+
+def test_readme_example_is_valid(tmp_path: Path) -> None:
+    blocks = re.findall(r"```yaml\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
+    assert blocks, "questionnaires/README.md should contain a complete yaml example"
+    example = blocks[0]
+    document = yaml.safe_load(example)
+    path = tmp_path / f"{document['id']}.yaml"
+    path.write_text(example, encoding="utf-8")
+    loaded = load_questionnaire(path)
+    assert {question.type for question in loaded.questions()} == set(QuestionType)
+
+
+# --------------------------------------------------------------------------------------------
+# Whole-file problems
+
+
+def test_yaml_syntax_error_gives_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "demo.yaml"
+    path.write_text("id: demo\ntitle: [unclosed\nversion: '1'\n", encoding="utf-8")
+    [problem] = check_files([path])
+    assert problem.pointer == "/"
+    assert problem.file == str(path)
+    assert "not valid YAML" in problem.reason
+    assert re.search(r"line \d+, column \d+", problem.reason)
+
+
+def test_repeated_key_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "demo.yaml"
+    path.write_text("id: demo\ntitle: One\ntitle: Two\n", encoding="utf-8")
+    [problem] = check_files([path])
+    assert problem.pointer == "/"
+    assert "'title' appears twice" in problem.reason
+    assert "line 3" in problem.reason
+
+
+def test_python_objects_are_not_constructed(tmp_path: Path) -> None:
+    path = tmp_path / "demo.yaml"
+    path.write_text("id: !!python/object/apply:os.system ['echo hi']\n", encoding="utf-8")
+    [problem] = check_files([path])
+    assert problem.pointer == "/"
+    assert "not valid YAML" in problem.reason
+
+
+def test_empty_file_is_a_problem(tmp_path: Path) -> None:
+    path = tmp_path / "demo.yaml"
+    path.write_text("# nothing yet\n", encoding="utf-8")
+    assert check_files([path]) == [Problem(str(path), "/", "the file is empty")]
+
+
+def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
+    problem = only_problem(tmp_path, ["id", "demo"])
+    assert problem.pointer == "/"
+    assert "must be a mapping" in problem.reason
+    assert "not a list" in problem.reason
+
+
+def test_missing_file_is_a_problem_not_an_exception(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.yaml"
+    assert check_files([missing]) == [Problem(str(missing), "/", "the file does not exist")]
+
+
+def test_file_that_is_not_utf8_is_a_problem(tmp_path: Path) -> None:
+    path = tmp_path / "demo.yaml"
+    path.write_bytes(b"id: d\xe9mo\n")
+    [problem] = check_files([path])
+    assert (problem.pointer, problem.reason) == ("/", "the file is not UTF-8 text")
+
+
+# --------------------------------------------------------------------------------------------
+# Structure (JSON Schema)
+
+
+def test_unknown_top_level_key_is_refused_including_reports(tmp_path: Path) -> None:
+    document = valid_document()
+    document["reports"] = {"views": []}
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == "/reports"
+    assert "unknown key 'reports'" in problem.reason
+    assert "sections" in problem.reason  # says which keys are allowed
+
+
+def test_unknown_question_key_points_at_the_key(tmp_path: Path) -> None:
+    document = valid_document()
+    question(document, 0, 2)["colour"] = "red"
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == f"{Q}/2/colour"
+    assert "unknown key 'colour'" in problem.reason
+
+
+def test_missing_required_key_is_named(tmp_path: Path) -> None:
+    document = valid_document()
+    del document["title"]
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == "/"
+    assert problem.reason == "the key 'title' is missing"
+
+
+@pytest.mark.parametrize(
+    ("index", "missing"),
+    [(0, "options"), (1, "options"), (2, "scale")],
+)
+def test_type_specific_required_key(tmp_path: Path, index: int, missing: str) -> None:
+    document = valid_document()
+    target = question(document, 0, index)
+    del target[missing]
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == f"{Q}/{index}"
+    assert problem.reason == f"a {target['type']} question needs the key '{missing}'"
+
+
+def test_grid_needs_statements_free_text_needs_max_length_number_needs_min_and_max(
+    tmp_path: Path,
+) -> None:
+    document = valid_document()
+    del question(document, 1, 0)["max_length"]
+    del question(document, 1, 1)["statements"]
+    del question(document, 1, 2)["min"]
+    del question(document, 1, 2)["max"]
+    reasons = {(problem.pointer, problem.reason) for problem in problems_for(tmp_path, document)}
+    assert reasons == {
+        (f"{Q2}/0", "a free_text question needs the key 'max_length'"),
+        (f"{Q2}/1", "a likert_grid question needs the key 'statements'"),
+        (f"{Q2}/2", "a number question needs the key 'min'"),
+        (f"{Q2}/2", "a number question needs the key 'max'"),
+    }
+
+
+def test_key_of_another_type_is_refused_by_name(tmp_path: Path) -> None:
+    document = valid_document()
+    question(document, 1, 0)["options"] = [{"value": "x", "label": "X"}]  # also too few
+    question(document, 0, 0)["max_length"] = 10
+    problems = problems_for(tmp_path, document)
+    assert [(problem.pointer, problem.reason) for problem in problems] == [
+        (f"{Q}/0/max_length", "the key 'max_length' does not belong on a single_choice question"),
+        (f"{Q2}/0/options", "the key 'options' does not belong on a free_text question"),
+    ]
+
+
+def test_bad_id_says_what_an_id_must_look_like(tmp_path: Path) -> None:
+    document = valid_document()
+    question(document, 0, 1)["id"] = "Felt-Safe"
+    document["id"] = "Demo_Survey"
+    problems = problems_for(tmp_path, document)
+    assert [problem.pointer for problem in problems] == ["/id", f"{Q}/1/id"]
+    assert "'Demo_Survey' is not a valid questionnaire id" in problems[0].reason
+    assert "single hyphens" in problems[0].reason
+    assert "'Felt-Safe' is not a valid id" in problems[1].reason
+    assert "single underscores" in problems[1].reason
+
+
+def test_double_underscore_in_an_id_is_refused(tmp_path: Path) -> None:
+    document = valid_document()
+    document["sections"][1]["id"] = "your__experience"
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == "/sections/1/id"
+
+
+def test_bad_scale_name_points_at_the_scale(tmp_path: Path) -> None:
+    document = valid_document()
+    document["scales"]["Agreement"] = document["scales"].pop("agreement")
+    problems = problems_for(tmp_path, document)
+    assert [problem.pointer for problem in problems] == ["/scales/Agreement"]
+    assert "not a valid scale name" in problems[0].reason
+
+
+def test_unquoted_version_number_suggests_quotes(tmp_path: Path) -> None:
+    path = write(tmp_path, valid_document())
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("version: '2026.1'", "version: 2026.1"),
+        encoding="utf-8",
+    )
+    [problem] = check_files([path])
+    assert problem.pointer == "/version"
+    assert "must be text" in problem.reason
+    assert "quotes" in problem.reason
+
+
+def test_option_value_no_read_as_false_is_explained(tmp_path: Path) -> None:
+    path = tmp_path / "demo.yaml"
+    text = yaml.safe_dump(valid_document(), sort_keys=False)
+    path.write_text(text.replace("value: manager", "value: no"), encoding="utf-8")
+    [problem] = check_files([path])
+    assert problem.pointer == f"{Q}/0/options/1/value"
+    assert "not true or false" in problem.reason
+
+
+def test_lengths_and_ranges(tmp_path: Path) -> None:
+    document = valid_document()
+    document["title"] = "x" * 121
+    document["estimated_minutes"] = 0
+    question(document, 1, 0)["max_length"] = 5001
+    question(document, 0, 2)["text"] = "   "
+    problems = {problem.pointer: problem.reason for problem in problems_for(tmp_path, document)}
+    assert problems == {
+        "/estimated_minutes": "must be at least 1, not 0",
+        "/title": "must be at most 120 characters long (it has 121)",
+        f"{Q}/2/text": "must not be blank",
+        f"{Q2}/0/max_length": "must be at most 5000, not 5001",
+    }
+
+
+def test_unknown_question_type(tmp_path: Path) -> None:
+    document = valid_document()
+    question(document, 1, 2)["type"] = "yes_no"
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == f"{Q2}/2/type"
+    assert "'yes_no' is not a question type" in problem.reason
+
+
+def test_every_structure_problem_is_reported_at_once_in_path_order(tmp_path: Path) -> None:
+    document = valid_document()
+    del document["description"]
+    document["sections"][0]["questions"][0]["options"] = []
+    question(document, 1, 1)["statements"].append({"id": "extra"})
+    document["sections"][1]["colour"] = "blue"
+    problems = problems_for(tmp_path, document)
+    assert [problem.pointer for problem in problems] == [
+        "/",
+        f"{Q}/0/options",
+        "/sections/1/colour",
+        f"{Q2}/1/statements/2",
+    ]
+
+
+def test_meaning_is_not_checked_when_structure_is_broken(tmp_path: Path) -> None:
+    document = valid_document()
+    del document["title"]
+    document["sections"][1]["id"] = "about_you"  # a duplicate, but not reported yet
+    problem = only_problem(tmp_path, document, name="other-name")  # nor the file name
+    assert problem.reason == "the key 'title' is missing"
+
+
+# --------------------------------------------------------------------------------------------
+# Meaning (one test per check)
+
+
+def test_file_name_must_equal_id(tmp_path: Path) -> None:
+    problem = only_problem(tmp_path, valid_document(), name="demo-2026")
+    assert problem.pointer == "/id"
+    assert "file name" in problem.reason
+    assert "'demo-2026'" in problem.reason
+
+
+def test_section_ids_are_unique(tmp_path: Path) -> None:
+    document = valid_document()
+    document["sections"][1]["id"] = "about_you"
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == "/sections/1/id"
+    assert "'about_you' is already used by /sections/0" in problem.reason
+
+
+def test_question_ids_are_unique_across_sections(tmp_path: Path) -> None:
+    document = valid_document()
+    question(document, 1, 2)["id"] = "role"
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == f"{Q2}/2/id"
+    assert f"'role' is already used by {Q}/0" in problem.reason
+
+
+def test_option_values_are_unique_within_a_question(tmp_path: Path) -> None:
+    document = valid_document()
+    question(document, 0, 0)["options"][2]["value"] = "social_worker"
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == f"{Q}/0/options/2/value"
+    assert "'social_worker' is already used" in problem.reason
+
+
+def test_same_option_value_in_two_questions_is_fine(tmp_path: Path) -> None:
+    document = valid_document()
+    question(document, 0, 1)["options"][0]["value"] = "manager"  # also used by "role"
+    assert problems_for(tmp_path, document) == []
+
+
+def test_statement_ids_are_unique_within_a_grid(tmp_path: Path) -> None:
+    document = valid_document()
+    question(document, 1, 1)["statements"][1]["id"] = "leadership"
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == f"{Q2}/1/statements/1/id"
+    assert "statement id 'leadership' is already used" in problem.reason
+
+
+def test_scale_must_exist(tmp_path: Path) -> None:
+    document = valid_document()
+    question(document, 0, 2)["scale"] = "frequency"
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == f"{Q}/2/scale"
+    assert "no scale called 'frequency'" in problem.reason
+
+
+def test_scale_option_values_are_unique(tmp_path: Path) -> None:
+    document = valid_document()
+    document["scales"]["agreement"][2]["value"] = "agree"
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == "/scales/agreement/2/value"
+    assert "'agree' is already used" in problem.reason
+
+
+def test_exclusive_only_on_multiple_choice_options(tmp_path: Path) -> None:
+    document = valid_document()
+    question(document, 0, 0)["options"][2]["exclusive"] = True
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == f"{Q}/0/options/2/exclusive"
+    assert "only allowed on the options of a multiple_choice question" in problem.reason
+
+
+def test_exclusive_not_on_scale_options(tmp_path: Path) -> None:
+    document = valid_document()
+    document["scales"]["agreement"][1]["exclusive"] = False
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == "/scales/agreement/1/exclusive"
+    assert "not on a scale" in problem.reason
+
+
+def test_multiple_choice_needs_a_non_exclusive_option(tmp_path: Path) -> None:
+    document = valid_document()
+    for option in question(document, 0, 1)["options"]:
+        option["exclusive"] = True
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == f"{Q}/1/options"
+    assert "at least one option that is not exclusive" in problem.reason
+
+
+def test_show_if_question_must_exist(tmp_path: Path) -> None:
+    document = valid_document()
+    question(document, 1, 0)["show_if"]["question"] = "experience"
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == f"{Q2}/0/show_if/question"
+    assert "no question with the id 'experience'" in problem.reason
+
+
+def test_show_if_may_not_use_the_same_section(tmp_path: Path) -> None:
+    document = valid_document()
+    question(document, 1, 2)["show_if"] = {"question": "pledge", "any_of": ["agree"]}
+    question(document, 1, 1)["type"] = "likert"  # a valid source type, in the same section
+    del question(document, 1, 1)["statements"]
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == f"{Q2}/2/show_if/question"
+    assert "same section" in problem.reason
+    assert "earlier section" in problem.reason
+
+
+def test_show_if_may_not_use_itself(tmp_path: Path) -> None:
+    document = valid_document()
+    question(document, 1, 0)["show_if"]["question"] = "what_happened"
+    problems = problems_for(tmp_path, document)
+    assert problems[0].pointer == f"{Q2}/0/show_if/question"
+    assert "same section" in problems[0].reason
+
+
+def test_show_if_may_not_use_a_later_section(tmp_path: Path) -> None:
+    document = valid_document()
+    question(document, 0, 2)["show_if"] = {"question": "what_happened", "any_of": ["x"]}
+    question(document, 1, 0)["type"] = "single_choice"
+    del question(document, 1, 0)["max_length"]
+    del question(document, 1, 0)["rows"]
+    question(document, 1, 0)["options"] = [
+        {"value": "x", "label": "X"},
+        {"value": "y", "label": "Y"},
+    ]
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == f"{Q}/2/show_if/question"
+    assert "later section" in problem.reason
+
+
+def test_show_if_source_must_be_a_choice_or_likert_question(tmp_path: Path) -> None:
+    document = valid_document()
+    document["sections"].append(
+        {
+            "id": "more",
+            "title": "More",
+            "questions": [
+                {
+                    "id": "follow_up",
+                    "type": "free_text",
+                    "text": "Tell us more.",
+                    "max_length": 100,
+                    "show_if": {"question": "years", "any_of": ["10"]},
+                }
+            ],
+        }
+    )
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == "/sections/2/questions/0/show_if/question"
+    assert "'years' is a number question" in problem.reason
+
+
+def test_show_if_values_must_be_options_of_the_source(tmp_path: Path) -> None:
+    document = valid_document()
+    question(document, 1, 0)["show_if"]["any_of"] = ["racist_comment", "racist_comments"]
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == f"{Q2}/0/show_if/any_of/1"
+    assert "'racist_comments' is not an option of the question 'experiences'" in problem.reason
+
+
+def test_show_if_on_likert_uses_the_scale_values(tmp_path: Path) -> None:
+    document = valid_document()
+    question(document, 1, 2)["show_if"] = {"question": "felt_safe", "any_of": ["disagree"]}
+    assert problems_for(tmp_path, document) == []
+
+    question(document, 1, 2)["show_if"]["any_of"] = ["disagree", "never"]
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == f"{Q2}/2/show_if/any_of/1"
+    assert "agree, neutral, disagree" in problem.reason
+
+
+def test_number_min_must_not_exceed_max(tmp_path: Path) -> None:
+    document = valid_document()
+    question(document, 1, 2)["min"] = 61
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == f"{Q2}/2/max"
+    assert "must not be less than min (61)" in problem.reason
+
+
+def test_demographic_only_on_single_choice(tmp_path: Path) -> None:
+    document = valid_document()
+    question(document, 0, 1)["demographic"] = True
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == f"{Q}/1/demographic"
+    assert "only a single_choice question can be demographic" in problem.reason
+
+
+def test_privacy_notice_allows_only_the_min_group_placeholder(tmp_path: Path) -> None:
+    document = valid_document()
+    document["privacy_notice"] += "Contact {contact_email} or {contact_email}. {min_group} {}"
+    problems = problems_for(tmp_path, document)
+    assert [problem.pointer for problem in problems] == ["/privacy_notice"] * 2
+    assert "'{contact_email}'" in problems[0].reason
+    assert "'{}'" in problems[1].reason
+
+
+def test_unused_scale_is_a_problem(tmp_path: Path) -> None:
+    document = valid_document()
+    document["scales"]["frequency"] = copy.deepcopy(document["scales"]["agreement"])
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == "/scales/frequency"
+    assert "not used by any question" in problem.reason
+
+
+def test_every_meaning_problem_is_reported_at_once(tmp_path: Path) -> None:
+    document = valid_document()
+    document["sections"][1]["id"] = "about_you"
+    question(document, 1, 2)["min"] = 100
+    question(document, 0, 2)["scale"] = "missing"
+    problems = problems_for(tmp_path, document, name="wrong-name")
+    assert [problem.pointer for problem in problems] == [
+        "/id",
+        f"{Q}/2/scale",
+        "/sections/1/id",
+        f"{Q2}/2/max",
+    ]
+    with pytest.raises(QuestionnaireError) as raised:
+        load_questionnaire(tmp_path / "wrong-name.yaml")
+    assert raised.value.problems == tuple(problems)
+    assert len(str(raised.value).splitlines()) == 4
+
+
+# --------------------------------------------------------------------------------------------
+# Several files
+
+
+def test_questionnaire_files_lists_yaml_files_sorted(tmp_path: Path) -> None:
+    for name in ("b.yaml", "a.yaml", "notes.md", "c.yml"):
+        (tmp_path / name).write_text("x: 1\n", encoding="utf-8")
+    (tmp_path / "folder.yaml").mkdir()
+    assert questionnaire_files(tmp_path) == [tmp_path / "a.yaml", tmp_path / "b.yaml"]
+
+
+def test_load_directory_returns_questionnaires_by_id(tmp_path: Path) -> None:
+    second = valid_document()
+    second["id"] = "another"
+    write(tmp_path, second, "another")
+    write(tmp_path, valid_document(), "demo")
+    (tmp_path / "README.md").write_text("not a questionnaire", encoding="utf-8")
+    loaded = load_directory(tmp_path)
+    assert list(loaded) == ["another", "demo"]
+    assert loaded["demo"].source == str(tmp_path / "demo.yaml")
+
+
+def test_load_directory_of_nothing_is_empty(tmp_path: Path) -> None:
+    assert load_directory(tmp_path) == {}
+
+
+def test_load_directory_refuses_a_missing_directory(tmp_path: Path) -> None:
+    with pytest.raises(QuestionnaireError) as raised:
+        load_directory(tmp_path / "nowhere")
+    assert raised.value.problems[0].pointer == "/"
+
+
+def test_load_directory_reports_every_problem_of_every_file(tmp_path: Path) -> None:
+    broken = valid_document()
+    del broken["title"]
+    write(tmp_path, broken, "demo")
+    (tmp_path / "empty.yaml").write_text("", encoding="utf-8")
+    with pytest.raises(QuestionnaireError) as raised:
+        load_directory(tmp_path)
+    assert [str(problem) for problem in raised.value.problems] == [
+        f"{tmp_path / 'demo.yaml'}: /: the key 'title' is missing",
+        f"{tmp_path / 'empty.yaml'}: /: the file is empty",
+    ]
+
+
+def test_two_files_declaring_the_same_id(tmp_path: Path) -> None:
+    write(tmp_path, valid_document(), "demo")
+    write(tmp_path, valid_document(), "zz-copy")
+    with pytest.raises(QuestionnaireError) as raised:
+        load_directory(tmp_path)
+    copy_file = str(tmp_path / "zz-copy.yaml")
+    assert [(problem.file, problem.pointer) for problem in raised.value.problems] == [
+        (copy_file, "/id"),  # the file name does not match
+        (copy_file, "/id"),  # and the id is taken
+    ]
+    assert f"already used by {tmp_path / 'demo.yaml'}" in raised.value.problems[1].reason
+
+
+def test_check_files_never_raises_and_covers_every_file(tmp_path: Path) -> None:
+    good = write(tmp_path, valid_document(), "demo")
+    missing = tmp_path / "missing.yaml"
+    problems = check_files([good, missing, good])  # the same file twice is not a clash
+    assert problems == [Problem(str(missing), "/", "the file does not exist")]
+    assert check_files([]) == []
