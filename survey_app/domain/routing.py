@@ -120,10 +120,6 @@ def is_answered(question: Question, value: Any) -> bool:
     Missing, empty or blank values do not. A likert grid counts as answered only when every
     statement has an answer. A number answer of 0 counts.
     """
-    if value is None:
-        return False
-    if isinstance(value, str):
-        return bool(value.strip())
     if question.type is QuestionType.LIKERT_GRID:
         if not isinstance(value, Mapping):
             return False
@@ -131,6 +127,10 @@ def is_answered(question: Question, value: Any) -> bool:
             isinstance(value.get(statement.id), str) and bool(value[statement.id])
             for statement in question.statements
         )
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
     if isinstance(value, list | tuple | Mapping):
         return len(value) > 0
     return True

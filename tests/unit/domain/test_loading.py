@@ -582,7 +582,7 @@ def test_option_values_are_unique_within_a_question(tmp_path: Path) -> None:
 
 def test_same_option_value_in_two_questions_is_fine(tmp_path: Path) -> None:
     document = valid_document()
-    question(document, 0, 1)["options"][0]["value"] = "manager"  # also used by "role"
+    question(document, 0, 1)["options"][2]["value"] = "prefer_not_to_say"  # as in "role"
     assert problems_for(tmp_path, document) == []
 
 

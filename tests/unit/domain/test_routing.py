@@ -25,7 +25,11 @@ from survey_app.domain.routing import (
     visible_sections,
 )
 
-YES_NO = (Option("yes", "Yes"), Option("no", "No"), Option("prefer_not_to_say", "Prefer not to say"))
+YES_NO = (
+    Option("yes", "Yes"),
+    Option("no", "No"),
+    Option("prefer_not_to_say", "Prefer not to say"),
+)
 
 
 def choice(
@@ -152,7 +156,11 @@ def test_prune_drops_hidden_answers_along_a_chain() -> None:
 
 
 def test_prune_keeps_visible_answers_in_questionnaire_order_without_changing_input() -> None:
-    answers: dict[str, Any] = {"outcome": "It was handled.", "reported": "yes", "experienced": "yes"}
+    answers: dict[str, Any] = {
+        "outcome": "It was handled.",
+        "reported": "yes",
+        "experienced": "yes",
+    }
     original = dict(answers)
     pruned = prune_answers(Q, answers)
     assert list(pruned) == ["experienced", "reported", "outcome"]
@@ -194,9 +202,7 @@ def test_next_section_follows_the_answers() -> None:
     assert next_section(Q, {"experienced": "yes"}, "start") == Q.section("details")
     answers = {"experienced": "yes", "reported": "yes"}
     assert next_section(Q, answers, "details") == Q.section("reporting")
-    assert next_section(Q, {"experienced": "yes", "reported": "no"}, "details") == Q.section(
-        "work"
-    )
+    assert next_section(Q, {"experienced": "yes", "reported": "no"}, "details") == Q.section("work")
     assert next_section(Q, {}, "final") is None
 
 
