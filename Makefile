@@ -31,7 +31,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy survey_app/domain survey_app/crypto survey_app/storage
+	$(BIN)/mypy survey_app config.py
 
 format: install
 	$(BIN)/ruff format .

@@ -32,6 +32,7 @@ NO_POSTGRES = "TEST_DATABASE_URL is not set: PostgreSQL tests need a server (CI 
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database: a fresh SQLite file, or a fresh PostgreSQL schema."""
     if request.param == "sqlite":
+        (tmp_path / "instance").mkdir(exist_ok=True)
         yield f"sqlite:///{tmp_path / 'instance' / 'candour.db'}"
         return
     server = test_database_url()

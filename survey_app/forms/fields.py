@@ -20,8 +20,10 @@ from survey_app.forms import messages
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-class AnswerField(Field):
+class AnswerField(Field):  # type: ignore[misc]  # WTForms ships no type hints
     """Base: ``question_text`` is used in messages; ``required`` stops on an empty answer."""
+
+    data: Any
 
     def __init__(
         self,

@@ -97,7 +97,7 @@ FIELD_BUILDERS: Mapping[QuestionType, FieldBuilder] = {
 }
 
 
-class SectionForm(Form):
+class SectionForm(Form):  # type: ignore[misc]  # WTForms ships no type hints
     """Base class of the per-request section forms. CSRF is checked app-wide by Flask-WTF."""
 
 
@@ -126,7 +126,8 @@ def section_form(
         else:
             prefill[question.id] = given
     form_class = type("SectionForm", (SectionForm,), fields)
-    return form_class(formdata=formdata if formdata is not None else None, data=prefill)
+    form: SectionForm = form_class(formdata=formdata, data=prefill)
+    return form
 
 
 def error_links(form: Form) -> list[ErrorLink]:

@@ -11,6 +11,10 @@ class NotFoundError(ServiceError):
     pass
 
 
+class SurveyClosedError(ServiceError):
+    """The survey is not accepting responses (it closed while someone was answering)."""
+
+
 class AccessCodeError(ServiceError):
     """An access code was malformed, unknown or already used."""
 

@@ -12,12 +12,11 @@ from survey_app.crypto import seal
 from survey_app.domain.model import Questionnaire
 from survey_app.domain.routing import first_unanswered_required, prune_answers
 from survey_app.services.codes import consume_code
-from survey_app.services.errors import ServiceError
+from survey_app.services.errors import ServiceError, SurveyClosedError
 from survey_app.services.surveys import SurveyInfo, survey_row
 from survey_app.storage.database import Database
 from survey_app.storage.models import Response
 
-CLOSED = "This survey has closed"
 
 
 def answers_document(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> bytes:
@@ -56,7 +55,7 @@ def submit_response(
     with db.transaction() as session:
         row = survey_row(session, survey.slug)
         if row.status != "open":
-            raise ServiceError(CLOSED)
+            raise SurveyClosedError("This survey has closed")
         if row.access == "codes":
             if code_digest is None:
                 raise ServiceError("An access code is needed for this survey")

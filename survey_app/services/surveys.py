@@ -8,7 +8,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from survey_app.crypto import generate_survey_keypair, key_id, wrap_private_key
@@ -201,7 +201,7 @@ def close_survey(db: Database, slug: str, today: dt.date | None = None) -> Surve
             (r.questionnaire_version, r.submitted_on, r.envelope)
             for r in session.scalars(select(Response).where(Response.survey_id == survey_id))
         ]
-        session.execute(Response.__table__.delete().where(Response.survey_id == survey_id))
+        session.execute(delete(Response).where(Response.survey_id == survey_id))
         session.flush()
         # Fresh random ids, inserted in the order of those ids: neither ids nor positions
         # keep any trace of the submission order.

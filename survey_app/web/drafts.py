@@ -15,7 +15,8 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Request, Response
+from flask import Request
+from werkzeug.wrappers import Response
 
 from survey_app.crypto import DecryptError, Keyring
 

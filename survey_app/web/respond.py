@@ -31,9 +31,14 @@ from survey_app.extensions import get_code_secret, get_db, get_keyring, get_ques
 from survey_app.forms import messages
 from survey_app.forms.registry import ErrorLink, answers_with_section, error_links, section_form
 from survey_app.services.codes import check_code
-from survey_app.services.errors import AccessCodeError, NotFoundError, ServiceError
+from survey_app.services.errors import (
+    AccessCodeError,
+    NotFoundError,
+    ServiceError,
+    SurveyClosedError,
+)
 from survey_app.services.journey import LiveSurvey, live_survey
-from survey_app.services.submission import CLOSED, submit_response
+from survey_app.services.submission import submit_response
 from survey_app.services.surveys import list_surveys
 from survey_app.web import drafts
 from survey_app.web.presenting import summary
@@ -168,19 +173,20 @@ def _submit(survey: LiveSurvey, draft: drafts.Draft) -> Response | str:
             get_db(), survey.info, survey.questionnaire, draft.answers, code_digest=digest
         )
     except AccessCodeError as error:
-        response = make_response(
+        page = make_response(
             render_template(
                 "respond/start.html",
                 survey=survey,
                 errors=[ErrorLink("#access_code", str(error))],
             )
         )
-        drafts.clear_draft(response, survey.info.id, _path(survey))
-        return response
-    except ServiceError as error:
-        if str(error) == CLOSED:
-            return _closed(survey)
-        raise
+        drafts.clear_draft(page, survey.info.id, _path(survey))
+        return page
+    except SurveyClosedError:
+        return _closed(survey)
+    except ServiceError:
+        # The draft no longer makes a whole response (e.g. it lost its code): start again.
+        return redirect(url_for("respond.start", slug=survey.info.slug), code=303)
     response = redirect(url_for("respond.done", slug=survey.info.slug), code=303)
     drafts.clear_draft(response, survey.info.id, _path(survey))
     if survey.info.access == "open":

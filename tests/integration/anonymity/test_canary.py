@@ -1,0 +1,126 @@
+"""The canary test of DESIGN.md §5.
+
+A respondent with a distinctive comment, browser and address answers a survey. Afterwards
+none of the three may appear in the raw database file, in any log record, or anywhere in the
+instance folder. The database content is also searched through SQL, so PostgreSQL is covered.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import inspect, text
+
+from survey_app.extensions import get_db
+from survey_app.logs import DropClientAddress
+from tests.conftest import FIXTURE_QUESTIONNAIRES, make_config, migrated_app
+from tests.helpers.journey import PASSPHRASE, create_survey, post_page
+
+CANARY_TEXT = "quartz-zebra-canary-4471 my manager said it"
+CANARY_AGENT = "CanaryBrowser/9.9 (canary-agent-5523)"
+CANARY_ADDRESS = "203.0.113.77"
+CANARY_FORWARDED = "198.51.100.23"
+NEEDLES = [CANARY_TEXT, "quartz-zebra-canary-4471", CANARY_AGENT, "canary-agent-5523",
+           CANARY_ADDRESS, CANARY_FORWARDED]
+
+
+@pytest.fixture
+def canary_app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
+    config = make_config(
+        tmp_path, database_url, SURVEY_QUESTIONNAIRE_DIR=str(FIXTURE_QUESTIONNAIRES)
+    )
+    app = migrated_app(config)
+    yield app
+    with app.app_context():
+        get_db().dispose()
+
+
+def respond_as_canary(app: Flask) -> None:
+    info = create_survey(app, "sample-survey", slug="canary")
+    client = app.test_client()
+    client.environ_base.update(
+        {
+            "REMOTE_ADDR": CANARY_ADDRESS,
+            "HTTP_USER_AGENT": CANARY_AGENT,
+            "HTTP_X_FORWARDED_FOR": CANARY_FORWARDED,
+            "HTTP_X_REAL_IP": CANARY_FORWARDED,
+        }
+    )
+    first = post_page(client, f"/s/{info.slug}/q/first", {"colour": "red", "pets": ["cat"]})
+    assert first.status_code == 303
+    second = post_page(
+        client,
+        f"/s/{info.slug}/q/second",
+        {"statements__tea": "agree", "statements__rain": "disagree", "comment": CANARY_TEXT},
+    )
+    assert second.status_code == 303
+    sent = post_page(client, f"/s/{info.slug}/check", {})
+    assert sent.status_code == 303 and sent.headers["Location"].endswith("/done")
+    # A second, failing request too: error paths must not log the client either.
+    assert client.get("/s/no-such-survey/").status_code == 404
+
+
+def test_canary_leaves_no_trace(canary_app: Flask, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    respond_as_canary(canary_app)
+
+    # 1. Every log record, formatted as a handler would write it.
+    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+    for record in caplog.records:
+        line = formatter.format(record)
+        for needle in NEEDLES:
+            assert needle not in line, f"log record contains {needle!r}: {line}"
+
+    # 2. Every value in every table, read back through SQL (SQLite and PostgreSQL alike).
+    with canary_app.app_context():
+        engine = get_db().engine
+        with engine.connect() as connection:
+            for table in inspect(engine).get_table_names():
+                for row in connection.execute(text(f"SELECT * FROM {table}")):  # noqa: S608
+                    blob = b"".join(
+                        v if isinstance(v, bytes) else str(v).encode("utf-8") for v in row
+                    )
+                    for needle in NEEDLES:
+                        assert needle.encode("utf-8") not in blob, f"{table} holds {needle!r}"
+
+    # 3. The raw bytes of every file in the instance folder (the SQLite file, its WAL, the
+    #    development secrets, anything else the app wrote).
+    instance = Path(canary_app.config["SURVEY_INSTANCE_DIR"])
+    files = [p for p in instance.rglob("*") if p.is_file()]
+    if canary_app.config["SURVEY_DATABASE_URL"].startswith("sqlite"):
+        assert any(p.name == "candour.db" for p in files)
+    for path in files:
+        data = path.read_bytes()
+        for needle in NEEDLES:
+            for encoding in ("utf-8", "utf-16-le"):
+                assert needle.encode(encoding) not in data, f"{path.name} holds {needle!r}"
+
+    # The response really was stored and still opens: the test is not vacuous.
+    with canary_app.app_context():
+        from survey_app.services.export import open_responses
+
+        opened = open_responses(get_db(), "canary", PASSPHRASE)
+    assert [r.answers["comment"] for r in opened] == [CANARY_TEXT]
+
+
+def test_request_log_lines_lose_the_client_address() -> None:
+    """The development server's request log line starts with the client address; our filter
+    blanks it before any handler sees it."""
+    record = logging.LogRecord(
+        "werkzeug", logging.INFO, __file__, 1, "%s - - [%s] %s",
+        (CANARY_ADDRESS, "28/Nov/2026 10:00:00", '"GET /s/x/ HTTP/1.1" 200 -'), None,
+    )
+    assert DropClientAddress().filter(record)
+    assert CANARY_ADDRESS not in record.getMessage()
+    assert "28/Nov/2026" not in record.getMessage()
+    assert '"GET /s/x/ HTTP/1.1" 200 -' in record.getMessage()
+
+
+def test_gunicorn_keeps_no_access_log() -> None:
+    from survey_app import gunicorn_conf
+
+    assert gunicorn_conf.accesslog is None
