@@ -67,8 +67,8 @@ def component_app() -> Iterator[Flask]:
         yield app
 
 
-def render_macro(app: Flask, name: str, call: str, **context: Any) -> BeautifulSoup:
-    source = f'{{% from "macros/components.html" import {name} %}}{{{{ {call} }}}}'
+def render_macro(app: Flask, macro: str, call: str, **context: Any) -> BeautifulSoup:
+    source = f'{{% from "macros/components.html" import {macro} %}}{{{{ {call} }}}}'
     html = app.jinja_env.from_string(source).render(**context)
     return BeautifulSoup(html, "html.parser")
 
@@ -110,7 +110,7 @@ def assert_error_message(soup: BeautifulSoup, error_id: str, text: str) -> None:
     assert message.get_text(" ", strip=True) == f"Error: {text}"
 
 
-# ---- radios -----------------------------------------------------------------------------------
+# ---- radios -------------------------------------------------------------------------------------
 
 
 def test_radios_ids_labels_hints_and_error_are_wired(component_app: Flask) -> None:
@@ -166,7 +166,7 @@ def test_radios_heading_prefix_inline_and_legend_class(component_app: Flask) -> 
     assert_describedby_targets_exist(soup)
 
 
-# ---- checkboxes -------------------------------------------------------------------------------
+# ---- checkboxes ---------------------------------------------------------------------------------
 
 
 def test_checkboxes_put_exclusive_options_after_an_or_divider(component_app: Flask) -> None:
@@ -214,7 +214,7 @@ def test_checkboxes_without_exclusive_options_have_no_divider(component_app: Fla
     assert len(soup.select("input[type=checkbox]")) == 3
 
 
-# ---- text and number --------------------------------------------------------------------------
+# ---- text and number ----------------------------------------------------------------------------
 
 
 def test_textarea_character_hint_and_no_maxlength(component_app: Flask) -> None:
@@ -274,7 +274,7 @@ def test_number_input_without_suffix(component_app: Flask) -> None:
     assert not soup.select(".cd-input__suffix, .cd-input__wrapper")
 
 
-# ---- likert grid ------------------------------------------------------------------------------
+# ---- likert grid --------------------------------------------------------------------------------
 
 
 def test_likert_grid_names_ids_and_errors(component_app: Flask) -> None:
@@ -455,7 +455,7 @@ def test_everything_user_supplied_is_escaped(component_app: Flask) -> None:
     assert radio["value"] == EVIL
     assert radio.has_attr("checked")
     assert one(soup, "legend").get_text(strip=True) == EVIL
-    assert one(soup, "label").get_text() == EVIL
+    assert one(soup, 'label[for="q"]').get_text() == EVIL
     assert one(soup, "#q-item-hint").get_text() == EVIL
     assert one(soup, "#q-hint").get_text() == EVIL
     boxes = render_macro(
@@ -467,7 +467,9 @@ def test_everything_user_supplied_is_escaped(component_app: Flask) -> None:
     )
     assert not boxes.select("script")
     assert boxes.select("input")[0]["value"] == EVIL
-    number = render_macro(component_app, "number_input", "number_input('n', evil, value=evil)", evil=EVIL)
+    number = render_macro(
+        component_app, "number_input", "number_input('n', evil, value=evil)", evil=EVIL
+    )
     assert not number.select("script")
     assert one(number, "input")["value"] == EVIL
     grid = render_macro(
@@ -537,7 +539,7 @@ def test_exit_this_page_is_a_plain_link_shown_by_default(component_app: Flask) -
 
 def test_exit_this_page_can_be_turned_off(component_app: Flask) -> None:
     assert not render_page(component_app, PAGE, show_exit=False).select(".cd-exit-this-page")
-    child_sets_it = '{% set show_exit = false %}' + PAGE
+    child_sets_it = "{% set show_exit = false %}" + PAGE
     assert not render_page(component_app, child_sets_it).select(".cd-exit-this-page")
     assert render_page(component_app, PAGE, show_exit=True).select(".cd-exit-this-page")
 
@@ -552,7 +554,7 @@ def test_title_says_error_when_there_are_errors(component_app: Flask) -> None:
     )
 
 
-# ---- error and status pages -----------------------------------------------------------------------
+# ---- error and status pages ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("template", ERROR_PAGES)
@@ -595,7 +597,7 @@ def test_closed_page_shows_the_survey_title_escaped(component_app: Flask) -> Non
     assert "nothing you send now will be stored" in one(soup, "main").get_text()
 
 
-# ---- static assets ----------------------------------------------------------------------------------
+# ---- static assets ------------------------------------------------------------------------------
 
 
 def css_classes() -> set[str]:
@@ -615,7 +617,9 @@ def test_assets_load_nothing_from_elsewhere() -> None:
 def test_stylesheet_is_small_and_prefixed() -> None:
     css = (STATIC / "candour.css").read_text(encoding="utf-8")
     assert len(css.splitlines()) < 600
-    assert not re.search(r"\.(?!cd-)[a-z][a-z0-9_-]*\s*[,{:.\[]", re.sub(r"/\*.*?\*/", "", css, flags=re.S))
+    assert not re.search(
+        r"\.(?!cd-)[a-z][a-z0-9_-]*\s*[,{:.\[]", re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    )
 
 
 def test_every_class_the_templates_use_is_styled(component_app: Flask) -> None:
