@@ -298,6 +298,9 @@ class Phase:
     seconds: float
     cpu_client: float
     cpu_server: float | None
+    # Busy CPU seconds of the whole machine during the phase: whatever the client and gunicorn
+    # did not use is other load, which makes the figures unreliable.
+    cpu_machine: float | None
 
     @property
     def error_count(self) -> int:
@@ -430,6 +433,7 @@ def run_phase(
         return stats
 
     cpu_server = _server_cpu(server_pid)
+    cpu_machine = _machine_cpu()
     cpu_client = time.process_time()
     started = time.perf_counter()
     total = Stats()
@@ -443,15 +447,31 @@ def run_phase(
             raise
     elapsed = time.perf_counter() - started
     server_after = _server_cpu(server_pid)
+    machine_after = _machine_cpu()
     return Phase(
         name=name,
         stats=total,
         seconds=elapsed,
         cpu_client=time.process_time() - cpu_client,
-        cpu_server=None
-        if cpu_server is None or server_after is None
-        else server_after - cpu_server,
+        cpu_server=_difference(cpu_server, server_after),
+        cpu_machine=_difference(cpu_machine, machine_after),
     )
+
+
+def _difference(before: float | None, after: float | None) -> float | None:
+    return None if before is None or after is None else after - before
+
+
+def _machine_cpu() -> float | None:
+    """Busy CPU seconds of the whole machine so far, summed over cores (Linux), else None."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            ticks = [int(value) for value in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal: all but idle and iowait count as busy
+    busy = sum(ticks) - ticks[3] - ticks[4]
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 def _server_cpu(master_pid: int) -> float | None:
@@ -641,18 +661,26 @@ def report(
         f"timed: {journeys.seconds:.1f} s of journeys after {warmup.stats.completed} warm-up "
         f"journeys; {healthz.seconds:.1f} s of /healthz"
     )
-    for phase in (journeys, healthz):
-        cpu = f"load generator {100 * phase.cpu_client / phase.seconds:.0f}% of a core"
+    cores = os.cpu_count() or 1
+    print(f"cpu, as % of one core ({cores} cores = {100 * cores}%):")
+    busy_elsewhere = False
+    for phase, item in ((journeys, "response"), (healthz, "request")):
+        line = f"  {phase.name:<9} load generator {100 * phase.cpu_client / phase.seconds:.0f}%"
         if phase.cpu_server is not None:
-            cpu += f", gunicorn {100 * phase.cpu_server / phase.seconds:.0f}%"
-            done = phase.stats.completed or 1
-            cpu += f" ({1000 * phase.cpu_server / done:.2f} ms server CPU per {phase.name} item)"
-        print(f"cpu during {phase.name}: {cpu}")
+            line += f", gunicorn {100 * phase.cpu_server / phase.seconds:.0f}%"
+            if phase.cpu_machine is not None:
+                other = max(phase.cpu_machine - phase.cpu_server - phase.cpu_client, 0.0)
+                line += f", other processes {100 * other / phase.seconds:.0f}%"
+                busy_elsewhere |= other / phase.seconds > 0.15
+            per_item = 1000 * phase.cpu_server / max(phase.stats.completed, 1)
+            line += f"; gunicorn CPU per {item} {per_item:.2f} ms"
+        print(line)
+    if busy_elsewhere:
+        print("  WARNING: other processes were busy; the figures understate the app")
     print(
-        f"ratio: {rate:.1f} responses/s vs {health_rate:.0f} /healthz/s = 1 : "
-        f"{health_rate / rate:.1f} (a response, {per_journey:.0f} requests, costs "
-        f"{health_rate / rate:.1f} health checks); per request a journey request costs "
-        f"{health_rate / request_rate:.2f}x a health check"
+        f"ratio to /healthz: {rate:.1f} responses/s vs {health_rate:.0f} health checks/s, so "
+        f"a response ({per_journey:.0f} requests) costs {health_rate / rate:.1f} health checks "
+        f"and one journey request {health_rate / request_rate:.2f}"
     )
     print(
         f"target: {rate:.1f} >= {TARGET_PER_SECOND:.0f} responses/s: "
@@ -744,7 +772,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"timed: up to {args.responses} journeys or {args.duration:.0f} s ...", flush=True
             )
             journeys = run_phase(
-                "response", journey, count=args.responses, seconds=args.duration, **common
+                "responses", journey, count=args.responses, seconds=args.duration, **common
             )
             print(f"/healthz: up to {args.health_duration:.0f} s ...", flush=True)
             healthz = run_phase(

@@ -152,7 +152,11 @@ def surveys_create(
             questionnaire,
             title=title,
             access=access,
-            min_group=min_group or current_app.config["SURVEY_DEFAULT_MIN_GROUP"],
+            min_group=(
+                min_group
+                if min_group is not None
+                else current_app.config["SURVEY_DEFAULT_MIN_GROUP"]
+            ),
             key_label=key_label,
             passphrase=passphrase,
             log2_n=scrypt_cost(),

@@ -100,8 +100,8 @@ def clear_draft(response: Response, survey_id: str, path: str) -> None:
         response.delete_cookie(_name(survey_id, index), path=path)
 
 
-def clear_all_drafts(request: Request, response: Response) -> None:
-    """Remove every draft cookie this browser sent (used by "Exit this page")."""
+def clear_sent_drafts(request: Request, response: Response) -> None:
+    """Expire any draft cookie this request carried (stray ones set for a wider path)."""
     for name in request.cookies:
         if name.startswith(COOKIE_PREFIX):
             response.delete_cookie(name, path="/")

@@ -65,7 +65,11 @@ def accessibility() -> str:
 def exit_page() -> Response:
     """Leave quickly: forget this browser's unfinished answers and go somewhere neutral."""
     response = redirect(current_app.config["SURVEY_EXIT_URL"], code=303)
-    drafts.clear_all_drafts(request, response)
+    # The draft cookies belong to each survey's path, so the browser does not send them
+    # here: expire them for every open survey's path instead.
+    for info in list_surveys(get_db(), "open"):
+        drafts.clear_draft(response, info.id, url_for("respond.start", slug=info.slug))
+    drafts.clear_sent_drafts(request, response)
     session.clear()
     return response
 

@@ -666,3 +666,12 @@ def test_the_brief_s_component_classes_exist() -> None:
     cd-panel--confirmation cd-inset-text cd-warning-text cd-notification-banner cd-table cd-tag
     cd-exit-this-page cd-skip-link cd-visually-hidden cd-progress cd-grid-statement cd-details"""
     assert set(required.split()) - css_classes() == set()
+
+
+def test_every_literal_class_in_any_template_is_styled() -> None:
+    used: set[str] = set()
+    for template in TEMPLATES.rglob("*.html"):
+        for attribute in re.findall(r'class="([^"]*)"', template.read_text(encoding="utf-8")):
+            without_jinja = re.sub(r"\{[{%].*?[%}]\}", " ", attribute)
+            used |= {c for c in without_jinja.split() if c.startswith("cd-") and c[-1] != "-"}
+    assert used - css_classes() == set()

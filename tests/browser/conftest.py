@@ -1,0 +1,61 @@
+"""Browser tests: the real app served on 127.0.0.1, driven by Debian's Chromium via Playwright.
+
+Skipped with a reason when Chromium or Playwright is missing; CI installs both.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from survey_app.extensions import get_db
+from tests.conftest import make_config, migrated_app
+
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def live_app(tmp_path: Path) -> Iterator[tuple[Flask, str]]:
+    """The app on an SQLite file, served by a real HTTP server on a free local port."""
+    (tmp_path / "instance").mkdir()
+    config = make_config(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'candour.db'}")
+    app = migrated_app(config)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.config["SURVEY_EXIT_URL"] = f"{base}/healthz"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, base
+    server.shutdown()
+    thread.join(timeout=5)
+    with app.app_context():
+        get_db().dispose()

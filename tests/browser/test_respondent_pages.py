@@ -1,0 +1,114 @@
+"""A respondent on a 320 px phone, with and without JavaScript; accessibility with axe-core."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from survey_app.extensions import get_db
+from survey_app.services.export import open_responses
+from tests.helpers.journey import PASSPHRASE, create_survey
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 320, "height": 640}
+# axe-core rules that matter for WCAG 2.2 A and AA.
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def axe_violations(page: Any) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    return [
+        f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']}"
+        for v in results.response["violations"]
+    ]
+
+
+def no_sideways_scroll(page: Any) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+def test_phone_without_javascript_completes_a_survey(
+    browser: Any, live_app: tuple[Flask, str]
+) -> None:
+    app, base = live_app
+    create_survey(app, "reflective-space-feedback", slug="feedback")
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+
+    page.goto(f"{base}/s/feedback/")
+    assert no_sideways_scroll(page)
+    page.get_by_role("button", name="Start now").click()
+    assert "Section" not in page.locator("main").inner_text()  # a one-page survey
+
+    # Send the page empty: the required question is flagged, in the title and the summary.
+    page.get_by_role("button", name="Continue").click()
+    assert page.title().startswith("Error: ")
+    summary = page.locator(".cd-error-summary a")
+    assert summary.count() == 1
+    summary.first.click()
+    assert page.evaluate("location.hash") == "#session_type"
+    assert no_sideways_scroll(page)
+
+    page.get_by_label("Webinar").check()
+    page.get_by_label("What helped you today?").fill("Hearing from others.")
+    page.get_by_role("button", name="Continue").click()
+    assert page.locator("h1").inner_text().startswith("Check your answers")
+    assert "Hearing from others." in page.locator(".cd-summary-list").first.inner_text()
+    assert no_sideways_scroll(page)
+    page.get_by_role("button", name="Send my answers").click()
+    assert "your answers have been sent" in page.locator("h1").inner_text()
+    context.close()
+
+    with app.app_context():
+        opened = open_responses(get_db(), "feedback", PASSPHRASE)
+    assert [r.answers["session_type"] for r in opened] == ["webinar"]
+
+
+@pytest.mark.parametrize(
+    "questionnaire_id", ["global-majority-staff-survey", "black-male-social-workers"]
+)
+def test_pages_meet_wcag_aa_by_axe(
+    browser: Any, live_app: tuple[Flask, str], questionnaire_id: str
+) -> None:
+    app, base = live_app
+    info = create_survey(app, questionnaire_id, slug="survey")
+    page = browser.new_page(viewport=PHONE)
+    checked = []
+    page.goto(f"{base}/")
+    checked.append(("landing", axe_violations(page)))
+    page.goto(f"{base}/s/{info.slug}/")
+    checked.append(("start", axe_violations(page)))
+    page.get_by_role("button", name="Start now").click()
+    checked.append(("first section", axe_violations(page)))
+    assert no_sideways_scroll(page)
+    # Walk every section with no answers, then look at check-your-answers.
+    while page.get_by_role("button", name="Continue").count():
+        page.get_by_role("button", name="Continue").click()
+        checked.append((page.title(), axe_violations(page)))
+        assert no_sideways_scroll(page), page.title()
+    assert page.locator("h1").inner_text().startswith("Check your answers")
+    page.goto(f"{base}/s/no-such-survey/")
+    checked.append(("not found", axe_violations(page)))
+    page.close()
+    failures = [(name, found) for name, found in checked if found]
+    assert failures == []
+    assert len(checked) >= 5
+
+
+def test_exit_this_page_with_three_shift_presses(
+    browser: Any, live_app: tuple[Flask, str]
+) -> None:
+    app, base = live_app
+    create_survey(app, "reflective-space-feedback", slug="feedback")
+    page = browser.new_page(viewport=PHONE)
+    page.goto(f"{base}/s/feedback/")
+    for _ in range(3):
+        page.keyboard.press("Shift")
+    page.wait_for_url(f"{base}/healthz", timeout=5000)
+    assert page.url == f"{base}/healthz"
+    page.close()
