@@ -132,8 +132,15 @@ class ProductionConfig(Config):
             raise ConfigError("SECRET_KEY must be at least 32 characters in production")
         if len(_decode_secret(self.SURVEY_CODE_SECRET or "")) < 32:
             raise ConfigError("SURVEY_CODE_SECRET must encode at least 32 random bytes")
-        if self.SURVEY_SCRYPT_LOG2_N < 17:
-            raise ConfigError("SURVEY_SCRYPT_LOG2_N must be at least 17 in production")
+        if not 17 <= self.SURVEY_SCRYPT_LOG2_N <= 20:
+            raise ConfigError("SURVEY_SCRYPT_LOG2_N must be between 17 and 20 in production")
+        # Imported here: survey_app imports this module at start-up.
+        from survey_app.crypto.datakeys import Keyring
+
+        try:
+            Keyring.parse(self.SURVEY_DATA_KEYS or "")
+        except ValueError as error:
+            raise ConfigError(f"SURVEY_DATA_KEYS is not a valid keyring: {error}") from None
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -31,6 +31,7 @@ import concurrent.futures
 import datetime as dt
 import email.utils
 import http.client
+import math
 import os
 import platform
 import random
@@ -311,7 +312,7 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     """Nearest-rank percentile of already sorted values (0 for none)."""
     if not values:
         return 0.0
-    rank = max(1, round(fraction * len(values) + 0.5))
+    rank = max(1, math.ceil(fraction * len(values)))
     return values[min(rank, len(values)) - 1]
 
 

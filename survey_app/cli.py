@@ -6,6 +6,7 @@ so it works even when a broken questionnaire stops the application from starting
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from config import load_config
+from survey_app.crypto import CryptoError
 from survey_app.domain.loading import check_files, questionnaire_files
 from survey_app.extensions import get_code_secret, get_db, get_questionnaires
 from survey_app.services import codes as code_service
@@ -277,14 +279,20 @@ def keys_remove(slug: str, label: str, passphrase: str) -> None:
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="CSV file to write.")
 def codes_issue(slug: str, count: int, out: Path) -> None:
     """Make COUNT single-use codes and write them to a CSV file (they are not kept)."""
-    if out.exists():
-        fail(f"{out} already exists; choose another file name")
     try:
-        issued = code_service.issue_codes(get_db(), slug, count, get_code_secret())
-    except ServiceError as error:
-        fail(str(error))
+        # Created before any code exists, readable by its owner only, never over another file.
+        handle = os.fdopen(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w")
+    except FileExistsError:
+        fail(f"{out} already exists; choose another file name")
         return
-    with out.open("w", encoding="utf-8", newline="") as handle:
+    with handle:
+        try:
+            issued = code_service.issue_codes(get_db(), slug, count, get_code_secret())
+        except ServiceError as error:
+            handle.close()
+            out.unlink()
+            fail(str(error))
+            return
         handle.write("code\n")
         handle.writelines(f"{code}\n" for code in issued)
     click.echo(f"Wrote {len(issued)} code(s) to {out}. Hand them out at random; keep no list of who got which.")
@@ -301,6 +309,9 @@ def responses_export(slug: str, out: Path, passphrase: str) -> None:
     """Write the opened responses to a JSON file for the key holder. Keep it safe."""
     try:
         count = export.write_export(get_db(), slug, passphrase, out)
+    except CryptoError:
+        fail("A response could not be opened: it may have been altered or moved between surveys")
+        return
     except ServiceError as error:
         fail(str(error))
         return

@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from survey_app.crypto import seal
+from survey_app.domain.answers import answer_problems
 from survey_app.domain.model import Questionnaire
-from survey_app.domain.routing import first_unanswered_required, prune_answers
+from survey_app.domain.routing import first_unanswered_required, is_answered, prune_answers
 from survey_app.services.codes import consume_code
 from survey_app.services.errors import ServiceError, SurveyClosedError
 from survey_app.services.surveys import SurveyInfo, survey_row
@@ -43,7 +44,13 @@ def submit_response(
     """Seal ``answers`` to the survey's public key and store them with nothing else but the
     survey, the questionnaire version and the date. A code, if given, is marked used in the
     same transaction, with nothing that links the two rows."""
-    kept = prune_answers(questionnaire, answers)
+    kept = {
+        question_id: value
+        for question_id, value in prune_answers(questionnaire, answers).items()
+        if is_answered(questionnaire.question(question_id), value)
+    }
+    if answer_problems(questionnaire, kept):
+        raise ServiceError("Some answers are not ones the questionnaire allows")
     if first_unanswered_required(questionnaire, kept) is not None:
         raise ServiceError("Some required questions have not been answered")
     envelope = seal(

@@ -216,7 +216,9 @@ def close_survey(db: Database, slug: str, today: dt.date | None = None) -> Surve
                     envelope=envelope,
                 )
             )
-        return _info(row)
+        closed = _info(row)
+    db.purge_deleted_rows("responses")
+    return closed
 
 
 def survey_row(session: Session, slug: str) -> Survey:

@@ -28,6 +28,23 @@ class Database:
         with self._sessions() as session, session.begin():
             yield session
 
+    def purge_deleted_rows(self, table: str) -> None:
+        """Make rows deleted from ``table`` unrecoverable from the database files.
+
+        SQLite already overwrites deleted content (``secure_delete``); its write-ahead log
+        still holds older page images until a checkpoint, so truncate it. PostgreSQL keeps
+        dead rows in the table's pages until a vacuum; ``VACUUM FULL`` rewrites the table.
+        """
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        elif self.engine.dialect.name == "postgresql":
+            quoted = self.engine.dialect.identifier_preparer.quote(table)
+            with self.engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT"
+            ) as connection:
+                connection.exec_driver_sql(f"VACUUM FULL {quoted}")
+
     def dispose(self) -> None:
         self.engine.dispose()
 

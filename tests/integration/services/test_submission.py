@@ -168,9 +168,9 @@ def test_envelope_length_is_padded_to_a_bucket(db: Database, questionnaire: Ques
     short_comments = ["", "Yes", "Yes, mostly", "Yes, mostly, though not always on Fridays"]
     for comment in short_comments:
         submit_response(db, info, questionnaire, minimal_answers(comment or None))
-    # The service does not enforce max_length (the form does), so a long answer can show
-    # that the envelope grows by whole buckets.
-    long_comment = "x" * 700
+    # The longest comment the questionnaire allows (200 characters), in a two-byte letter,
+    # pushes the document past one bucket: the envelope grows by a whole bucket.
+    long_comment = "é" * 200
     submit_response(db, info, questionnaire, minimal_answers(long_comment))
 
     lengths = envelope_lengths(db, info.slug, info.id)

@@ -120,9 +120,7 @@ def field_error(page: Page, field_id: str) -> str:
 
 
 def summary_links(page: Page) -> list[tuple[str, str]]:
-    return [
-        (str(a["href"]), a.get_text(strip=True)) for a in page.select(".cd-error-summary a")
-    ]
+    return [(str(a["href"]), a.get_text(strip=True)) for a in page.select(".cd-error-summary a")]
 
 
 def checked(page: Page, name: str) -> list[str]:

@@ -35,7 +35,8 @@ def coded(sample_app: Flask) -> SurveyInfo:
 
 
 def _enter(client: FlaskClient, code: str) -> TestResponse:
-    return post_page(client, START, {"access_code": code})
+    response: TestResponse = post_page(client, START, {"access_code": code})
+    return response
 
 
 def _code_state(app: Flask, code: str) -> str:

@@ -109,9 +109,7 @@ def test_required_single_choice_left_empty(respondent: FlaskClient) -> None:
 
 
 def test_several_errors_are_listed_in_page_order(respondent: FlaskClient) -> None:
-    page = _rejected(
-        respondent, section_url("first"), {"pets": ["dog", "none"], "mood": "maybe"}
-    )
+    page = _rejected(respondent, section_url("first"), {"pets": ["dog", "none"], "mood": "maybe"})
     assert summary_links(page) == [
         ("#colour", messages.SELECT_ONE.format(question=COLOUR)),
         ("#pets", messages.EXCLUSIVE.format(option="None of these")),
@@ -161,7 +159,9 @@ def test_free_text_over_its_limit_keeps_the_whole_text(respondent: FlaskClient) 
 @pytest.mark.parametrize("typed", ["51", "-1", "1000000"])
 def test_number_out_of_range(respondent: FlaskClient, typed: str) -> None:
     page = _second(respondent, years=typed)
-    _assert_error(page, "years", messages.NUMBER_RANGE.format(question=YEARS, minimum=0, maximum=50))
+    _assert_error(
+        page, "years", messages.NUMBER_RANGE.format(question=YEARS, minimum=0, maximum=50)
+    )
     assert page.one("input#years")["value"] == typed
 
 
@@ -212,9 +212,7 @@ def test_missing_csrf_token_gets_the_timed_out_page(sample_app: Flask, path: str
 @pytest.mark.parametrize(
     "token", ["", "not-a-token", "IjAwMDAi.ZZZZZZ.tampered", "x" * 5000], ids=lambda t: t[:12]
 )
-def test_tampered_csrf_token_gets_the_timed_out_page(
-    respondent: FlaskClient, token: str
-) -> None:
+def test_tampered_csrf_token_gets_the_timed_out_page(respondent: FlaskClient, token: str) -> None:
     check_page(respondent.get(section_url("first")))  # the session holds a real token
     response = respondent.post(section_url("first"), data={**FIRST, "csrf_token": token})
     _assert_timed_out(response, section_url("first"))

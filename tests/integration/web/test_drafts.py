@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import zlib
 from pathlib import Path
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -182,9 +183,7 @@ def test_exit_deletes_every_draft_cookie_the_browser_sent(respondent: FlaskClien
         assert respondent.get_cookie(name, path="/") is None
 
 
-def test_exit_forgets_the_answers_typed_so_far(
-    respondent: FlaskClient, survey: SurveyInfo
-) -> None:
+def test_exit_forgets_the_answers_typed_so_far(respondent: FlaskClient, survey: SurveyInfo) -> None:
     """The point of the button: someone who looks at the browser afterwards finds nothing.
 
     The draft cookies are scoped to ``/s/<slug>/``, so the browser does not send them to

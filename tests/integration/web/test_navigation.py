@@ -148,7 +148,9 @@ def test_changing_an_answer_removes_the_section_it_showed(
     check = check_page(respondent.get(CHECK))
     assert "Is your dog's name short?" in [row[0] for row in _rows(check)]
 
-    change_pets = next(href for question, _, href in _rows(check) if question.startswith("Which pets"))
+    change_pets = next(
+        href for question, _, href in _rows(check) if question.startswith("Which pets")
+    )
     assert _go(respondent, change_pets.split("#")[0], {**FIRST, "pets": ["cat"]}) == CHECK
 
     check = check_page(respondent.get(CHECK))
@@ -199,7 +201,11 @@ def test_check_page_lists_every_visible_question_with_a_change_link(
     sample_app: Flask, respondent: FlaskClient
 ) -> None:
     _go(respondent, section_url("first"), {"colour": "green", "pets": ["dog"]})
-    _go(respondent, section_url("second"), {"statements__tea": "agree", "statements__rain": "neutral"})
+    _go(
+        respondent,
+        section_url("second"),
+        {"statements__tea": "agree", "statements__rain": "neutral"},
+    )
     _go(respondent, section_url("dogs"), {"dog_name_length": "yes"})
     page = check_page(respondent.get(CHECK))
     assert page.h1 == "Check your answers before sending them"

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import io
 import json
+import secrets
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import create_engine, text
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 
+from config import test_database_url as postgres_server
+from survey_app.extensions import get_db
 from survey_app.services.surveys import SurveyInfo
+from tests.conftest import FIXTURE_QUESTIONNAIRES, NO_POSTGRES, make_config, migrated_app
 from tests.helpers.journey import create_survey
 from tests.helpers.pages import check_page
 from tests.integration.web.support import (
@@ -126,6 +132,8 @@ CASES: list[tuple[str, Send, set[int]]] = [
     ("very long slug check", _get("/s/" + "a-" * 3000 + "b/check"), {404}),
     ("very long section id", _get("/s/sample-survey/q/" + "x" * 10000), {404}),
     ("NUL slug", _get("/s/%00/"), {404}),
+    ("NUL slug check", _get("/s/%00/check"), {404}),
+    ("NUL slug done", _get("/s/%00/done"), {404}),
     ("NUL after slug", _get("/s/sample-survey%00/"), {404}),
     ("NUL in slug section", _get("/s/sample%00survey/q/first"), {404}),
     ("NUL section", _get("/s/sample-survey/q/first%00"), {404}),
@@ -164,7 +172,11 @@ CASES: list[tuple[str, Send, set[int]]] = [
         {200},
     ),
     ("NUL in number", _raw_post(section_url("second"), b"years=1%000&csrf_token=TOKEN"), {200}),
-    ("huge number", _raw_post(section_url("second"), b"years=" + b"9" * 5000 + b"&csrf_token=TOKEN"), {200}),
+    (
+        "huge number",
+        _raw_post(section_url("second"), b"years=" + b"9" * 5000 + b"&csrf_token=TOKEN"),
+        {200},
+    ),
     ("unparseable body", _raw_post(FIRST_URL, b"%%%&&&===;;;csrf_token=TOKEN"), {400}),
     ("empty body", _raw_post(FIRST_URL, b""), {400}),
     ("text/plain body", _raw_post(FIRST_URL, b"colour=red&csrf_token=TOKEN", "text/plain"), {400}),
@@ -218,21 +230,64 @@ CASES: list[tuple[str, Send, set[int]]] = [
 ]
 
 
-@pytest.mark.parametrize(("send", "statuses"), [case[1:] for case in CASES], ids=[c[0] for c in CASES])
-def test_odd_requests_never_crash(
-    sample_app: Flask, send: Send, statuses: set[int]
-) -> None:
-    survey = create_survey(sample_app, "sample-survey")
-    client = sample_app.test_client()
-    token = check_page(client.get(FIRST_URL)).csrf_token()
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def shared(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Flask, SurveyInfo]]:
+    """One application and open survey for this module's many requests, on SQLite and (when
+    TEST_DATABASE_URL is set) PostgreSQL, as ``database_url`` does per test. Nothing here may
+    store a response, and every test asserts that, so sharing them hides nothing."""
+    tmp_path = tmp_path_factory.mktemp("robustness")
+    schema, admin = None, None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'instance' / 'candour.db'}"
+    else:
+        server = postgres_server()
+        if server is None:
+            pytest.skip(NO_POSTGRES)
+        schema = f"t_{secrets.token_hex(6)}"
+        admin = create_engine(server)
+        with admin.begin() as connection:
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+        separator = "&" if "?" in server else "?"
+        url = f"{server}{separator}options={quote(f'-csearch_path={schema}')}"
+    application = migrated_app(
+        make_config(tmp_path, url, SURVEY_QUESTIONNAIRE_DIR=str(FIXTURE_QUESTIONNAIRES))
+    )
+    survey = create_survey(application, "sample-survey")
+    yield application, survey
+    with application.app_context():
+        get_db().dispose()
+    if admin is not None:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
 
-    response = send(Context(client, token, survey))
+
+def _context(shared: tuple[Flask, SurveyInfo]) -> Context:
+    """A fresh browser that has loaded the first page (so it holds a CSRF token)."""
+    app, survey = shared
+    client = app.test_client()
+    token = check_page(client.get(FIRST_URL)).csrf_token()
+    return Context(client, token, survey)
+
+
+@pytest.mark.parametrize(
+    ("send", "statuses"), [case[1:] for case in CASES], ids=[case[0] for case in CASES]
+)
+def test_odd_requests_never_crash(
+    shared: tuple[Flask, SurveyInfo], send: Send, statuses: set[int]
+) -> None:
+    app, survey = shared
+    response = send(_context(shared))
 
     assert_no_crash(response)
     assert response.status_code in statuses, response.status_code
     if response.status_code >= 400 and response.request.method != "HEAD":
         check_page(response, response.status_code)
-    assert stored(sample_app, survey) == 0
+    assert stored(app, survey) == 0
 
 
 def test_wrong_method_gets_the_friendly_page(sample_app: Flask) -> None:
@@ -261,19 +316,11 @@ FIELD_NAMES = [
     "access_code",
 ]
 TEXT = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",)),  # browsers cannot send lone surrogates
+    alphabet=st.characters(exclude_categories=["Cs"]),  # browsers cannot send lone surrogates
     max_size=300,
 )
 NAMES = st.one_of(st.sampled_from(FIELD_NAMES), TEXT.filter(lambda n: n != "csrf_token"))
 VALUES = st.one_of(TEXT, st.lists(TEXT, max_size=5), st.sampled_from(["red", "cat", "agree", "7"]))
-
-
-@pytest.fixture
-def fuzz_target(sample_app: Flask) -> Context:
-    survey = create_survey(sample_app, "sample-survey")
-    client = sample_app.test_client()
-    token = check_page(client.get(FIRST_URL)).csrf_token()
-    return Context(client, token, survey)
 
 
 @settings(
@@ -285,13 +332,16 @@ def fuzz_target(sample_app: Flask) -> Context:
     query=st.sampled_from(["", "?change=1"]),
 )
 def test_random_form_bodies_never_crash(
-    fuzz_target: Context, section: str, fields: dict[str, object], query: str
+    shared: tuple[Flask, SurveyInfo], section: str, fields: dict[str, object], query: str
 ) -> None:
-    response = fuzz_target.client.post(
-        section_url(section) + query, data={**fields, "csrf_token": fuzz_target.token}
+    browser = _context(shared)
+    response = browser.client.post(
+        section_url(section) + query, data={**fields, "csrf_token": browser.token}
     )
     assert response.status_code in {200, 303, 400, 413}
     assert_no_crash(response)
     if response.status_code == 200:
         page = check_page(response)
         assert page.title.startswith("Error: ")
+    app, survey = shared
+    assert stored(app, survey) == 0

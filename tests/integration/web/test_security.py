@@ -85,9 +85,7 @@ def test_security_headers_on_every_respondent_page(
         assert response.headers.get("X-Content-Type-Options") == "nosniff", name
 
 
-def test_no_external_assets_on_respondent_pages(
-    sample_app: Flask, respondent: FlaskClient
-) -> None:
+def test_no_external_assets_on_respondent_pages(sample_app: Flask, respondent: FlaskClient) -> None:
     for name, response in _pages(sample_app, respondent).items():
         page = check_page(response, response.status_code)
         assets = [
@@ -117,9 +115,7 @@ def test_static_assets_are_served_from_this_site(respondent: FlaskClient) -> Non
             response.close()
 
 
-def test_free_text_with_markup_is_shown_as_text(
-    sample_app: Flask, respondent: FlaskClient
-) -> None:
+def test_free_text_with_markup_is_shown_as_text(sample_app: Flask, respondent: FlaskClient) -> None:
     comment = f"{SCRIPT} <b>bold</b> & \"quoted\" 'single' <img src=x onerror=alert(2)>"
     assert post_page(respondent, section_url("first"), FIRST).status_code == 303
     response = post_page(respondent, section_url("second"), {**SECOND, "comment": comment})

@@ -3,6 +3,8 @@ stores nothing, whatever the browser sends."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
@@ -63,12 +65,13 @@ def test_posts_to_a_closed_survey_store_nothing(sample_app: Flask) -> None:
     close(sample_app)
     before = stored(sample_app, info)
 
-    for path, data in [
+    posts: list[tuple[str, dict[str, Any]]] = [
         (START, {}),
         (section_url("first"), FIRST),
         (section_url("second"), {"statements__tea": "agree", "statements__rain": "agree"}),
         (CHECK, {}),
-    ]:
+    ]
+    for path, data in posts:
         response = client.post(path, data={**data, "csrf_token": token})
         _assert_closed(response)
         assert not draft_cookies(response), f"{path} kept answers in a cookie"
