@@ -129,7 +129,7 @@ class WholeNumberField(AnswerField):
         self.raw = ""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        self.raw = str(valuelist[0]).strip()[:40] if valuelist else ""
+        self.raw = str(valuelist[0]).strip()[:200] if valuelist else ""
         self.data = self.raw.replace(",", "").replace(" ", "") or None
 
     def process_data(self, value: Any) -> None:

@@ -153,6 +153,8 @@ def get_survey(db: Database, slug: str) -> SurveyInfo:
 
 
 def find_survey(db: Database, slug: str) -> SurveyInfo | None:
+    if len(slug) > 80 or not SLUG_PATTERN.match(slug):
+        return None  # never a real survey; keeps odd bytes (such as NUL) away from the database
     try:
         return get_survey(db, slug)
     except NotFoundError:
