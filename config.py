@@ -61,9 +61,7 @@ class Config:
         env = dict(os.environ if environ is None else environ)
         instance = Path(env.get("SURVEY_INSTANCE_DIR", str(DEFAULT_INSTANCE)))
         self.SURVEY_INSTANCE_DIR = str(instance)
-        self.SURVEY_DATABASE_URL = env.get(
-            "DATABASE_URL", f"sqlite:///{instance / 'candour.db'}"
-        )
+        self.SURVEY_DATABASE_URL = env.get("DATABASE_URL", f"sqlite:///{instance / 'candour.db'}")
         self.SECRET_KEY: str | None = env.get("SECRET_KEY")
         self.SURVEY_DATA_KEYS: str | None = env.get("SURVEY_DATA_KEYS")
         self.SURVEY_CODE_SECRET: str | None = env.get("SURVEY_CODE_SECRET")

@@ -105,9 +105,7 @@ def db_current() -> None:
 @click.option("--autogenerate", is_flag=True, help="Compare models with the database.")
 def db_revision(message: str, autogenerate: bool) -> None:
     """Create a new migration script."""
-    migrating.revision(
-        get_db(), current_app.config["SURVEY_MIGRATIONS_DIR"], message, autogenerate
-    )
+    migrating.revision(get_db(), current_app.config["SURVEY_MIGRATIONS_DIR"], message, autogenerate)
 
 
 # --- surveys --------------------------------------------------------------------------------
@@ -167,7 +165,9 @@ def surveys_create(
     except ServiceError as error:
         fail(str(error))
         return
-    click.echo(f"Created survey '{info.slug}' ({info.access} access, minimum group {info.min_group}).")
+    click.echo(
+        f"Created survey '{info.slug}' ({info.access} access, minimum group {info.min_group})."
+    )
     click.echo(LOSS_WARNING)
     click.echo(f"Open it to respondents with: flask surveys open {info.slug}")
 
@@ -295,7 +295,10 @@ def codes_issue(slug: str, count: int, out: Path) -> None:
             return
         handle.write("code\n")
         handle.writelines(f"{code}\n" for code in issued)
-    click.echo(f"Wrote {len(issued)} code(s) to {out}. Hand them out at random; keep no list of who got which.")
+    click.echo(
+        f"Wrote {len(issued)} code(s) to {out}. "
+        "Hand them out at random; keep no list of who got which."
+    )
 
 
 # --- responses ------------------------------------------------------------------------------

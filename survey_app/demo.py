@@ -15,7 +15,8 @@ from flask.cli import AppGroup
 from survey_app.extensions import get_db, get_questionnaires
 from survey_app.services import surveys
 
-DEMO_PASSPHRASE = "demo-key-holder-passphrase"
+# Printed on purpose by `make run`; demo surveys are refused in production.
+DEMO_PASSPHRASE = "demo-key-holder-passphrase"  # noqa: S105
 DEMO_KEY_LABEL = "Demo key holder"
 
 demo_cli = AppGroup("demo", help="Demo surveys for trying Candour out.")

@@ -19,7 +19,7 @@ csrf = CSRFProtect()
 DB = "candour.db"
 QUESTIONNAIRES = "candour.questionnaires"
 KEYRING = "candour.keyring"
-CODE_SECRET = "candour.code_secret"
+CODE_SECRET = "candour.code_secret"  # noqa: S105 - an extensions key, not a secret
 
 
 def init_app(app: Flask) -> None:

@@ -15,7 +15,9 @@ from survey_app.storage.models import AccessCode
 
 MAX_CODES_PER_BATCH = 100_000
 
-MALFORMED = "Enter the access code exactly as it appears on your invitation, like ABCD-EFGH-JKMN-PQRS"
+MALFORMED = (
+    "Enter the access code exactly as it appears on your invitation, like ABCD-EFGH-JKMN-PQRS"
+)
 UNKNOWN = "That access code is not recognised for this survey. Check it and try again"
 USED = "That access code has already been used. Each code can be used once"
 

@@ -23,9 +23,7 @@ class LiveSurvey:
         return self.info.status == "open"
 
 
-def live_survey(
-    db: Database, questionnaires: Mapping[str, Questionnaire], slug: str
-) -> LiveSurvey:
+def live_survey(db: Database, questionnaires: Mapping[str, Questionnaire], slug: str) -> LiveSurvey:
     """The survey behind a public link. Drafts (never opened) are as unknown as a typo."""
     info = find_survey(db, slug)
     if info is None or info.status == "draft":

@@ -6,7 +6,6 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey_app.crypto import (
@@ -17,15 +16,16 @@ from survey_app.crypto import (
 )
 from survey_app.services.errors import KeySlotError
 from survey_app.services.surveys import (
-    survey_row,
     slot_aad,
+    survey_row,
     validate_passphrase,
     validate_slot_label,
 )
 from survey_app.storage.database import Database
 from survey_app.storage.models import KeySlot, Survey
 
-WRONG_PASSPHRASE = "That passphrase does not open any key slot of this survey"
+# A message, not a secret.
+WRONG_PASSPHRASE = "That passphrase does not open any key slot of this survey"  # noqa: S105
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from survey_app.storage.database import Database
 from survey_app.storage.models import Response
 
 
-
 def answers_document(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> bytes:
     """The one JSON document that is sealed per response (see questionnaires/README.md)."""
     document = {

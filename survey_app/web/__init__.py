@@ -37,7 +37,9 @@ def register_web(app: Flask) -> None:
 
 def _csrf_error(error: CSRFError) -> tuple[str, int]:
     # Back to the page they were on: their typing is still in the browser's history.
-    retry = request.full_path.rstrip("?") if request.method == "POST" else url_for("respond.landing")
+    retry = (
+        request.full_path.rstrip("?") if request.method == "POST" else url_for("respond.landing")
+    )
     return render_template("errors/csrf.html", retry_url=retry), 400
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from survey_app.domain.model import Question, QuestionType, Questionnaire, Section
+from survey_app.domain.model import Question, Questionnaire, QuestionType, Section
 from survey_app.domain.routing import visible_sections
 
 

@@ -100,9 +100,7 @@ def test_pages_meet_wcag_aa_by_axe(
     assert len(checked) >= 5
 
 
-def test_exit_this_page_with_three_shift_presses(
-    browser: Any, live_app: tuple[Flask, str]
-) -> None:
+def test_exit_this_page_with_three_shift_presses(browser: Any, live_app: tuple[Flask, str]) -> None:
     app, base = live_app
     create_survey(app, "reflective-space-feedback", slug="feedback")
     page = browser.new_page(viewport=PHONE)

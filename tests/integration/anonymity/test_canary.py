@@ -26,8 +26,14 @@ CANARY_TEXT = "quartz-zebra-canary-4471 my manager said it"
 CANARY_AGENT = "CanaryBrowser/9.9 (canary-agent-5523)"
 CANARY_ADDRESS = "203.0.113.77"
 CANARY_FORWARDED = "198.51.100.23"
-NEEDLES = [CANARY_TEXT, "quartz-zebra-canary-4471", CANARY_AGENT, "canary-agent-5523",
-           CANARY_ADDRESS, CANARY_FORWARDED]
+NEEDLES = [
+    CANARY_TEXT,
+    "quartz-zebra-canary-4471",
+    CANARY_AGENT,
+    "canary-agent-5523",
+    CANARY_ADDRESS,
+    CANARY_FORWARDED,
+]
 
 
 @pytest.fixture
@@ -82,7 +88,7 @@ def test_canary_leaves_no_trace(canary_app: Flask, caplog: pytest.LogCaptureFixt
         engine = get_db().engine
         with engine.connect() as connection:
             for table in inspect(engine).get_table_names():
-                for row in connection.execute(text(f"SELECT * FROM {table}")):  # noqa: S608
+                for row in connection.execute(text(f"SELECT * FROM {table}")):
                     blob = b"".join(
                         v if isinstance(v, bytes) else str(v).encode("utf-8") for v in row
                     )
@@ -122,7 +128,7 @@ def test_development_server_logs_no_request_lines(
     try:
         url = f"http://127.0.0.1:{server.server_port}/s/canary/"
         request = urllib.request.Request(url, headers={"User-Agent": CANARY_AGENT})
-        with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as reply:
             assert reply.status == 200
         logging.getLogger("werkzeug").info("start-up message kept")
     finally:
