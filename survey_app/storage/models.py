@@ -12,6 +12,7 @@ import datetime as dt
 from sqlalchemy import (
     Boolean,
     Date,
+    DateTime,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -95,3 +96,84 @@ class AccessCode(Base):
     survey_id: Mapped[str] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
     digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# --- Staff side: accounts, assignments, audit log, analysis runs and releases ----------------
+# Staff actions may carry exact times: they are about staff, never about respondents.
+
+
+class StaffUser(Base):
+    """A member of the programme team. Roles: admin, analyst, facilitator, viewer."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # The TOTP secret, encrypted with the application data keyring (None until enrolled).
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class SurveyAssignment(Base):
+    """An analyst (or facilitator) may work on the surveys they are assigned to."""
+
+    __tablename__ = "survey_assignments"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True
+    )
+    survey_id: Mapped[str] = mapped_column(
+        ForeignKey("surveys.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class AuditEvent(Base):
+    """Who did what, when: staff actions only, never respondent data."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    action: Mapped[str] = mapped_column(String(40))
+    survey_slug: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    detail: Mapped[str] = mapped_column(String(500), default="")
+
+
+class AnalysisRun(Base):
+    """One unlock-and-analyse of a survey, with its progress for the web page."""
+
+    __tablename__ = "analysis_runs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    survey_id: Mapped[str] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(10))  # queued, running, done, failed
+    progress: Mapped[int] = mapped_column(Integer, default=0)  # 0-100
+    message: Mapped[str] = mapped_column(String(300), default="")
+    requested_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    release_id: Mapped[str | None] = mapped_column(
+        ForeignKey("releases.id", ondelete="SET NULL"), nullable=True
+    )
+
+
+class Release(Base):
+    """A protected release: every figure that may leave the system, encrypted with the
+    application data keyring. Draft until published."""
+
+    __tablename__ = "releases"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    survey_id: Mapped[str] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(10))  # draft, published, withdrawn
+    k: Mapped[int] = mapped_column(Integer)
+    k_cell: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
