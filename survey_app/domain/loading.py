@@ -517,6 +517,8 @@ def _meaning_problems(document: Raw, path: Path) -> list[Problem]:
                     report,
                 )
 
+    _check_reports(document, report)
+
     used = {question["scale"] for question in _raw_questions(document) if "scale" in question}
     for name in scales:
         if name not in used:
@@ -526,6 +528,39 @@ def _meaning_problems(document: Raw, path: Path) -> list[Problem]:
             )
 
     return report.problems
+
+
+def _check_reports(document: Raw, report: _Report) -> None:
+    """Permitted views: breakdowns must be demographic single-choice questions, and each
+    two-way breakdown joins two different questions that are also one-way breakdowns."""
+    questions = {question["id"]: question for question in _raw_questions(document)}
+    reports: Raw = document.get("reports", {})
+    for index, question_id in enumerate(reports.get("breakdowns", [])):
+        question = questions.get(question_id)
+        if question is None:
+            report(["reports", "breakdowns", index], f"there is no question '{question_id}'")
+        elif question["type"] != "single_choice" or not question.get("demographic"):
+            report(
+                ["reports", "breakdowns", index],
+                f"'{question_id}' cannot be a breakdown: only single_choice questions marked "
+                "demographic can",
+            )
+    listed = set(_breakdowns(document))
+    for index, pair in enumerate(reports.get("cross_breakdowns", [])):
+        if pair[0] == pair[1]:
+            report(
+                ["reports", "cross_breakdowns", index],
+                "a two-way breakdown needs two different questions",
+            )
+            continue
+        for position, question_id in enumerate(pair):
+            if question_id not in questions:
+                reason = f"there is no question '{question_id}'"
+            elif question_id not in listed:
+                reason = f"'{question_id}' must also be one of the one-way breakdowns"
+            else:
+                continue
+            report(["reports", "cross_breakdowns", index, position], reason)
 
 
 def _raw_questions(document: Raw) -> Iterable[Raw]:
@@ -669,7 +704,20 @@ def _build(document: Raw, path: Path) -> Questionnaire:
         estimated_minutes=int(document["estimated_minutes"]),
         scales=MappingProxyType(scales),
         source=str(path),
+        breakdowns=tuple(_breakdowns(document)),
+        cross_breakdowns=tuple(
+            (first, second)
+            for first, second in document.get("reports", {}).get("cross_breakdowns", [])
+        ),
     )
+
+
+def _breakdowns(document: Raw) -> list[str]:
+    """The one-way breakdowns: as listed, or by default every demographic question."""
+    reports: Raw = document.get("reports", {})
+    if "breakdowns" in reports:
+        return list(reports["breakdowns"])
+    return [q["id"] for q in _raw_questions(document) if q.get("demographic")]
 
 
 def _option(raw: Raw) -> Option:

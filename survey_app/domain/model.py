@@ -127,6 +127,10 @@ class Questionnaire:
     estimated_minutes: int
     scales: Mapping[str, Scale] = field(default_factory=lambda: MappingProxyType({}))
     source: str = ""
+    # Permitted views for reports: one-way breakdowns (demographic question ids) and approved
+    # two-way breakdowns (pairs of those). Anything else is never computed or shown.
+    breakdowns: tuple[str, ...] = ()
+    cross_breakdowns: tuple[tuple[str, str], ...] = ()
 
     def questions(self) -> Iterator[Question]:
         for section in self.sections:

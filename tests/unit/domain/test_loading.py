@@ -385,13 +385,59 @@ def test_file_that_is_not_utf8_is_a_problem(tmp_path: Path) -> None:
 # Structure (JSON Schema)
 
 
-def test_unknown_top_level_key_is_refused_including_reports(tmp_path: Path) -> None:
+def test_unknown_key_inside_reports_is_refused(tmp_path: Path) -> None:
     document = valid_document()
     document["reports"] = {"views": []}
     problem = only_problem(tmp_path, document)
-    assert problem.pointer == "/reports"
-    assert "unknown key 'reports'" in problem.reason
-    assert "sections" in problem.reason  # says which keys are allowed
+    assert problem.pointer == "/reports/views"
+    assert "unknown key 'views'" in problem.reason
+
+
+def test_breakdowns_default_to_every_demographic_question(tmp_path: Path) -> None:
+    loaded = load_questionnaire(write(tmp_path, valid_document()))
+    assert loaded.breakdowns == ("role",)
+    assert loaded.cross_breakdowns == ()
+
+
+def test_permitted_views_load(tmp_path: Path) -> None:
+    document = valid_document()
+    extra = dict(question(document, 0, 0), id="council")
+    document["sections"][0]["questions"].insert(1, extra)
+    document["reports"] = {"breakdowns": ["role", "council"], "cross_breakdowns": [["role", "council"]]}
+    loaded = load_questionnaire(write(tmp_path, document))
+    assert loaded.breakdowns == ("role", "council")
+    assert loaded.cross_breakdowns == (("role", "council"),)
+
+
+@pytest.mark.parametrize(
+    ("reports", "pointer", "fragment"),
+    [
+        ({"breakdowns": ["nobody"]}, "/reports/breakdowns/0", "there is no question 'nobody'"),
+        ({"breakdowns": ["felt_safe"]}, "/reports/breakdowns/0", "only single_choice questions"),
+        (
+            {"breakdowns": ["role"], "cross_breakdowns": [["role", "nobody"]]},
+            "/reports/cross_breakdowns/0/1",
+            "there is no question 'nobody'",
+        ),
+        (
+            {"breakdowns": ["role"], "cross_breakdowns": [["role", "role"]]},
+            "/reports/cross_breakdowns/0",
+            "two different questions",
+        ),
+        (
+            {"breakdowns": [], "cross_breakdowns": [["role", "felt_safe"]]},
+            "/reports/cross_breakdowns/0/0",
+            "must also be one of the one-way breakdowns",
+        ),
+    ],
+)
+def test_permitted_views_are_checked_for_meaning(
+    tmp_path: Path, reports: dict[str, Any], pointer: str, fragment: str
+) -> None:
+    document = valid_document()
+    document["reports"] = reports
+    found = problems_for(tmp_path, document)
+    assert any(p.pointer == pointer and fragment in p.reason for p in found), found
 
 
 def test_unknown_question_key_points_at_the_key(tmp_path: Path) -> None:
