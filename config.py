@@ -56,6 +56,15 @@ class Config:
     SURVEY_EXIT_URL = "https://www.bbc.co.uk/weather"
     # Unanswered drafts are kept only in an encrypted browser cookie, for at most this long.
     SURVEY_DRAFT_MAX_AGE_DAYS = 2
+    # Staff sign-in: argon2id cost (argon2-cffi's defaults), session limits and login limits.
+    SURVEY_ARGON2_TIME_COST = 3
+    SURVEY_ARGON2_MEMORY_COST = 65536  # KiB
+    SURVEY_STAFF_IDLE_MINUTES = 30
+    SURVEY_STAFF_MAX_HOURS = 12
+    SURVEY_LOGIN_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour"
+    SURVEY_LOGIN_LIMIT_OVERALL = "60 per minute;600 per hour"
+    # Flask-Limiter: only the staff sign-in pages are limited; never keyed by client address.
+    RATELIMIT_HEADERS_ENABLED = False
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = dict(os.environ if environ is None else environ)
@@ -75,6 +84,13 @@ class Config:
             self.MAX_FORM_MEMORY_SIZE = self.MAX_CONTENT_LENGTH
         if "SURVEY_EXIT_URL" in env:
             self.SURVEY_EXIT_URL = env["SURVEY_EXIT_URL"]
+        # Shared counters for several workers in production; one process's memory otherwise.
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        for name in ("SURVEY_ARGON2_TIME_COST", "SURVEY_ARGON2_MEMORY_COST"):
+            if name in env:
+                setattr(self, name, _int(env, name))
+        if "SURVEY_STAFF_IDLE_MINUTES" in env:
+            self.SURVEY_STAFF_IDLE_MINUTES = _int(env, "SURVEY_STAFF_IDLE_MINUTES")
 
     def as_mapping(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in dir(self) if name.isupper()}
@@ -105,6 +121,8 @@ class TestConfig(Config):
     ENV_NAME = "test"
     TESTING = True
     SURVEY_SCRYPT_LOG2_N = 12
+    SURVEY_ARGON2_TIME_COST = 1
+    SURVEY_ARGON2_MEMORY_COST = 64
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         super().__init__(environ)
@@ -132,6 +150,8 @@ class ProductionConfig(Config):
             raise ConfigError("SURVEY_CODE_SECRET must encode at least 32 random bytes")
         if not 17 <= self.SURVEY_SCRYPT_LOG2_N <= 20:
             raise ConfigError("SURVEY_SCRYPT_LOG2_N must be between 17 and 20 in production")
+        if self.SURVEY_ARGON2_TIME_COST < 2 or self.SURVEY_ARGON2_MEMORY_COST < 19456:
+            raise ConfigError("SURVEY_ARGON2_* costs are below the safe minimum (2, 19456 KiB)")
         # Imported here: survey_app imports this module at start-up.
         from survey_app.crypto.datakeys import Keyring
 

@@ -18,8 +18,9 @@ from config import load_config
 from survey_app.crypto import CryptoError
 from survey_app.domain.loading import check_files, questionnaire_files
 from survey_app.extensions import get_code_secret, get_db, get_questionnaires
+from survey_app.services import audit, export, keys, surveys
 from survey_app.services import codes as code_service
-from survey_app.services import export, keys, surveys
+from survey_app.services.accounts import survey_detail
 from survey_app.services.errors import ServiceError
 from survey_app.storage import migrating
 
@@ -38,9 +39,11 @@ def questionnaires_cli() -> None:
 def init_app(app: Flask) -> None:
     for group in (db_cli, surveys_cli, keys_cli, codes_cli, responses_cli):
         app.cli.add_command(group)
+    from survey_app.cli_staff import users_cli
     from survey_app.demo import demo_cli
 
     app.cli.add_command(demo_cli)
+    app.cli.add_command(users_cli)
 
 
 def fail(message: str) -> None:
@@ -165,6 +168,7 @@ def surveys_create(
     except ServiceError as error:
         fail(str(error))
         return
+    audit.record(get_db(), audit.CLI_ACTOR, "survey_created", info.slug, survey_detail(info))
     click.echo(
         f"Created survey '{info.slug}' ({info.access} access, minimum group {info.min_group})."
     )
@@ -181,6 +185,7 @@ def surveys_open(slug: str) -> None:
     except ServiceError as error:
         fail(str(error))
         return
+    audit.record(get_db(), audit.CLI_ACTOR, "survey_opened", info.slug)
     click.echo(f"Survey '{info.slug}' is open.")
 
 
@@ -193,6 +198,7 @@ def surveys_close(slug: str) -> None:
     except ServiceError as error:
         fail(str(error))
         return
+    audit.record(get_db(), audit.CLI_ACTOR, "survey_closed", info.slug)
     count = surveys.response_count(get_db(), info.id)
     click.echo(f"Survey '{info.slug}' is closed with {count} response(s).")
 
@@ -253,6 +259,7 @@ def keys_add(slug: str, label: str, passphrase: str, new_passphrase: str) -> Non
     except ServiceError as error:
         fail(str(error))
         return
+    audit.record(get_db(), audit.CLI_ACTOR, "key_slot_added", slug, f"label {label.strip()}")
     click.echo(f"Added key slot '{label}'.")
 
 
@@ -267,6 +274,7 @@ def keys_remove(slug: str, label: str, passphrase: str) -> None:
     except ServiceError as error:
         fail(str(error))
         return
+    audit.record(get_db(), audit.CLI_ACTOR, "key_slot_removed", slug, f"label {label}")
     click.echo(f"Removed key slot '{label}'.")
 
 
@@ -295,6 +303,7 @@ def codes_issue(slug: str, count: int, out: Path) -> None:
             return
         handle.write("code\n")
         handle.writelines(f"{code}\n" for code in issued)
+    audit.record(get_db(), audit.CLI_ACTOR, "codes_issued", slug, f"{len(issued)} codes")
     click.echo(
         f"Wrote {len(issued)} code(s) to {out}. "
         "Hand them out at random; keep no list of who got which."
@@ -318,4 +327,5 @@ def responses_export(slug: str, out: Path, passphrase: str) -> None:
     except ServiceError as error:
         fail(str(error))
         return
+    audit.record(get_db(), audit.CLI_ACTOR, "export", slug, f"{count} responses")
     click.echo(f"Wrote {count} response(s) to {out} (readable by you only). Delete it when done.")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import cast
 
 from flask import Flask, current_app
+from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFProtect
 
 from survey_app.crypto import Keyring
@@ -15,6 +16,16 @@ from survey_app.domain.model import Questionnaire
 from survey_app.storage.database import Database
 
 csrf = CSRFProtect()
+
+
+def _no_default_key() -> str:
+    # Never keyed by client address: the service records no addresses. Each limit (the staff
+    # sign-in pages only) names its own key; there are no default or application-wide limits.
+    return ""
+
+
+# Storage comes from RATELIMIT_STORAGE_URI (memory://, or REDIS_URL when set).
+limiter = Limiter(key_func=_no_default_key)
 
 DB = "candour.db"
 QUESTIONNAIRES = "candour.questionnaires"
@@ -34,6 +45,7 @@ def init_app(app: Flask) -> None:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     app.extensions[DB] = Database(url)
     csrf.init_app(app)
+    limiter.init_app(app)
 
 
 def get_db() -> Database:

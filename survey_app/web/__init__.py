@@ -18,13 +18,14 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
-ERROR_TEMPLATES = {400, 404, 405, 413, 429}
+ERROR_TEMPLATES = {400, 403, 404, 405, 413, 429}
 
 
 def register_web(app: Flask) -> None:
-    from survey_app.web import health, respond
+    from survey_app.web import health, respond, staff
 
     app.register_blueprint(respond.bp)
+    app.register_blueprint(staff.bp)
     app.register_blueprint(health.bp)
     csrf.exempt(health.bp)
 

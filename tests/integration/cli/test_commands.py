@@ -37,7 +37,7 @@ from tests.helpers.journey import PASSPHRASE
 
 QUESTIONNAIRE = "reflective-space-feedback"
 SECOND = "second holder passphrase"
-HEAD = "0001"
+HEAD = migrating.head_revision(ROOT / "migrations")
 
 STRUCTURE_PROBLEMS = """\
 id: structure

@@ -1,0 +1,490 @@
+"""Staff accounts: roles, passwords (argon2id), two-factor codes (TOTP) and survey assignments.
+
+Passwords are stored only as argon2id hashes and rehashed when the cost settings change. An
+unknown email address still costs one hash check, so timing does not reveal which addresses
+have accounts. The TOTP secret is stored encrypted with the application data keyring, bound to
+its account; it travels together with the last time step used, so a code is never accepted
+twice (see ``_seal_totp``). Sign-in events go to the audit log from here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hmac
+import json
+import re
+import secrets
+from dataclasses import dataclass
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from survey_app.crypto import DecryptError, Keyring
+from survey_app.domain.model import Questionnaire
+from survey_app.services import audit, surveys
+from survey_app.services.errors import NotFoundError, ServiceError
+from survey_app.services.surveys import SurveyInfo
+from survey_app.storage.database import Database
+from survey_app.storage.models import StaffUser, Survey, SurveyAssignment
+
+ROLES = ("admin", "analyst", "facilitator", "viewer")
+TWO_FACTOR_ROLES = frozenset({"admin", "analyst"})
+# Roles that work on particular surveys; admins work on every survey.
+ASSIGNABLE_ROLES = frozenset({"analyst", "facilitator"})
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+TOTP_ISSUER = "Candour"
+TOTP_INTERVAL = 30
+TOTP_VALID_WINDOW = 1
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CODE = re.compile(r"^[0-9]{6}$")
+
+
+class AccountError(ServiceError):
+    """An account change was refused; the message says why."""
+
+
+@dataclass(frozen=True)
+class StaffAccount:
+    """What the rest of the application may know about a member of staff."""
+
+    id: str
+    email: str
+    role: str
+    active: bool
+    totp_enabled: bool
+    created_on: dt.date
+
+    @property
+    def needs_two_factor(self) -> bool:
+        return self.role in TWO_FACTOR_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(frozen=True)
+class StaffSummary:
+    account: StaffAccount
+    surveys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SurveyRow:
+    """A survey on the staff home page: the overall response count and nothing else."""
+
+    info: SurveyInfo
+    responses: int
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """A new authenticator secret, shown once while its owner sets up their app."""
+
+    secret: str
+    uri: str
+
+    @property
+    def grouped(self) -> str:
+        """The secret in groups of four, for typing."""
+        return " ".join(self.secret[i : i + 4] for i in range(0, len(self.secret), 4))
+
+
+def _account(row: StaffUser) -> StaffAccount:
+    return StaffAccount(
+        id=row.id,
+        email=row.email,
+        role=row.role,
+        active=row.active,
+        totp_enabled=row.totp_enabled,
+        created_on=row.created_on,
+    )
+
+
+# --- passwords --------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def password_hasher(time_cost: int, memory_cost: int) -> PasswordHasher:
+    """argon2id with the configured costs (cheap ones only in tests)."""
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost)
+
+
+@functools.lru_cache(maxsize=8)
+def _dummy_hash(time_cost: int, memory_cost: int, parallelism: int) -> str:
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+    return hasher.hash(secrets.token_urlsafe(24))
+
+
+def _verify(hasher: PasswordHasher, stored: str, password: str) -> bool:
+    try:
+        return hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _dummy_verify(hasher: PasswordHasher, password: str) -> None:
+    """Spend the same time as a real check, for an address that has no account."""
+    stored = _dummy_hash(hasher.time_cost, hasher.memory_cost, hasher.parallelism)
+    _verify(hasher, stored, password)
+
+
+def normalise_email(text: str) -> str:
+    return text.strip().lower()
+
+
+def validate_email(text: str) -> str:
+    email = normalise_email(text)
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise AccountError("Enter an email address in the correct format, like name@example.com")
+    return email
+
+
+def validate_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"A password must be at least {MIN_PASSWORD_LENGTH} characters long")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(f"A password must be {MAX_PASSWORD_LENGTH:,} characters or fewer")
+    return password
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+def create_user(
+    db: Database,
+    hasher: PasswordHasher,
+    *,
+    email: str,
+    role: str,
+    password: str,
+    actor: str,
+    today: dt.date | None = None,
+) -> StaffAccount:
+    email = validate_email(email)
+    if role not in ROLES:
+        raise AccountError(f"Choose a role from: {', '.join(ROLES)}")
+    validate_password(password)
+    with db.transaction() as session:
+        if session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
+            raise AccountError(f"There is already a staff account for {email}")
+        row = StaffUser(
+            id=secrets.token_hex(16),
+            email=email,
+            role=role,
+            password_hash=hasher.hash(password),
+            totp_secret=None,
+            totp_enabled=False,
+            active=True,
+            created_on=today or dt.date.today(),
+        )
+        session.add(row)
+        account = _account(row)
+    audit.record(db, actor, "user_created", detail=f"{email} as {role}")
+    return account
+
+
+def get_account(db: Database, user_id: str) -> StaffAccount | None:
+    with db.session() as session:
+        row = session.get(StaffUser, user_id)
+        return _account(row) if row is not None else None
+
+
+def find_account(db: Database, email: str) -> StaffAccount | None:
+    with db.session() as session:
+        row = session.scalar(select(StaffUser).where(StaffUser.email == normalise_email(email)))
+        return _account(row) if row is not None else None
+
+
+def list_users(db: Database) -> list[StaffSummary]:
+    with db.session() as session:
+        pairs = session.execute(
+            select(SurveyAssignment.user_id, Survey.slug)
+            .join(Survey, Survey.id == SurveyAssignment.survey_id)
+            .order_by(Survey.slug)
+        ).all()
+        slugs: dict[str, list[str]] = {}
+        for user_id, slug in pairs:
+            slugs.setdefault(user_id, []).append(slug)
+        rows = session.scalars(select(StaffUser).order_by(StaffUser.email))
+        return [StaffSummary(_account(row), tuple(slugs.get(row.id, ()))) for row in rows]
+
+
+def deactivate(db: Database, *, email: str, actor: str) -> StaffAccount:
+    """Stop an account signing in; any session it has ends at its next request."""
+    with db.transaction() as session:
+        row = _user_row(session, email)
+        row.active = False
+        account = _account(row)
+    audit.record(db, actor, "user_deactivated", detail=account.email)
+    return account
+
+
+def reset_two_factor(db: Database, *, email: str, actor: str) -> StaffAccount:
+    """Forget an account's authenticator; it must set one up again at its next sign-in."""
+    with db.transaction() as session:
+        row = _user_row(session, email)
+        row.totp_secret = None
+        row.totp_enabled = False
+        account = _account(row)
+    audit.record(db, actor, "totp_reset", detail=account.email)
+    return account
+
+
+def _user_row(session: Session, email: str) -> StaffUser:
+    row = session.scalar(select(StaffUser).where(StaffUser.email == normalise_email(email)))
+    if row is None:
+        raise NotFoundError(f"There is no staff account for {normalise_email(email)}")
+    return row
+
+
+# --- survey assignments -----------------------------------------------------------------------
+
+
+def assign(db: Database, *, email: str, slug: str, actor: str) -> bool:
+    """Let an analyst or facilitator work on a survey. False if they already could."""
+    with db.transaction() as session:
+        user = _user_row(session, email)
+        if user.role not in ASSIGNABLE_ROLES:
+            raise AccountError(
+                f"Only analysts and facilitators are assigned to surveys ({user.email} is "
+                f"{'an' if user.role[0] in 'aeiou' else 'a'} {user.role})"
+            )
+        survey = surveys.survey_row(session, slug)
+        if session.get(SurveyAssignment, (user.id, survey.id)) is not None:
+            return False
+        session.add(SurveyAssignment(user_id=user.id, survey_id=survey.id))
+        user_email = user.email
+    audit.record(db, actor, "user_assigned", slug, detail=user_email)
+    return True
+
+
+def unassign(db: Database, *, email: str, slug: str, actor: str) -> bool:
+    """Stop someone working on a survey. False if they were not assigned to it."""
+    with db.transaction() as session:
+        user = _user_row(session, email)
+        survey = surveys.survey_row(session, slug)
+        result = session.execute(
+            delete(SurveyAssignment).where(
+                SurveyAssignment.user_id == user.id, SurveyAssignment.survey_id == survey.id
+            )
+        )
+        user_email = user.email
+    if getattr(result, "rowcount", 0) != 1:
+        return False
+    audit.record(db, actor, "user_unassigned", slug, detail=user_email)
+    return True
+
+
+def is_assigned(db: Database, user_id: str, survey_id: str) -> bool:
+    with db.session() as session:
+        return session.get(SurveyAssignment, (user_id, survey_id)) is not None
+
+
+def may_work_on(db: Database, account: StaffAccount, survey: SurveyInfo) -> bool:
+    """Admins work on every survey; analysts on the surveys they are assigned to."""
+    if account.is_admin:
+        return True
+    return account.role == "analyst" and is_assigned(db, account.id, survey.id)
+
+
+def surveys_for(db: Database, account: StaffAccount) -> list[SurveyRow]:
+    """The surveys someone may work on, each with its overall response count only."""
+    visible = [info for info in surveys.list_surveys(db) if may_work_on(db, account, info)]
+    return [SurveyRow(info, surveys.response_count(db, info.id)) for info in visible]
+
+
+def create_survey_as(
+    db: Database,
+    account: StaffAccount,
+    questionnaire: Questionnaire,
+    *,
+    title: str,
+    access: str,
+    min_group: int,
+    key_label: str,
+    passphrase: str,
+    log2_n: int,
+) -> SurveyInfo:
+    """Create a draft survey for a member of staff; an analyst is assigned to it."""
+    info = surveys.create_survey(
+        db,
+        questionnaire,
+        title=title,
+        access=access,
+        min_group=min_group,
+        key_label=key_label,
+        passphrase=passphrase,
+        log2_n=log2_n,
+    )
+    if account.role == "analyst":
+        with db.transaction() as session:
+            session.add(SurveyAssignment(user_id=account.id, survey_id=info.id))
+    audit.record(db, account.email, "survey_created", info.slug, detail=survey_detail(info))
+    return info
+
+
+def survey_detail(info: SurveyInfo) -> str:
+    return (
+        f"{info.questionnaire_id} {info.questionnaire_version}, {info.access} access, "
+        f"minimum group {info.min_group}"
+    )
+
+
+# --- signing in -------------------------------------------------------------------------------
+
+
+def sign_in(db: Database, hasher: PasswordHasher, email: str, password: str) -> StaffAccount | None:
+    """Check an email address and password. Every failure is audited with the address tried.
+
+    Accounts without a second factor are signed in here; the others still need a code.
+    """
+    address = normalise_email(email)[: audit.ACTOR_MAX]
+    with db.session() as session:
+        row = session.scalar(select(StaffUser).where(StaffUser.email == address))
+    if row is None:
+        _dummy_verify(hasher, password)
+        audit.record(db, address or None, "login_failed", detail="unknown email address")
+        return None
+    stored = row.password_hash
+    if not _verify(hasher, stored, password):
+        audit.record(db, address, "login_failed", detail="wrong password")
+        return None
+    if not row.active:
+        audit.record(db, address, "login_failed", detail="account deactivated")
+        return None
+    if hasher.check_needs_rehash(stored):
+        with db.transaction() as session:
+            session.execute(
+                update(StaffUser)
+                .where(StaffUser.id == row.id)
+                .values(password_hash=hasher.hash(password))
+            )
+    account = _account(row)
+    if not account.needs_two_factor:
+        audit.record(db, account.email, "login", detail="password")
+    return account
+
+
+def start_enrolment(db: Database, keyring: Keyring, user_id: str) -> Enrolment:
+    """The authenticator secret to set up: a new one, or the one already shown and not yet
+    confirmed (so reloading the page does not undo a scanned QR code)."""
+    with db.transaction() as session:
+        row = _active_row(session, user_id)
+        if row.totp_enabled:
+            raise AccountError("Two-factor authentication is already set up for this account")
+        secret = _open_totp(keyring, row)[0] if row.totp_secret is not None else None
+        if secret is None:
+            secret = pyotp.random_base32()
+            row.totp_secret = _seal_totp(keyring, row.id, secret, None)
+        uri = pyotp.TOTP(secret, interval=TOTP_INTERVAL).provisioning_uri(
+            name=row.email, issuer_name=TOTP_ISSUER
+        )
+    return Enrolment(secret=secret, uri=uri)
+
+
+def confirm_enrolment(
+    db: Database, keyring: Keyring, user_id: str, code: str, now: dt.datetime | None = None
+) -> StaffAccount | None:
+    """Turn on two-factor sign-in once a code from the new authenticator matches; this also
+    completes the sign-in. None if the code does not match."""
+    account = _use_code(db, keyring, user_id, code, now, enrolling=True)
+    if account is not None:
+        audit.record(db, account.email, "totp_enrolled")
+        audit.record(db, account.email, "login", detail="password and new two-factor code")
+    return account
+
+
+def check_second_factor(
+    db: Database, keyring: Keyring, user_id: str, code: str, now: dt.datetime | None = None
+) -> StaffAccount | None:
+    """Complete a sign-in with a code from the account's authenticator, used once only."""
+    account = _use_code(db, keyring, user_id, code, now, enrolling=False)
+    if account is not None:
+        audit.record(db, account.email, "login", detail="password and two-factor code")
+    return account
+
+
+def record_logout(db: Database, account: StaffAccount) -> None:
+    audit.record(db, account.email, "logout")
+
+
+def _use_code(
+    db: Database,
+    keyring: Keyring,
+    user_id: str,
+    code: str,
+    now: dt.datetime | None,
+    *,
+    enrolling: bool,
+) -> StaffAccount | None:
+    code = re.sub(r"[\s-]", "", code)
+    with db.session() as session:
+        row = _active_row(session, user_id)
+        sealed = row.totp_secret
+        email = row.email
+    if sealed is None or row.totp_enabled == enrolling:
+        raise AccountError("Your two-factor authentication was changed while you were signing in")
+    secret, last_step = _open_totp(keyring, row)
+    step = _matching_step(secret, code, now or dt.datetime.now(dt.UTC))
+    if step is None or (last_step is not None and step <= last_step):
+        audit.record(db, email, "login_failed", detail="wrong or reused two-factor code")
+        return None
+    # Compare-and-swap on the sealed value: of two requests with the same code, one wins.
+    with db.transaction() as session:
+        result = session.execute(
+            update(StaffUser)
+            .where(StaffUser.id == user_id, StaffUser.totp_secret == sealed)
+            .values(totp_secret=_seal_totp(keyring, user_id, secret, step), totp_enabled=True)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return None
+        updated = session.get(StaffUser, user_id)
+        assert updated is not None
+        return _account(updated)
+
+
+def _active_row(session: Session, user_id: str) -> StaffUser:
+    row = session.get(StaffUser, user_id)
+    if row is None or not row.active:
+        raise NotFoundError("There is no active staff account with that id")
+    return row
+
+
+def _matching_step(secret: str, code: str, now: dt.datetime) -> int | None:
+    """The time step (30 s) whose code matches, one step either side of now allowed."""
+    if not _CODE.match(code):
+        return None
+    totp = pyotp.TOTP(secret, interval=TOTP_INTERVAL)
+    current = totp.timecode(now)
+    for step in range(current - TOTP_VALID_WINDOW, current + TOTP_VALID_WINDOW + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def _totp_aad(user_id: str) -> bytes:
+    return b"candour/totp/" + user_id.encode("ascii")
+
+
+def _seal_totp(keyring: Keyring, user_id: str, secret: str, last_step: int | None) -> bytes:
+    # The secret and the last step used are sealed together: the schema has no column for the
+    # step yet, and keeping them in one value makes using a code an atomic compare-and-swap.
+    plain = json.dumps({"secret": secret, "last_step": last_step}).encode("utf-8")
+    return keyring.encrypt(plain, aad=_totp_aad(user_id))
+
+
+def _open_totp(keyring: Keyring, row: StaffUser) -> tuple[str, int | None]:
+    assert row.totp_secret is not None
+    try:
+        data = json.loads(keyring.decrypt(row.totp_secret, aad=_totp_aad(row.id)))
+    except DecryptError:
+        raise AccountError(
+            "This account's two-factor secret cannot be read. Ask an admin to reset it"
+        ) from None
+    return str(data["secret"]), data.get("last_step")

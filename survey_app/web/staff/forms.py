@@ -1,0 +1,137 @@
+"""WTForms classes for the staff pages. CSRF is checked for every POST by Flask-WTF's
+CSRFProtect, so these forms carry no token field of their own."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from wtforms import Field, Form, PasswordField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length, StopValidation
+
+from survey_app.services.codes import MAX_CODES_PER_BATCH
+from survey_app.services.surveys import ACCESS_MODES, MIN_GROUP_FLOOR
+from survey_app.web.staff import messages
+
+MAX_WEB_CODES = min(5_000, MAX_CODES_PER_BATCH)
+MAX_MIN_GROUP = 1_000
+
+
+class WholeNumber:
+    """A whole number within a range, with our own wording (WTForms' IntegerField has its own)."""
+
+    def __init__(self, minimum: int, maximum: int, missing: str, out_of_range: str) -> None:
+        self.minimum, self.maximum = minimum, maximum
+        self.missing, self.out_of_range = missing, out_of_range
+
+    def __call__(self, form: Form, field: Field) -> None:
+        text = (field.data or "").strip().replace(",", "")
+        if not text.isdigit() or len(text) > 9:
+            raise StopValidation(self.missing)
+        if not self.minimum <= int(text) <= self.maximum:
+            raise StopValidation(self.out_of_range)
+
+
+class OneOf:
+    """A radio answer that must be one of the values offered (the page draws the radios)."""
+
+    def __init__(self, values: Sequence[str], message: str) -> None:
+        self.values = frozenset(values)
+        self.message = message
+
+    def __call__(self, form: Form, field: Field) -> None:
+        if field.data not in self.values:
+            raise StopValidation(self.message)
+
+
+class LoginForm(Form):  # type: ignore[misc]  # WTForms ships no type hints
+    email = StringField(
+        "Email address",
+        validators=[
+            InputRequired(messages.ENTER_EMAIL),
+            Length(max=254, message=messages.WRONG_SIGN_IN),
+        ],
+    )
+    password = PasswordField(
+        "Password",
+        validators=[
+            InputRequired(messages.ENTER_PASSWORD),
+            Length(max=1024, message=messages.WRONG_SIGN_IN),
+        ],
+    )
+
+
+class CodeForm(Form):  # type: ignore[misc]
+    code = StringField(
+        "Code",
+        validators=[
+            InputRequired(messages.ENTER_CODE),
+            Length(max=20, message=messages.ENTER_CODE),
+        ],
+    )
+
+
+class SurveyForm(Form):  # type: ignore[misc]
+    questionnaire = StringField("Questionnaire")
+    title = StringField(
+        "Title",
+        validators=[
+            InputRequired(messages.ENTER_TITLE),
+            Length(max=200, message=messages.TITLE_TOO_LONG),
+        ],
+    )
+    access = StringField("Who can answer", validators=[OneOf(ACCESS_MODES, messages.SELECT_ACCESS)])
+    min_group = StringField(
+        "Smallest group a report may show",
+        validators=[
+            WholeNumber(
+                MIN_GROUP_FLOOR, MAX_MIN_GROUP, messages.ENTER_MIN_GROUP, messages.MIN_GROUP_RANGE
+            )
+        ],
+    )
+    key_label = StringField(
+        "Label for the first key holder",
+        validators=[
+            InputRequired(messages.ENTER_KEY_LABEL),
+            Length(max=80, message=messages.KEY_LABEL_TOO_LONG),
+        ],
+    )
+    passphrase = PasswordField(
+        "Passphrase",
+        validators=[
+            Length(min=12, max=1024, message=messages.PASSPHRASE_TOO_SHORT),
+        ],
+    )
+    passphrase_confirm = PasswordField(
+        "Passphrase again",
+        validators=[EqualTo("passphrase", message=messages.PASSPHRASES_DIFFER)],
+    )
+
+    def __init__(self, formdata: Any, questionnaire_ids: Sequence[str], min_group: int) -> None:
+        super().__init__(formdata=formdata, data={"min_group": str(min_group)})
+        self.questionnaire_ids = frozenset(questionnaire_ids)
+
+    def validate_questionnaire(self, field: Field) -> None:
+        if field.data not in self.questionnaire_ids:
+            raise StopValidation(messages.SELECT_QUESTIONNAIRE)
+
+
+class CodesForm(Form):  # type: ignore[misc]
+    count = StringField(
+        "How many codes",
+        validators=[
+            WholeNumber(
+                1,
+                MAX_WEB_CODES,
+                messages.ENTER_COUNT,
+                messages.COUNT_RANGE.format(maximum=MAX_WEB_CODES),
+            )
+        ],
+    )
+    output = StringField(
+        "How you want them", validators=[OneOf(("csv", "sheet"), messages.SELECT_FORMAT)]
+    )
+
+    @property
+    def number(self) -> int:
+        return int(str(self.count.data).strip().replace(",", ""))

@@ -1,0 +1,30 @@
+"""Every message a member of staff can see on the staff pages' forms, in one place.
+
+GOV.UK voice: say what to do ("Select…", "Enter…"), short, no blame, no jargon.
+"""
+
+from __future__ import annotations
+
+ENTER_EMAIL = "Enter your email address"
+ENTER_PASSWORD = "Enter your password"  # noqa: S105 - a message, not a password
+WRONG_SIGN_IN = "Enter a correct email address and password"
+ENTER_CODE = "Enter the 6-digit code from your authenticator app"
+WRONG_CODE = (
+    "Enter the code your authenticator app shows now. Each code works once: if you have just "
+    "used one, wait for the next"
+)
+
+SELECT_QUESTIONNAIRE = "Select a questionnaire"
+ENTER_TITLE = "Enter a title"
+TITLE_TOO_LONG = "The title must be 200 characters or fewer"
+SELECT_ACCESS = "Select who can answer the survey"
+ENTER_MIN_GROUP = "Enter the smallest group a report may show, as a whole number"
+MIN_GROUP_RANGE = "Enter a smallest group between 5 and 1,000"
+ENTER_KEY_LABEL = "Enter a label for the first key holder, like their role"
+KEY_LABEL_TOO_LONG = "The key holder label must be 80 characters or fewer"
+PASSPHRASE_TOO_SHORT = "Enter a passphrase of at least 12 characters"  # noqa: S105
+PASSPHRASES_DIFFER = "Enter the same passphrase twice"
+
+ENTER_COUNT = "Enter how many codes to make, as a whole number"
+COUNT_RANGE = "Enter a number of codes between 1 and {maximum:,}"
+SELECT_FORMAT = "Select how you want the codes"

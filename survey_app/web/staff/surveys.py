@@ -1,0 +1,176 @@
+"""The staff home page and the survey pages: create, open, close and issue access codes.
+
+While a survey is open the only thing shown about its responses is the overall count.
+Access codes are returned once, as a download or a printable sheet, and never kept or logged.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from survey_app.extensions import get_code_secret, get_db, get_questionnaires
+from survey_app.forms.registry import ErrorLink, error_links
+from survey_app.services import accounts, keys, surveys
+from survey_app.services import audit as audit_log
+from survey_app.services import codes as code_service
+from survey_app.services.errors import ServiceError
+from survey_app.services.surveys import SurveyInfo
+from survey_app.web.staff import access, bp
+from survey_app.web.staff.access import current_staff, login_required, roles_required
+from survey_app.web.staff.forms import CodesForm, SurveyForm
+
+WORKERS = ("admin", "analyst")
+
+
+@bp.get("/")
+@login_required
+def home() -> Response | str:
+    user = current_staff()
+    if user.role == "viewer":
+        return redirect(url_for("staff.releases"), code=303)
+    if user.role == "facilitator":
+        return render_template("staff/facilitator_home.html")
+    return render_template("staff/home.html", rows=accounts.surveys_for(get_db(), user))
+
+
+@bp.get("/releases")
+@login_required
+def releases() -> str:
+    """Published reports: a placeholder until releases are published from the staff pages."""
+    return render_template("staff/releases.html", releases=[])
+
+
+@bp.route("/surveys/new", methods=["GET", "POST"])
+@roles_required(*WORKERS)
+def new_survey() -> Response | str:
+    questionnaires = get_questionnaires()
+    default_group = int(current_app.config["SURVEY_DEFAULT_MIN_GROUP"])
+    form = SurveyForm(
+        request.form if request.method == "POST" else None, list(questionnaires), default_group
+    )
+    errors: list[ErrorLink] = []
+    if request.method == "POST":
+        errors = error_links(form) if not form.validate() else []
+        if not errors:
+            try:
+                info = _create_survey(form)
+            except ServiceError as error:
+                errors = [ErrorLink("#title", str(error))]
+            else:
+                return redirect(url_for("staff.survey", slug=info.slug), code=303)
+    choices = sorted(questionnaires.values(), key=lambda q: q.title)
+    return render_template(
+        "staff/new_survey.html", form=form, errors=errors, questionnaires=choices
+    )
+
+
+@bp.get("/surveys/<slug>")
+@roles_required(*WORKERS)
+def survey(slug: str) -> str:
+    info = _survey_for(slug)
+    return render_template(
+        "staff/survey.html",
+        survey=info,
+        questionnaire=get_questionnaires().get(info.questionnaire_id),
+        slots=keys.list_slots(get_db(), slug),
+        responses=surveys.response_count(get_db(), info.id),
+        notice=request.args.get("done"),
+    )
+
+
+@bp.post("/surveys/<slug>/open")
+@roles_required(*WORKERS)
+def open_survey(slug: str) -> Response:
+    info = _survey_for(slug)
+    if info.status != "draft":  # already open (a second click), or closed for good
+        return redirect(url_for("staff.survey", slug=info.slug), code=303)
+    surveys.open_survey(get_db(), info.slug)
+    audit_log.record(get_db(), current_staff().email, "survey_opened", info.slug)
+    return redirect(url_for("staff.survey", slug=info.slug, done="opened"), code=303)
+
+
+@bp.route("/surveys/<slug>/close", methods=["GET", "POST"])
+@roles_required(*WORKERS)
+def close_survey(slug: str) -> Response | str:
+    """Closing cannot be undone, so it has a page of its own that asks first."""
+    info = _survey_for(slug)
+    if info.status != "open":
+        return redirect(url_for("staff.survey", slug=info.slug), code=303)
+    if request.method == "GET":
+        return render_template("staff/close.html", survey=info)
+    surveys.close_survey(get_db(), info.slug)
+    audit_log.record(get_db(), current_staff().email, "survey_closed", info.slug)
+    return redirect(url_for("staff.survey", slug=info.slug, done="closed"), code=303)
+
+
+@bp.route("/surveys/<slug>/codes", methods=["GET", "POST"])
+@roles_required(*WORKERS)
+def issue_codes(slug: str) -> Response | str:
+    info = _survey_for(slug)
+    # The page explains why an open-access or closed survey has no form; a POST changes nothing.
+    posted = request.method == "POST" and info.access == "codes" and info.status != "closed"
+    form = CodesForm(request.form if posted else None)
+    errors = error_links(form) if posted and not form.validate() else []
+    if posted and not errors:
+        try:
+            issued = code_service.issue_codes(get_db(), info.slug, form.number, get_code_secret())
+        except ServiceError as error:
+            errors = [ErrorLink("#count", str(error))]
+        else:
+            detail = f"{len(issued)} codes"  # the count only: the codes are never kept
+            audit_log.record(get_db(), current_staff().email, "codes_issued", info.slug, detail)
+            return (
+                _codes_csv(info, issued)
+                if form.output.data == "csv"
+                else _codes_sheet(info, issued)
+            )
+    return render_template("staff/codes.html", survey=info, form=form, errors=errors)
+
+
+def _create_survey(form: SurveyForm) -> SurveyInfo:
+    return accounts.create_survey_as(
+        get_db(),
+        current_staff(),
+        get_questionnaires()[form.questionnaire.data],
+        title=form.title.data,
+        access=form.access.data,
+        min_group=int(form.min_group.data.strip().replace(",", "")),
+        key_label=form.key_label.data,
+        passphrase=form.passphrase.data,
+        log2_n=int(current_app.config["SURVEY_SCRYPT_LOG2_N"]),
+    )
+
+
+def _survey_for(slug: str) -> SurveyInfo:
+    """The survey, if it exists (404) and the signed-in member of staff may work on it (403)."""
+    info = surveys.find_survey(get_db(), slug)
+    if info is None:
+        abort(404)
+    if not access.can_work_on(current_staff(), info):
+        abort(403)
+    return info
+
+
+def _codes_csv(info: SurveyInfo, issued: list[str]) -> Response:
+    response = make_response("code\n" + "".join(f"{code}\n" for code in issued))
+    response.mimetype = "text/csv"
+    response.headers["Content-Disposition"] = f"attachment; filename={info.slug}-codes.csv"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _codes_sheet(info: SurveyInfo, issued: list[str]) -> Response:
+    address = url_for("respond.start", slug=info.slug, _external=True)
+    page = render_template("staff/code_sheet.html", survey=info, codes=issued, address=address)
+    response = make_response(page)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,106 @@
+"""Shared steps for the staff page tests: accounts, signing in (with a real authenticator code
+computed by pyotp) and what the audit log holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pyotp
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from survey_app.extensions import get_db
+from survey_app.services import accounts
+from survey_app.services.audit import Event, list_events
+from tests.helpers.pages import Page, check_page
+
+PASSWORD = "a long staff password"
+LOGIN = "/staff/login"
+ENROL = "/staff/login/enrol"
+CODE = "/staff/login/code"
+HOME = "/staff/"
+
+
+@dataclass
+class Staff:
+    email: str
+    role: str
+    password: str = PASSWORD
+    secret: str | None = None  # the authenticator secret, once enrolled
+
+    def code(self, offset_steps: int = 0) -> str:
+        """The code the authenticator app shows now (or ``offset_steps`` × 30 s from now)."""
+        assert self.secret is not None
+        now = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30 * offset_steps)
+        return pyotp.TOTP(self.secret).at(now)
+
+
+def hasher(app: Flask) -> Any:
+    return accounts.password_hasher(
+        app.config["SURVEY_ARGON2_TIME_COST"], app.config["SURVEY_ARGON2_MEMORY_COST"]
+    )
+
+
+def make_user(app: Flask, role: str, email: str | None = None, password: str = PASSWORD) -> Staff:
+    email = email or f"{role}@example.org"
+    with app.app_context():
+        accounts.create_user(
+            get_db(), hasher(app), email=email, role=role, password=password, actor="test"
+        )
+    return Staff(email=email, role=role, password=password)
+
+
+def form_token(page: Page) -> str:
+    """The CSRF token of the page's own form (signed-in pages have a sign-out form too)."""
+    return str(page.one("main form[method=post] input[name=csrf_token]")["value"])
+
+
+def post_form(client: FlaskClient, url: str, data: dict[str, Any]) -> TestResponse:
+    """Open the page, then send its form with the page's own CSRF token."""
+    page = check_page(client.get(url))
+    return client.post(url, data={**data, "csrf_token": form_token(page)})
+
+
+def submit_password(client: FlaskClient, email: str, password: str) -> TestResponse:
+    return post_form(client, LOGIN, {"email": email, "password": password})
+
+
+def read_secret(page: Page) -> str:
+    return re.sub(r"\s", "", page.one("#totp-secret").get_text())
+
+
+def sign_in(client: FlaskClient, staff: Staff, offset_steps: int = 1) -> TestResponse:
+    """Sign in all the way: password, then set up or use the authenticator app.
+
+    A later sign-in uses the next step's code (``offset_steps=1``): the code of the current
+    step may already have been used to enrol, and a code is never accepted twice.
+    """
+    response = submit_password(client, staff.email, staff.password)
+    assert response.status_code == 303, response.status_code
+    if response.headers["Location"] == ENROL:
+        staff.secret = read_secret(check_page(client.get(ENROL)))
+        response = post_form(client, ENROL, {"code": staff.code()})
+    elif response.headers["Location"] == CODE:
+        response = post_form(client, CODE, {"code": staff.code(offset_steps)})
+    assert response.status_code == 303, response.status_code
+    assert not response.headers["Location"].startswith(LOGIN)
+    return response
+
+
+def signed_in(app: Flask, role: str, email: str | None = None) -> tuple[FlaskClient, Staff]:
+    """A new browser, signed in as a new account with ``role``."""
+    staff = make_user(app, role, email)
+    client = app.test_client()
+    sign_in(client, staff)
+    return client, staff
+
+
+def events(app: Flask, action: str | None = None) -> list[Event]:
+    """Every audit event (newest first), or those with ``action``."""
+    with app.app_context():
+        found = list_events(get_db(), 1, per_page=10_000).events
+    return [e for e in found if action is None or e.action == action]
