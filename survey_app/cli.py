@@ -44,6 +44,9 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
+    from survey_app.cli_analysis import analysis_cli
+
+    app.cli.add_command(analysis_cli)
 
 
 def fail(message: str) -> None:

@@ -1,0 +1,227 @@
+"""The data that goes into and comes out of disclosure control.
+
+Inputs (:class:`ReleaseInput`, :class:`ItemInput`) are plain counts. The output,
+:class:`ProtectedRelease`, holds every published number (``None`` where a value is hidden) and
+an internal audit saying which rule hid which cell. Everything here is a frozen dataclass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: A set of respondents, named by (dimension, group) pairs sorted by dimension; ``()`` is everyone.
+Population = tuple[tuple[str, str], ...]
+
+#: The column counting people in a population who did not answer an item.
+NO_ANSWER = "_no_answer"
+
+#: The column and row labels used in rendered tables.
+TOTAL = "Total"
+ALL = "All"
+
+#: Why a cell is hidden.
+Rule = Literal["P0", "P1", "P2", "P3", "nested", "complement"]
+RULES: tuple[str, ...] = ("P0", "P1", "P2", "P3", "nested", "complement")
+
+Kind = Literal["exclusive", "multiple"]
+
+
+class DisclosureError(Exception):
+    """No release could be found in which every hidden value is safe.
+
+    ``cell`` is the ``(population, item, column)`` that could not be protected (``item`` is
+    ``None`` for a population size) and ``reason`` says why.
+    """
+
+    def __init__(self, cell: tuple[Population, str | None, str], reason: str) -> None:
+        population, item, column = cell
+        where = f"population {population!r}, item {item!r}, column {column!r}"
+        super().__init__(f"cannot protect {where}: {reason}")
+        self.cell = cell
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ItemInput:
+    """One closed question (or one statement of a Likert grid).
+
+    ``counts`` maps every published population to ``{option: count}`` plus ``NO_ANSWER``.
+    ``"exclusive"``: options and no-answer add up to the population size. ``"multiple"``: each
+    option count is at most (size - no-answer) and no-answer is at most the size.
+    """
+
+    id: str
+    kind: Kind
+    sensitive: bool
+    options: tuple[str, ...]
+    counts: Mapping[Population, Mapping[str, int]]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The option columns followed by the no-answer column."""
+        return (*self.options, NO_ANSWER)
+
+
+@dataclass(frozen=True)
+class ReleaseInput:
+    """Everything that one release publishes, before protection.
+
+    ``dimensions`` maps each demographic dimension to its groups, a complete partition of
+    everyone. ``views`` lists the published breakdowns (0, 1 or 2 dimensions each); ``sizes``
+    gives the number of respondents in every population of every view.
+    """
+
+    dimensions: Mapping[str, tuple[str, ...]]
+    views: tuple[tuple[str, ...], ...]
+    sizes: Mapping[Population, int]
+    items: tuple[ItemInput, ...]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """Why one cell is hidden, and how uncertain it stays (internal; never shown to readers).
+
+    ``value_range`` is a certified range: both ends are values that the cell takes in some table
+    of non-negative integers agreeing with everything published (see the package README).
+    ``item`` is ``None`` for a population size (column ``"Total"``).
+    """
+
+    population: Population
+    item: str | None
+    column: str
+    rule: str
+    value_range: tuple[int, int]
+
+
+def _freeze(mapping: Mapping[Any, Any]) -> Mapping[Any, Any]:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
+class ProtectedRelease:
+    """A protected release: every number that may be published, and the audit behind it.
+
+    ``sizes[population]`` and ``items[item][population][column]`` are ``None`` where hidden.
+    """
+
+    k: int
+    k_cell: int
+    sizes: Mapping[Population, int | None]
+    items: Mapping[str, Mapping[Population, Mapping[str, int | None]]]
+    audit: tuple[AuditEntry, ...]
+    dimensions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    views: tuple[tuple[str, ...], ...] = ()
+
+    def size(self, population: Population) -> int | None:
+        """The published size of ``population`` (``None`` if hidden)."""
+        return self.sizes[_canonical(population)]
+
+    def value(self, item: str, population: Population, column: str) -> int | None:
+        """The published count of ``column`` for ``item`` in ``population`` (``None`` if hidden)."""
+        if column == TOTAL:
+            return self.size(population)
+        return self.items[item][_canonical(population)][column]
+
+    def table(self, view: tuple[str, ...], item: str | None = None) -> pd.DataFrame:
+        """One published table (see :func:`analysis.disclosure.tables.render`)."""
+        from analysis.disclosure.tables import render
+
+        return render(self, view, item)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dictionary; :meth:`from_dict` turns it back into an equal release."""
+        return {
+            "k": self.k,
+            "k_cell": self.k_cell,
+            "dimensions": {dim: list(groups) for dim, groups in self.dimensions.items()},
+            "views": [list(view) for view in self.views],
+            "sizes": [
+                {"population": _pop_to_json(pop), "value": value}
+                for pop, value in self.sizes.items()
+            ],
+            "items": [
+                {
+                    "id": item_id,
+                    "rows": [
+                        {
+                            "population": _pop_to_json(pop),
+                            "values": [[column, value] for column, value in row.items()],
+                        }
+                        for pop, row in rows.items()
+                    ],
+                }
+                for item_id, rows in self.items.items()
+            ],
+            "audit": [
+                {
+                    "population": _pop_to_json(entry.population),
+                    "item": entry.item,
+                    "column": entry.column,
+                    "rule": entry.rule,
+                    "value_range": list(entry.value_range),
+                }
+                for entry in self.audit
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ProtectedRelease:
+        """Rebuild a release written by :meth:`to_dict`."""
+        items = {
+            str(item["id"]): _freeze(
+                {
+                    _pop_from_json(row["population"]): _freeze(
+                        {str(column): _opt_int(value) for column, value in row["values"]}
+                    )
+                    for row in item["rows"]
+                }
+            )
+            for item in data["items"]
+        }
+        return cls(
+            k=int(data["k"]),
+            k_cell=int(data["k_cell"]),
+            sizes=_freeze(
+                {_pop_from_json(row["population"]): _opt_int(row["value"]) for row in data["sizes"]}
+            ),
+            items=_freeze(items),
+            audit=tuple(
+                AuditEntry(
+                    population=_pop_from_json(entry["population"]),
+                    item=None if entry["item"] is None else str(entry["item"]),
+                    column=str(entry["column"]),
+                    rule=str(entry["rule"]),
+                    value_range=(int(entry["value_range"][0]), int(entry["value_range"][1])),
+                )
+                for entry in data["audit"]
+            ),
+            dimensions=_freeze(
+                {
+                    str(dim): tuple(str(g) for g in groups)
+                    for dim, groups in data["dimensions"].items()
+                }
+            ),
+            views=tuple(tuple(str(d) for d in view) for view in data["views"]),
+        )
+
+
+def _canonical(population: Population) -> Population:
+    return tuple(sorted((str(d), str(g)) for d, g in population))
+
+
+def _pop_to_json(population: Population) -> list[list[str]]:
+    return [[dim, group] for dim, group in population]
+
+
+def _pop_from_json(data: Any) -> Population:
+    return tuple((str(dim), str(group)) for dim, group in data)
+
+
+def _opt_int(value: Any) -> int | None:
+    return None if value is None else int(value)

@@ -1,0 +1,148 @@
+"""``protect_release``: the whole pipeline, from true counts to a protected, audited release."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import numpy as np
+
+from analysis.disclosure.audit import audit
+from analysis.disclosure.complement import (
+    item_fallback,
+    population_fallback,
+    protect_item,
+    protect_populations,
+)
+from analysis.disclosure.model import (
+    AuditEntry,
+    DisclosureError,
+    Population,
+    ProtectedRelease,
+    ReleaseInput,
+)
+from analysis.disclosure.patterns import Layouts
+from analysis.disclosure.rules import apply_cell_rules, apply_population_rules
+from analysis.disclosure.structure import Structure
+from analysis.disclosure.suppression import RULE_CODES, RULE_NAMES, Suppression
+from analysis.disclosure.validation import check_parameters, check_release
+
+#: How many times the audit may send cells back for more suppression before giving up.
+MAX_AUDIT_ROUNDS = 4
+
+
+def protect_release(spec: ReleaseInput, *, k: int = 10, k_cell: int = 3) -> ProtectedRelease:
+    """Protect every table of a release at once and audit the result.
+
+    Raises ``ValueError`` for inconsistent input and :class:`DisclosureError` when no safe
+    release can be found. See ``analysis/disclosure/README.md`` for the rules and what the
+    audit proves.
+    """
+    check_parameters(k, k_cell)
+    check_release(spec)
+    structure = Structure(spec)
+    return _finish(structure, suppress(structure, k, k_cell), k, k_cell)
+
+
+def suppress(structure: Structure, k: int, k_cell: int) -> Suppression:
+    """Decide every hidden cell of a (validated) release and audit the result."""
+    state = Suppression(structure)
+    if int(structure.sizes[0]) < k:
+        return _whole_survey_too_small(structure, state)
+    apply_population_rules(structure, state, k)
+    protect_populations(structure, state)
+    apply_cell_rules(structure, state, k_cell)
+    layouts = Layouts(structure)
+    for item in range(len(structure.items)):
+        protect_item(structure, state, item, layouts)
+    _audit_until_safe(structure, state)
+    return state
+
+
+def _audit_until_safe(structure: Structure, state: Suppression) -> None:
+    for _round in range(MAX_AUDIT_ROUNDS):
+        before = len(state.certificates)
+        failing = audit(structure, state)
+        if failing.size == 0 and len(state.certificates) == before:
+            return
+        for cell in failing:
+            cell = int(cell)
+            if state.satisfied(cell):
+                continue
+            if structure.cell_item[cell] < 0:
+                population_fallback(structure, state, cell)
+            else:
+                item_fallback(structure, state, cell)
+    failing = audit(structure, state)
+    if failing.size:
+        cell = int(failing[0])
+        raise DisclosureError(
+            structure.describe(cell),
+            f"the audit could only prove a range of width {state.width(cell)} "
+            f"(required {int(state.need[cell])}) and a fall of {int(state.kept_fall[cell])} "
+            f"(required {int(state.need_fall[cell])})",
+        )
+
+
+def _whole_survey_too_small(structure: Structure, state: Suppression) -> Suppression:
+    """P0: show the overall count only."""
+    state.hide(np.arange(structure.n_pops, structure.n_cells), "P0", 0)
+    state.hide(np.arange(1, structure.n_pops), "P0", 0)
+    total = int(structure.sizes[0])
+    # With only the overall count published, any size from 0 to n is possible for a population
+    # that has a dimension with another group; an answer count can be anything from 0 to n.
+    fixed = np.array([all(len(structure.groups[d]) == 1 for d, _ in pop) for pop in structure.pops])
+    state.up[:] = total - structure.values
+    state.down[:] = structure.values
+    pops = np.arange(structure.n_pops)
+    state.up[pops[fixed]] = 0
+    state.down[pops[fixed]] = 0
+    return state
+
+
+def _finish(structure: Structure, state: Suppression, k: int, k_cell: int) -> ProtectedRelease:
+    values = structure.values
+    shown = ~state.hidden
+    sizes: dict[Population, int | None] = {
+        pop: (int(values[p]) if shown[p] else None) for p, pop in enumerate(structure.pops)
+    }
+    items: dict[str, MappingProxyType[Population, MappingProxyType[str, int | None]]] = {}
+    for i, item in enumerate(structure.items):
+        rows: dict[Population, MappingProxyType[str, int | None]] = {}
+        for p, pop in enumerate(structure.pops):
+            rows[pop] = MappingProxyType(
+                {
+                    column: (int(values[cell]) if shown[cell] else None)
+                    for column, cell in zip(
+                        item.columns,
+                        range(
+                            structure.cell(i, p, 0), structure.cell(i, p, 0) + structure.ncols[i]
+                        ),
+                        strict=True,
+                    )
+                }
+            )
+        items[item.id] = MappingProxyType(rows)
+    entries = []
+    for found in np.flatnonzero(state.hidden):
+        cell = int(found)
+        pop, item_id, column = structure.describe(cell)
+        value = int(values[cell])
+        entries.append(
+            AuditEntry(
+                population=pop,
+                item=item_id,
+                column=column,
+                rule=RULE_NAMES[int(state.rule[cell])],
+                value_range=(value - int(state.down[cell]), value + int(state.up[cell])),
+            )
+        )
+    assert set(RULE_NAMES) == set(RULE_CODES.values())
+    return ProtectedRelease(
+        k=k,
+        k_cell=k_cell,
+        sizes=MappingProxyType(sizes),
+        items=MappingProxyType(items),
+        audit=tuple(entries),
+        dimensions=MappingProxyType(dict(structure.groups)),
+        views=tuple(tuple(v) for v in structure.views),
+    )

@@ -1,0 +1,277 @@
+"""Every published cell of a release, numbered, and every linear relation between them.
+
+Cell numbering: the population sizes come first (cell ``p`` is the size of population ``p``),
+then each item's block, one row per population and one column per option plus no-answer
+(cell ``base[i] + p * ncols[i] + c``). ``equations`` holds every relation an attacker knows as a
+sparse matrix ``E`` with ``E @ x == 0``; ``inequalities`` holds ``G @ x <= 0`` (multiple-choice
+items); every cell is also non-negative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from analysis.disclosure.model import NO_ANSWER, Population, ReleaseInput
+from analysis.disclosure.validation import partitions, published_populations
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+class Structure:
+    """The cells of one release and the equations linking them (read-only after creation)."""
+
+    def __init__(self, spec: ReleaseInput) -> None:
+        self.dims: tuple[str, ...] = tuple(spec.dimensions)
+        self.groups: dict[str, tuple[str, ...]] = {
+            dim: tuple(groups) for dim, groups in spec.dimensions.items()
+        }
+        self.views = spec.views
+        rank = {dim: i for i, dim in enumerate(self.dims)}
+        group_rank = {dim: {g: i for i, g in enumerate(gs)} for dim, gs in self.groups.items()}
+
+        def order(pop: Population) -> tuple[int, list[int], list[int]]:
+            return (
+                len(pop),
+                sorted(rank[d] for d, _ in pop),
+                [group_rank[d][g] for d, g in sorted(pop, key=lambda pair: rank[pair[0]])],
+            )
+
+        self.pops: list[Population] = sorted(
+            published_populations(spec.dimensions, spec.views), key=order
+        )
+        self.pop_index: dict[Population, int] = {pop: i for i, pop in enumerate(self.pops)}
+        self.n_pops = len(self.pops)
+        #: coordinates of each population: dimension -> group position
+        self.coords: list[dict[str, int]] = [
+            {d: group_rank[d][g] for d, g in pop} for pop in self.pops
+        ]
+        self.depth: IntArray = np.array([len(pop) for pop in self.pops], dtype=np.int64)
+        #: the sets of dimensions that published populations fix, as sorted tuples
+        dimsets = {tuple(sorted((d for d, _ in pop), key=rank.__getitem__)) for pop in self.pops}
+        self.dimsets: list[tuple[str, ...]] = sorted(
+            dimsets, key=lambda s: (len(s), [rank[d] for d in s])
+        )
+        self.partitions: list[tuple[int, str, IntArray]] = [
+            (
+                self.pop_index[parent],
+                dim,
+                np.array([self.pop_index[c] for c in children], dtype=np.int64),
+            )
+            for parent, dim, children in partitions(spec.dimensions, spec.views, self.pops)
+        ]
+
+        self.items = spec.items
+        self.item_ids: list[str] = [item.id for item in spec.items]
+        self.ncols: list[int] = [len(item.columns) for item in spec.items]
+        self.exclusive: list[bool] = [item.kind == "exclusive" for item in spec.items]
+        self.sensitive: list[bool] = [bool(item.sensitive) for item in spec.items]
+        bases = [self.n_pops]
+        for ncol in self.ncols:
+            bases.append(bases[-1] + self.n_pops * ncol)
+        self.base: list[int] = bases[:-1]
+        self.n_cells: int = bases[-1]
+
+        values = np.zeros(self.n_cells, dtype=np.int64)
+        values[: self.n_pops] = [int(spec.sizes[pop]) for pop in self.pops]
+        for i, item in enumerate(spec.items):
+            block = np.array(
+                [[int(item.counts[pop][c]) for c in item.columns] for pop in self.pops],
+                dtype=np.int64,
+            ).reshape(self.n_pops, self.ncols[i])
+            values[self.base[i] : self.base[i] + block.size] = block.ravel()
+        self.values: IntArray = values
+        self.values.setflags(write=False)
+
+        cell_pop = np.empty(self.n_cells, dtype=np.int64)
+        cell_item = np.empty(self.n_cells, dtype=np.int64)
+        cell_col = np.empty(self.n_cells, dtype=np.int64)
+        cell_pop[: self.n_pops] = np.arange(self.n_pops)
+        cell_item[: self.n_pops] = -1
+        cell_col[: self.n_pops] = -1
+        for i, ncol in enumerate(self.ncols):
+            sl = slice(self.base[i], self.base[i] + self.n_pops * ncol)
+            cell_pop[sl] = np.repeat(np.arange(self.n_pops), ncol)
+            cell_item[sl] = i
+            cell_col[sl] = np.tile(np.arange(ncol), self.n_pops)
+        row_na = np.full(self.n_cells, -1, dtype=np.int64)
+        for i, ncol in enumerate(self.ncols):
+            sl = slice(self.base[i], self.base[i] + self.n_pops * ncol)
+            row_na[sl] = self.base[i] + cell_pop[sl] * ncol + ncol - 1
+        #: for an item cell, the no-answer cell of its row (-1 for sizes)
+        self.row_no_answer: IntArray = row_na
+        self.cell_pop: IntArray = cell_pop
+        self.cell_item: IntArray = cell_item
+        self.cell_col: IntArray = cell_col
+
+    # -- lookups -------------------------------------------------------------------------------
+
+    @property
+    def sizes(self) -> IntArray:
+        """The true population sizes, by population number."""
+        return self.values[: self.n_pops]
+
+    def block(self, item: int) -> IntArray:
+        """The true counts of one item as a (populations x columns) array (read-only)."""
+        start = self.base[item]
+        return self.values[start : start + self.n_pops * self.ncols[item]].reshape(
+            self.n_pops, self.ncols[item]
+        )
+
+    def cell(self, item: int, pop: int, col: int) -> int:
+        """The number of one item cell."""
+        return self.base[item] + pop * self.ncols[item] + col
+
+    def describe(self, cell: int) -> tuple[Population, str | None, str]:
+        """``(population, item id, column)`` of a cell number."""
+        pop = self.pops[int(self.cell_pop[cell])]
+        item = int(self.cell_item[cell])
+        if item < 0:
+            return pop, None, "Total"
+        return pop, self.item_ids[item], self.items[item].columns[int(self.cell_col[cell])]
+
+    def lookup(self, coords: Mapping[str, int]) -> int:
+        """The number of the population with these coordinates, or -1 if it is not published."""
+        pop = tuple(sorted((d, self.groups[d][g]) for d, g in coords.items()))
+        return self.pop_index.get(pop, -1)
+
+    @cached_property
+    def grids(self) -> dict[tuple[str, str], IntArray]:
+        """For each published pair of dimensions, population numbers as a (groups x groups) grid."""
+        out: dict[tuple[str, str], IntArray] = {}
+        for dimset in self.dimsets:
+            if len(dimset) != 2:
+                continue
+            d1, d2 = dimset
+            grid = np.array(
+                [
+                    [self.lookup({d1: g1, d2: g2}) for g2 in range(len(self.groups[d2]))]
+                    for g1 in range(len(self.groups[d1]))
+                ],
+                dtype=np.int64,
+            )
+            out[(d1, d2)] = grid
+        return out
+
+    @cached_property
+    def answered_slack(self) -> list[IntArray | None]:
+        """For multiple-choice items, how far each cell can grow before an inequality binds.
+
+        Option column: size - no-answer - count. No-answer column: size - no-answer - largest
+        option count. ``None`` for exclusive items.
+        """
+        out: list[IntArray | None] = []
+        sizes = self.sizes
+        for i in range(len(self.items)):
+            if self.exclusive[i]:
+                out.append(None)
+                continue
+            block = self.block(i)
+            answered = sizes - block[:, -1]
+            slack = np.empty_like(block)
+            slack[:, :-1] = answered[:, None] - block[:, :-1]
+            slack[:, -1] = answered - block[:, :-1].max(axis=1)
+            out.append(slack)
+        return out
+
+    # -- the published relations --------------------------------------------------------------
+
+    @cached_property
+    def partition_matrix(self) -> sp.csr_matrix:
+        """One row per partition: +1 on each child population, -1 on the parent."""
+        rows: list[IntArray] = []
+        cols: list[IntArray] = []
+        vals: list[IntArray] = []
+        for q, (parent, _dim, children) in enumerate(self.partitions):
+            rows.append(np.full(len(children) + 1, q, dtype=np.int64))
+            cols.append(np.append(children, parent))
+            vals.append(np.append(np.ones(len(children), dtype=np.int64), -1))
+        shape = (len(self.partitions), self.n_pops)
+        if not rows:
+            return sp.csr_matrix(shape, dtype=np.int64)
+        return sp.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=shape
+        )
+
+    @cached_property
+    def size_equations(self) -> sp.csr_matrix:
+        """The partitions of the sizes alone, over all cells (items ignored)."""
+        part = self.partition_matrix.tocoo()
+        return sp.csr_matrix((part.data, (part.row, part.col)), shape=(part.shape[0], self.n_cells))
+
+    @cached_property
+    def equations(self) -> sp.csr_matrix:
+        """Every published equation, ``E @ x == 0``, over all cells."""
+        part = self.partition_matrix.tocoo()
+        n_part = part.shape[0]
+        rows = [part.row]
+        cols = [part.col]
+        vals = [part.data]
+        offset = n_part
+        for i, ncol in enumerate(self.ncols):
+            base = self.base[i]
+            c = np.arange(ncol)
+            rows.append((offset + part.row[:, None] * ncol + c[None, :]).ravel())
+            cols.append((base + part.col[:, None] * ncol + c[None, :]).ravel())
+            vals.append(np.repeat(part.data, ncol))
+            offset += n_part * ncol
+            if self.exclusive[i]:
+                p = np.arange(self.n_pops)
+                rows.append(np.repeat(offset + p, ncol))
+                cols.append((base + p[:, None] * ncol + c[None, :]).ravel())
+                vals.append(np.ones(self.n_pops * ncol, dtype=np.int64))
+                rows.append(offset + p)
+                cols.append(p)
+                vals.append(np.full(self.n_pops, -1, dtype=np.int64))
+                offset += self.n_pops
+        return sp.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(offset, self.n_cells),
+        )
+
+    @cached_property
+    def inequalities(self) -> sp.csr_matrix:
+        """Every published inequality, ``G @ x <= 0`` (multiple-choice items only)."""
+        rows: list[IntArray] = []
+        cols: list[IntArray] = []
+        vals: list[IntArray] = []
+        offset = 0
+        p = np.arange(self.n_pops)
+        for i, ncol in enumerate(self.ncols):
+            if self.exclusive[i]:
+                continue
+            base = self.base[i]
+            na = base + p * ncol + (ncol - 1)
+            for col in range(ncol):
+                r = offset + p
+                rows += [r, r]
+                cols += [base + p * ncol + col, p]
+                vals += [np.ones(self.n_pops, dtype=np.int64), np.full(self.n_pops, -1)]
+                if col != ncol - 1:
+                    rows.append(r)
+                    cols.append(na)
+                    vals.append(np.ones(self.n_pops, dtype=np.int64))
+                offset += self.n_pops
+        if not rows:
+            return sp.csr_matrix((0, self.n_cells), dtype=np.int64)
+        return sp.csr_matrix(
+            (
+                np.concatenate(vals).astype(np.int64),
+                (np.concatenate(rows), np.concatenate(cols)),
+            ),
+            shape=(offset, self.n_cells),
+        )
+
+    def no_answer_column(self, item: int) -> int:
+        """The column number of the no-answer cell of an item."""
+        return self.ncols[item] - 1
+
+    def column_name(self, item: int, col: int) -> str:
+        """The column label of an item column number."""
+        columns = self.items[item].columns
+        return columns[col] if col < len(columns) else NO_ANSWER

@@ -1,0 +1,163 @@
+"""Size moves: whole respondents moved between hidden populations, in every item at once.
+
+A box move over population sizes (see :mod:`analysis.disclosure.moves`) changes how many people
+are in each corner population. For the release to stay consistent every item must follow: for
+a single-choice item the same number of answers leaves each losing population in each column
+(as many as the smallest of them allows), for multiple choice non-answerers move first, then
+people who answered, ticking as few options as possible. How far that can go in every item at
+once bounds the move.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from analysis.disclosure.moves import Move
+from analysis.disclosure.patterns import (
+    MAX_LIFT_COMBINATIONS,
+    FloatArray,
+    Pattern,
+    box_choices,
+    cell_costs,
+)
+from analysis.disclosure.structure import IntArray, Structure
+from analysis.disclosure.suppression import Suppression
+
+
+class SizeMoves:
+    """Box moves over population sizes, carried into every item."""
+
+    def __init__(self, structure: Structure, state: Suppression) -> None:
+        self.structure = structure
+        self.state = state
+        self.sizes = structure.sizes
+        excl = [i for i in range(len(structure.items)) if structure.exclusive[i]]
+        multi = [i for i in range(len(structure.items)) if not structure.exclusive[i]]
+        self.exclusive_items = excl
+        self.multiple_items = multi
+        if excl:
+            self.stacked = np.hstack([structure.block(i) for i in excl])
+            self.starts = np.cumsum([0] + [structure.ncols[i] for i in excl[:-1]])
+        # multiple choice: (ticked, not ticked) counts per option among those who answered
+        self.multiple_blocks = [
+            (
+                structure.block(i)[:, -1],
+                structure.block(i)[:, :-1],
+                (self.sizes - structure.block(i)[:, -1])[:, None] - structure.block(i)[:, :-1],
+            )
+            for i in multi
+        ]
+
+    def limit(self, donors: IntArray) -> int:
+        """How many respondents can leave ``donors`` (each of them) in every table at once."""
+        if donors.size == 0:
+            return int(np.iinfo(np.int64).max // 4)
+        lim = int(self.sizes[donors].min())
+        if self.exclusive_items:
+            per_column = self.stacked[donors].min(axis=0)
+            lim = min(lim, int(np.add.reduceat(per_column, self.starts).min()))
+        for no_answer, ticked, unticked in self.multiple_blocks:
+            answered = (ticked[donors].min(axis=0) + unticked[donors].min(axis=0)).min()
+            lim = min(lim, int(no_answer[donors].min() + answered))
+        return lim
+
+    def _costs(self) -> FloatArray:
+        costs = cell_costs(self.sizes, self.state.hidden[: self.structure.n_pops])
+        costs[0] = np.inf  # everyone: never hidden outside P0
+        return costs
+
+    def find(self, pop: int) -> Move | None:
+        """The cheapest size move giving population ``pop`` its required width, if any."""
+        costs = self._costs()
+        need, cu, cd = int(self.state.need[pop]), int(self.state.up[pop]), int(self.state.down[pop])
+        for box in box_choices(self.structure, pop):
+            pattern = Pattern(self.structure, pop, box)
+            best: tuple[float, int, int] | None = None
+            best_corners: tuple[list[tuple[int, int]], int, int] | None = None
+            counter = 0
+            for partners in pattern.partner_choices():
+                combos = itertools.product(
+                    *(range(len(self.structure.groups[d])) for d in pattern.free)
+                )
+                for combo in combos:
+                    counter += 1
+                    if counter > MAX_LIFT_COMBINATIONS:
+                        break
+                    corners = pattern.corners(partners, dict(zip(pattern.free, combo, strict=True)))
+                    pops = np.array([p for p, _ in corners], dtype=np.int64)
+                    signs = np.array([s for _, s in corners], dtype=np.int64)
+                    cost = float(costs[pops].sum())
+                    if not np.isfinite(cost):
+                        continue
+                    up = self.limit(pops[signs < 0])
+                    down = self.limit(pops[signs > 0])
+                    width = max(up, cu) + max(down, cd)
+                    if width < need:
+                        continue
+                    key = (cost, -width, counter)
+                    if best is None or key < best:
+                        best = key
+                        best_corners = (corners, up, down)
+            if best is not None and best_corners is not None:
+                corners, up, down = best_corners
+                return Move(
+                    np.array([p for p, _ in corners], dtype=np.int64),
+                    np.array([s for _, s in corners], dtype=np.int64),
+                    up,
+                    down,
+                    best[0],
+                )
+        return None
+
+    def apply(self, move: Move) -> None:
+        """Hide the corner populations (whole) and record the move's certificates."""
+        fresh = move.cells[~self.state.hidden[move.cells]]
+        self.state.hide_complements(move.cells)
+        structure = self.structure
+        for i in range(len(structure.items)):
+            cells = (structure.base[i] + fresh[:, None] * structure.ncols[i]) + np.arange(
+                structure.ncols[i]
+            )
+            self.state.hide_complements(cells.ravel())
+        for lam, signs in ((move.up, move.signs), (move.down, -move.signs)):
+            if lam > 0:
+                cells, shift = self.shift(move.cells, signs, lam)
+                self.state.add_certificate(cells, shift)
+
+    def shift(self, pops: IntArray, signs: IntArray, lam: int) -> tuple[IntArray, IntArray]:
+        """Move ``lam`` respondents out of the minus populations into the plus ones."""
+        structure = self.structure
+        donors = pops[signs < 0]
+        cells = [pops]
+        shift = [signs * lam]
+        for i in range(len(structure.items)):
+            block = structure.block(i)
+            rows = structure.cell(i, 0, 0) + pops * structure.ncols[i]
+            if structure.exclusive[i]:
+                caps = block[donors].min(axis=0)
+                amounts = np.zeros(structure.ncols[i], dtype=np.int64)
+                left = int(lam)
+                for c in range(structure.ncols[i]):
+                    take = min(int(caps[c]), left)
+                    amounts[c] = take
+                    left -= take
+                for column in np.flatnonzero(amounts):
+                    cells.append(rows + column)
+                    shift.append(signs * amounts[column])
+            else:
+                # non-answerers first, then people who answered: as few ticks moved as possible
+                na = min(lam, int(block[donors, -1].min()))
+                if na:
+                    cells.append(rows + structure.ncols[i] - 1)
+                    shift.append(signs * na)
+                rest = lam - na
+                answered = structure.sizes[donors] - block[donors, -1]
+                for c in range(structure.ncols[i] - 1):
+                    unticked = int((answered - block[donors, c]).min())
+                    ticks = max(0, rest - unticked)
+                    if ticks:
+                        cells.append(rows + c)
+                        shift.append(signs * ticks)
+        return np.concatenate(cells), np.concatenate(shift)
