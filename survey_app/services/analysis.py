@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from analysis.counting import Breakdown, Item, release_input
-from analysis.disclosure import DisclosureError, ProtectedRelease, protect_release
+from analysis.disclosure import DisclosureError, ProtectedRelease, ReleaseInput, protect_release
 from analysis.frame import QuestionSpec, build_frame
 from survey_app.crypto import CryptoError, DecryptError, Keyring, open_envelope
 from survey_app.domain.model import Questionnaire, QuestionType
@@ -118,33 +118,45 @@ class ReleaseData:
         return self.protected.k_cell
 
 
-def compute_release(
-    questionnaire: Questionnaire, answers: list[dict[str, Any]], *, k: int, k_cell: int = K_CELL
-) -> ProtectedRelease:
-    """Build the analysis table and protect every permitted table of the release as a whole."""
+def build_release_input(
+    questionnaire: Questionnaire, answers: list[dict[str, Any]]
+) -> ReleaseInput:
+    """The analysis table, then the raw counts of every permitted population and item."""
     frame = build_frame(question_specs(questionnaire), answers)
-    spec = release_input(
+    return release_input(
         frame,
         report_items(questionnaire),
         breakdowns(questionnaire),
         permitted_views(questionnaire),
     )
-    return protect_release(spec, k=k, k_cell=k_cell)
 
 
-def run_analysis(
+def compute_release(
+    questionnaire: Questionnaire, answers: list[dict[str, Any]], *, k: int, k_cell: int = K_CELL
+) -> ProtectedRelease:
+    """Build the analysis table and protect every permitted table of the release as a whole."""
+    try:
+        return protect_release(build_release_input(questionnaire, answers), k=k, k_cell=k_cell)
+    except DisclosureError as error:
+        raise ServiceError(f"The release was refused by the disclosure check: {error}") from None
+
+
+@dataclass(frozen=True)
+class OpenedSurvey:
+    survey_id: str
+    min_group: int
+    answers: list[dict[str, Any]]
+
+
+def open_answers(
     db: Database,
-    keyring: Keyring,
-    questionnaire: Questionnaire,
     slug: str,
     passphrase: str,
     *,
-    actor: str | None,
-    progress: Progress | None = None,
     private_key: bytes | None = None,
-) -> str:
-    """Open every response of ``slug`` with ``passphrase`` (or an already unlocked key),
-    compute and store the release (as a draft). Returns the release id."""
+    progress: Progress | None = None,
+) -> OpenedSurvey:
+    """Unlock the survey (unless a key is given) and open every response, in memory only."""
     report = progress or (lambda _percent, _message: None)
     report(2, "Unlocking the survey key")
     with db.session() as session:
@@ -170,16 +182,30 @@ def run_analysis(
         answers.append(json.loads(plaintext)["answers"])
         if index % 2000 == 0:
             report(5 + int(60 * index / total), f"Opened {index:,} of {total:,} responses")
-    del private_key, rows
+    return OpenedSurvey(survey_id, k, answers)
+
+
+def run_analysis(
+    db: Database,
+    keyring: Keyring,
+    questionnaire: Questionnaire,
+    slug: str,
+    passphrase: str,
+    *,
+    actor: str | None,
+    progress: Progress | None = None,
+    private_key: bytes | None = None,
+) -> str:
+    """Open every response of ``slug`` with ``passphrase`` (or an already unlocked key),
+    compute and store the release (as a draft). Returns the release id."""
+    report = progress or (lambda _percent, _message: None)
+    opened = open_answers(db, slug, passphrase, private_key=private_key, progress=report)
+    del private_key
     report(70, "Protecting the tables")
-    try:
-        protected = compute_release(questionnaire, answers, k=k)
-    except DisclosureError as error:
-        raise ServiceError(f"The release was refused by the disclosure check: {error}") from None
-    del answers
+    protected = compute_release(questionnaire, opened.answers, k=opened.min_group)
     report(90, "Saving the release")
     release_id = store_release(
-        db, keyring, survey_id, protected, permitted_views(questionnaire), actor=actor
+        db, keyring, opened.survey_id, protected, permitted_views(questionnaire), actor=actor
     )
     report(100, "Done")
     return release_id
