@@ -45,8 +45,10 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
     from survey_app.cli_analysis import analysis_cli
+    from survey_app.cli_report import report_cli
 
     app.cli.add_command(analysis_cli)
+    app.cli.add_command(report_cli)
 
 
 def fail(message: str) -> None:

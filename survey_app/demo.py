@@ -1,23 +1,36 @@
-"""``flask demo setup``: one open demo survey per questionnaire, for ``make run``.
+"""``flask demo setup``: demo surveys, responses, a published report and staff accounts.
 
-Idempotent: a second run finds the surveys and only prints their addresses. Refused in
-production, because the demo key holder's passphrase is printed for anyone to read.
+For ``make run``: one open demo survey per questionnaire (to answer), and last year's staff
+survey — closed, with synthetic responses submitted through the real sealing path, analysed
+and published — so the report pages have something real to show. Two staff accounts (an
+admin, who sets up two-factor sign-in at first login, and a viewer) get printed passwords.
+
+Idempotent: a second run finds everything and only prints the addresses. Refused in
+production, because the demo passphrase and passwords are printed for anyone to read.
 """
 
 from __future__ import annotations
 
+import random
 import sys
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from survey_app.extensions import get_db, get_questionnaires
-from survey_app.services import surveys
+from survey_app.demo_data import synthetic_answers
+from survey_app.extensions import get_db, get_keyring, get_questionnaires
+from survey_app.services import accounts, analysis, surveys
+from survey_app.services.submission import submit_response
 
 # Printed on purpose by `make run`; demo surveys are refused in production.
 DEMO_PASSPHRASE = "demo-key-holder-passphrase"  # noqa: S105
 DEMO_KEY_LABEL = "Demo key holder"
+DEMO_STAFF_PASSWORD = "demo-staff-password"  # noqa: S105 - printed on purpose, demo only
+DEMO_STAFF = (("admin@demo.invalid", "admin"), ("viewer@demo.invalid", "viewer"))
+PAST_SLUG = "demo-staff-survey-last-year"
+PAST_QUESTIONNAIRE = "global-majority-staff-survey"
+PAST_RESPONSES = 400
 
 demo_cli = AppGroup("demo", help="Demo surveys for trying Candour out.")
 
@@ -46,18 +59,84 @@ def ensure_demo_surveys(log2_n: int) -> list[surveys.SurveyInfo]:
     return ready
 
 
+def ensure_past_survey(log2_n: int, responses: int = PAST_RESPONSES) -> surveys.SurveyInfo | None:
+    """Last year's staff survey: closed, with synthetic responses, analysed and published."""
+    db = get_db()
+    questionnaire = get_questionnaires().get(PAST_QUESTIONNAIRE)
+    if questionnaire is None:
+        return None
+    info = surveys.find_survey(db, PAST_SLUG)
+    if info is None:
+        info = surveys.create_survey(
+            db,
+            questionnaire,
+            title="Global Majority staff survey – last year (demo)",
+            access="open",
+            min_group=current_app.config["SURVEY_DEFAULT_MIN_GROUP"],
+            key_label=DEMO_KEY_LABEL,
+            passphrase=DEMO_PASSPHRASE,
+            log2_n=log2_n,
+            slug=PAST_SLUG,
+        )
+    if info.status == "draft":
+        info = surveys.open_survey(db, PAST_SLUG)
+    if info.status == "open":
+        rng = random.Random(2025)  # noqa: S311 - made-up demo answers, not secrets
+        for _ in range(responses - surveys.response_count(db, info.id)):
+            submit_response(db, info, questionnaire, synthetic_answers(questionnaire, rng))
+        info = surveys.close_survey(db, PAST_SLUG)
+    if analysis.release_count(db, info.id) == 0:
+        release_id = analysis.run_analysis(
+            db, get_keyring(), questionnaire, PAST_SLUG, DEMO_PASSPHRASE, actor="demo"
+        )
+        analysis.publish_release(db, info, release_id)
+    return info
+
+
+def ensure_demo_staff() -> None:
+    db = get_db()
+    hasher = accounts.password_hasher(
+        int(current_app.config["SURVEY_ARGON2_TIME_COST"]),
+        int(current_app.config["SURVEY_ARGON2_MEMORY_COST"]),
+    )
+    for email, role in DEMO_STAFF:
+        if accounts.find_account(db, email) is None:
+            accounts.create_user(
+                db, hasher, email=email, role=role, password=DEMO_STAFF_PASSWORD, actor="demo"
+            )
+
+
 @demo_cli.command("setup")
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
-def demo_setup(base_url: str) -> None:
+@click.option(
+    "--past-responses",
+    type=click.IntRange(0, 100_000),
+    default=PAST_RESPONSES,
+    show_default=True,
+    help="Synthetic responses for last year's demo survey (first run only).",
+)
+def demo_setup(base_url: str, past_responses: int) -> None:
     """Create and open the demo surveys, then print their addresses."""
     if current_app.config["SURVEY_ENV"] == "production":
         click.echo("Error: demo surveys are not created in production.", err=True)
         sys.exit(1)
-    ready = ensure_demo_surveys(int(current_app.config["SURVEY_SCRYPT_LOG2_N"]))
+    log2_n = int(current_app.config["SURVEY_SCRYPT_LOG2_N"])
+    ready = ensure_demo_surveys(log2_n)
+    click.echo("Preparing last year's demo survey and its report (first run only)...")
+    past = ensure_past_survey(log2_n, past_responses)
+    ensure_demo_staff()
     click.echo("")
     click.echo("Demo surveys (open, anyone with the link):")
     for info in ready:
         click.echo(f"  {info.title}: {base_url.rstrip('/')}/s/{info.slug}/  [{info.status}]")
     click.echo(f"Demo key holder '{DEMO_KEY_LABEL}' passphrase: {DEMO_PASSPHRASE}")
     click.echo("  (for `flask responses export --survey SLUG --out FILE`; demo only)")
+    if past is not None:
+        click.echo(
+            f"Published demo report: {base_url.rstrip('/')}/staff/surveys/{past.slug}/report"
+        )
+    click.echo(f"Staff sign-in: {base_url.rstrip('/')}/staff/login")
+    for email, role in DEMO_STAFF:
+        click.echo(f"  {role:6} {email}  password: {DEMO_STAFF_PASSWORD}")
+    click.echo("  (the admin sets up an authenticator app at first sign-in; the viewer does not)")
     click.echo("")

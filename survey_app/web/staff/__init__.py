@@ -13,6 +13,6 @@ bp.context_processor(access.template_helpers)
 bp.register_error_handler(accounts.AccountError, access.account_problem)
 
 # The submodules add their routes to ``bp``.
-from survey_app.web.staff import analysis, audit, auth, surveys, users  # noqa: E402
+from survey_app.web.staff import analysis, audit, auth, reports, surveys, users  # noqa: E402
 
-__all__ = ["analysis", "audit", "auth", "bp", "surveys", "users"]
+__all__ = ["analysis", "audit", "auth", "bp", "reports", "surveys", "users"]

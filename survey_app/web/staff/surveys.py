@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from survey_app.extensions import get_code_secret, get_db, get_questionnaires
 from survey_app.forms.registry import ErrorLink, error_links
-from survey_app.services import accounts, keys, surveys
+from survey_app.services import accounts, keys, reports, surveys
 from survey_app.services import audit as audit_log
 from survey_app.services import codes as code_service
 from survey_app.services.errors import ServiceError
@@ -45,8 +45,8 @@ def home() -> Response | str:
 @bp.get("/releases")
 @login_required
 def releases() -> str:
-    """Published reports: a placeholder until releases are published from the staff pages."""
-    return render_template("staff/releases.html", releases=[])
+    """Every survey with a published report, for everyone signed in."""
+    return render_template("staff/releases.html", releases=reports.published_reports(get_db()))
 
 
 @bp.route("/surveys/new", methods=["GET", "POST"])

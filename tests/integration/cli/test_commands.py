@@ -25,10 +25,10 @@ from config import ROOT, ProductionConfig
 from survey_app import create_app, wsgi
 from survey_app.cli import LOSS_WARNING, questionnaires_cli
 from survey_app.crypto import generate_key_spec
-from survey_app.demo import DEMO_KEY_LABEL, DEMO_PASSPHRASE
+from survey_app.demo import DEMO_KEY_LABEL, DEMO_PASSPHRASE, DEMO_STAFF_PASSWORD, PAST_SLUG
 from survey_app.domain.errors import QuestionnaireError
-from survey_app.extensions import get_code_secret, get_db, get_questionnaires
-from survey_app.services import codes, keys, surveys
+from survey_app.extensions import get_code_secret, get_db, get_keyring, get_questionnaires
+from survey_app.services import accounts, analysis, codes, keys, surveys
 from survey_app.services.export import open_responses
 from survey_app.services.submission import submit_response
 from survey_app.storage import migrating
@@ -531,23 +531,38 @@ def test_demo_setup_creates_and_opens_one_survey_per_questionnaire(
     with app.app_context():
         questionnaire_ids = sorted(get_questionnaires())
     assert len(questionnaire_ids) == 3
+    demo_slugs = [f"demo-{q}" for q in questionnaire_ids]
 
-    result = runner.invoke(args=["demo", "setup", "--base-url", "https://demo.example/"])
+    result = runner.invoke(
+        args=["demo", "setup", "--base-url", "https://demo.example/", "--past-responses", "30"]
+    )
     assert result.exit_code == 0, result.output
     for questionnaire_id in questionnaire_ids:
         assert f"https://demo.example/s/demo-{questionnaire_id}/  [open]" in result.stdout
     assert f"Demo key holder '{DEMO_KEY_LABEL}' passphrase: {DEMO_PASSPHRASE}" in result.stdout
+    assert f"admin@demo.invalid  password: {DEMO_STAFF_PASSWORD}" in result.stdout
 
     with app.app_context():
         made = surveys.list_surveys(get_db())
-        assert sorted(s.slug for s in made) == [f"demo-{q}" for q in questionnaire_ids]
-        assert {s.status for s in made} == {"open"}
-        assert sorted(s.questionnaire_id for s in made) == questionnaire_ids
+        assert sorted(s.slug for s in made) == sorted([*demo_slugs, PAST_SLUG])
+        assert {s.status for s in made if s.slug in demo_slugs} == {"open"}
         # The printed passphrase is the one that opens them.
         assert open_responses(get_db(), f"demo-{QUESTIONNAIRE}", DEMO_PASSPHRASE) == []
+        # Last year's survey: closed, its synthetic answers sealed, a published release.
+        past = surveys.get_survey(get_db(), PAST_SLUG)
+        assert past.status == "closed"
+        opened = open_responses(get_db(), PAST_SLUG, DEMO_PASSPHRASE)
+        assert len(opened) == 30
+        assert len({json.dumps(r.answers, sort_keys=True) for r in opened}) > 20
+        release = analysis.load_release(get_db(), get_keyring(), past, published_only=True)
+        assert release is not None and release.protected.size(()) == 30
+        assert {u.account.email for u in accounts.list_users(get_db())} >= {
+            "admin@demo.invalid",
+            "viewer@demo.invalid",
+        }
         ids_before = {s.slug: s.id for s in made}
 
-    second = runner.invoke(args=["demo", "setup"])
+    second = runner.invoke(args=["demo", "setup", "--past-responses", "30"])
     assert second.exit_code == 0, second.output
     assert f"http://127.0.0.1:5000/s/demo-{QUESTIONNAIRE}/  [open]" in second.stdout
     with app.app_context():
@@ -555,6 +570,8 @@ def test_demo_setup_creates_and_opens_one_survey_per_questionnaire(
         assert {s.slug: s.id for s in after} == ids_before
         for slug in ids_before:
             assert len(keys.list_slots(get_db(), slug)) == 1
+        assert analysis.release_count(get_db(), past.id) == 1
+        assert len(open_responses(get_db(), PAST_SLUG, DEMO_PASSPHRASE)) == 30
 
 
 def test_demo_setup_is_refused_in_production(tmp_path: Path) -> None:

@@ -1,0 +1,76 @@
+"""The tidy CSV: one row per published (or hidden) figure of a report.
+
+Columns: ``view, group, question, option, count, percent, status``. A hidden figure has
+``c`` as its count and percent and the status ``hidden``; a shown figure has the status
+``shown`` (its percent is ``c`` when the group's total is hidden). Each row's ``Total`` is a
+figure too. Encoded as UTF-8 with a byte-order mark, so spreadsheet programs read it right.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from analysis.report import HIDDEN, Figure, Report, Table, percent
+
+COLUMNS = ("view", "group", "question", "option", "count", "percent", "status")
+TOTAL_LABEL = "Total"
+SHOWN, HIDDEN_STATUS = "shown", "hidden"
+
+# A spreadsheet treats a cell starting with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str) -> str:
+    return f"'{value}" if value.startswith(_FORMULA_START) else value
+
+
+def _number(value: int | None) -> str:
+    return HIDDEN if value is None else str(value)
+
+
+def _figure_row(
+    table: Table, group: str, question: str, option: str, figure: Figure
+) -> tuple[str, ...]:
+    return (
+        _text(table.view_label),
+        _text(group),
+        _text(question),
+        _text(option),
+        _number(figure.count),
+        _number(figure.percent),
+        HIDDEN_STATUS if figure.hidden else SHOWN,
+    )
+
+
+def _table_rows(table: Table, question: str, with_total: bool) -> list[tuple[str, ...]]:
+    rows = []
+    for row in table.rows:
+        for label, figure in zip(table.column_labels, row.figures, strict=True):
+            rows.append(_figure_row(table, row.label, question, label, figure))
+        if with_total:
+            total = Figure(row.total, percent(row.total, row.total))
+            rows.append(_figure_row(table, row.label, question, TOTAL_LABEL, total))
+    return rows
+
+
+def tidy_rows(report: Report) -> list[tuple[str, ...]]:
+    """Every figure of ``report`` as a row of text (the header not included)."""
+    rows: list[tuple[str, ...]] = []
+    for table in report.respondents:
+        rows.extend(_table_rows(table, table.title, with_total=False))
+    for result in report.questions:
+        several = len(result.question.items) > 1
+        for table in result.tables:
+            name = f"{result.question.title} – {table.title}" if several else table.title
+            rows.extend(_table_rows(table, name, with_total=True))
+    return rows
+
+
+def write_csv(report: Report) -> bytes:
+    """The tidy CSV of ``report``, with a header row."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    writer.writerows(tidy_rows(report))
+    return buffer.getvalue().encode("utf-8-sig")

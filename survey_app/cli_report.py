@@ -1,0 +1,62 @@
+"""``flask report export``: write a release's report to a file, as CSV, XLSX or printable HTML.
+
+The file is made from the newest stored release (draft or published), never from responses.
+It is created readable by its owner only and never written over an existing file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from survey_app.extensions import get_db, get_keyring, get_questionnaires
+from survey_app.services import reports
+from survey_app.services.errors import ServiceError
+
+report_cli = AppGroup("report", help="Export the protected results of an analysed survey.")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    raise SystemExit(1)
+
+
+def write_new_file(path: Path, content: bytes) -> None:
+    """Create ``path`` (mode 0o600) and write ``content``; ``FileExistsError`` if it exists."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        os.fchmod(handle.fileno(), 0o600)  # whatever the umask
+        handle.write(content)
+
+
+@report_cli.command("export")
+@click.option("--survey", "slug", required=True)
+@click.option("--format", "file_format", type=click.Choice(reports.FORMATS), required=True)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True)
+def report_export(slug: str, file_format: str, out: Path) -> None:
+    """Write the survey's newest release to OUT (which must not exist yet)."""
+    from survey_app.web.staff.reports import print_page
+
+    if out.exists() or out.is_symlink():
+        _fail(f"{out} already exists; choose another file name")
+    if not out.parent.is_dir():
+        _fail(f"The folder {out.parent} does not exist")
+    try:
+        found = reports.export_report(
+            get_db(), get_keyring(), get_questionnaires(), None, slug, file_format, print_page
+        )
+    except ServiceError as error:
+        _fail(str(error))
+        return
+    try:
+        write_new_file(out, found.content)
+    except FileExistsError:
+        _fail(f"{out} already exists; choose another file name")
+    except OSError as error:
+        _fail(f"Cannot write {out}: {error.strerror}")
+    click.echo(
+        f"Wrote the {file_format.upper()} report of '{slug}' to {out} (readable by you only)."
+    )

@@ -1,0 +1,159 @@
+"""Build an analysed report survey, and read figures back from report pages.
+
+Every page's tables carry ``data-population`` on rows and ``data-column``/``data-measure`` on
+cells, so each cell can be matched with the release it came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from bs4 import Tag
+from flask import Flask
+from sqlalchemy import select
+
+from analysis.disclosure import Population, ProtectedRelease
+from analysis.report import percent
+from survey_app.extensions import get_db, get_keyring, get_questionnaires
+from survey_app.services import accounts, analysis, surveys
+from survey_app.services.analysis import ReleaseData
+from survey_app.services.submission import submit_response
+from survey_app.storage.models import Response
+from tests.helpers.journey import PASSPHRASE, create_survey
+from tests.integration.staff.support import Staff, make_user, sign_in
+
+QUESTIONNAIRE = "report-survey"
+SLUG = "report-survey"
+SUBMITTED_ON = dt.date(2024, 3, 7)  # far from today, so a leak would show in an export
+MIN_GROUP = 5
+VIEWS = ("overall", "council", "ethnic_group", "council+ethnic_group")
+HTML_LABEL = "<b>East</b> & Fens Council"
+
+COUNCILS = ["north"] * 18 + ["south"] * 14 + ["east"] * 8
+GROUPS = (["asian", "black"] * 14) + ["mixed"] * 6 + ["prefer_not_to_say"] * 4 + [None, None]
+
+
+def answers(index: int) -> dict[str, Any]:
+    """The answers of respondent ``index`` (0..39): varied, deterministic."""
+    found: dict[str, Any] = {"council": COUNCILS[index]}
+    if GROUPS[index] is not None:
+        found["ethnic_group"] = GROUPS[index]
+    found["witnessed"] = ["yes", "yes", "no", "not_sure"][index % 4]
+    found["views"] = {
+        "listened": ["agree", "neutral", "disagree"][index % 3],
+        "valued": ["agree", "disagree"][(index // 3) % 2],
+    }
+    if index % 7:
+        found["support"] = (
+            ["nobody"]
+            if index % 5 == 0
+            else [
+                ["manager", "colleague", "network"][index % 3],
+                *(["colleague"] if index % 3 == 0 else []),
+            ]
+        )
+    if index % 4 == 0:
+        found["comments"] = f"Comment number {index}"
+    return found
+
+
+@dataclass
+class Built:
+    slug: str
+    release_id: str
+    response_ids: list[str]
+
+
+def closed_survey(app: Flask, slug: str = SLUG, count: int = 40, *, analyse: bool = True) -> Built:
+    """A closed report survey with ``count`` responses and (if ``analyse``) a draft release."""
+    info = create_survey(app, QUESTIONNAIRE, slug=slug, min_group=MIN_GROUP)
+    with app.app_context():
+        questionnaire = get_questionnaires()[QUESTIONNAIRE]
+        for index in range(count):
+            submit_response(get_db(), info, questionnaire, answers(index), today=SUBMITTED_ON)
+        surveys.close_survey(get_db(), slug)
+        with get_db().session() as session:
+            ids = list(session.scalars(select(Response.id).where(Response.survey_id == info.id)))
+        release_id = ""
+        if analyse:
+            release_id = analysis.run_analysis(
+                get_db(), get_keyring(), questionnaire, slug, PASSPHRASE, actor="test"
+            )
+    return Built(slug, release_id, ids)
+
+
+def release_of(app: Flask, slug: str = SLUG, *, published_only: bool = False) -> ReleaseData:
+    with app.app_context():
+        info = surveys.get_survey(get_db(), slug)
+        found = analysis.load_release(get_db(), get_keyring(), info, published_only=published_only)
+    assert found is not None
+    return found
+
+
+def staff_member(app: Flask, role: str, *, assigned_to: str | None = None) -> tuple[Any, Staff]:
+    """A signed-in browser for a new account with ``role`` (assigned to a survey if given)."""
+    staff = make_user(app, role, f"{role}-{assigned_to or 'none'}@example.org")
+    if assigned_to is not None:
+        with app.app_context():
+            accounts.assign(get_db(), email=staff.email, slug=assigned_to, actor="test")
+    client = app.test_client()
+    sign_in(client, staff)
+    return client, staff
+
+
+def publish(app: Flask, slug: str = SLUG) -> None:
+    release = release_of(app, slug)
+    with app.app_context():
+        info = surveys.get_survey(get_db(), slug)
+        analysis.publish_release(get_db(), info, release.id)
+
+
+# --- reading pages -----------------------------------------------------------------------------
+
+
+def population_of(row: Tag) -> Population:
+    text = str(row["data-population"])
+    if not text:
+        return ()
+    return tuple(sorted(tuple(part.split("=", 1)) for part in text.split(";")))  # type: ignore[misc]
+
+
+def cell_value(cell: Tag) -> int | None:
+    """A rendered count or percentage: ``None`` for ``c``; anything else must be a number."""
+    text = cell.get_text(strip=True)
+    if text == "c":
+        return None
+    digits = text.removesuffix("%").replace(",", "")
+    assert digits.isdigit(), f"unexpected cell text {text!r}"
+    return int(digits)
+
+
+def check_figure_table(table: Tag, release: ProtectedRelease) -> int:
+    """Every cell of a rendered question table equals the release (returns the cells seen)."""
+    item = str(table["data-item"])
+    seen = 0
+    for row in table.select("tbody tr"):
+        population = population_of(row)
+        total = release.size(population)
+        for cell in row.select("td"):
+            column = str(cell["data-column"])
+            expected = release.value(item, population, column)
+            if cell["data-measure"] == "percent":
+                expected = percent(expected, total)
+            assert cell_value(cell) == expected, (item, population, column, cell["data-measure"])
+            seen += 1
+    return seen
+
+
+def check_respondent_table(table: Tag, release: ProtectedRelease) -> int:
+    seen = 0
+    for row in table.select("tbody tr"):
+        population = population_of(row)
+        size = release.size(population)
+        count, share = row.select("td")
+        assert cell_value(count) == size
+        assert cell_value(share) == percent(size, release.size(()))
+        seen += 2
+    return seen
