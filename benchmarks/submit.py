@@ -678,11 +678,12 @@ def report(
         print(line)
     if busy_elsewhere:
         print("  WARNING: other processes were busy; the figures understate the app")
-    print(
-        f"ratio to /healthz: {rate:.1f} responses/s vs {health_rate:.0f} health checks/s, so "
-        f"a response ({per_journey:.0f} requests) costs {health_rate / rate:.1f} health checks "
-        f"and one journey request {health_rate / request_rate:.2f}"
-    )
+    if rate and health_rate:
+        print(
+            f"ratio to /healthz: {rate:.1f} responses/s vs {health_rate:.0f} health checks/s, "
+            f"so a response ({per_journey:.0f} requests) costs {health_rate / rate:.1f} health "
+            f"checks and one journey request {health_rate / request_rate:.2f}"
+        )
     print(
         f"target: {rate:.1f} >= {TARGET_PER_SECOND:.0f} responses/s: "
         f"{'met' if rate >= TARGET_PER_SECOND else 'NOT met'}"

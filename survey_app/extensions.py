@@ -6,7 +6,7 @@ import base64
 from pathlib import Path
 from typing import cast
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFProtect
 
@@ -26,6 +26,12 @@ def _no_default_key() -> str:
 
 # Storage comes from RATELIMIT_STORAGE_URI (memory://, or REDIS_URL when set).
 limiter = Limiter(key_func=_no_default_key)
+
+
+@limiter.request_filter
+def _not_a_staff_page() -> bool:
+    """Only staff pages carry limits; respondent pages skip the limiter's check entirely."""
+    return request.blueprint != "staff"
 
 DB = "candour.db"
 QUESTIONNAIRES = "candour.questionnaires"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
 
 
 class Database:
@@ -36,8 +37,14 @@ class Database:
         dead rows in the table's pages until a vacuum; ``VACUUM FULL`` rewrites the table.
         """
         if self.engine.dialect.name == "sqlite":
-            with self.engine.connect() as connection:
-                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            # Pooled connections are idle here, but another process may be reading: retry
+            # until the checkpoint is not blocked (busy flag 0), briefly.
+            for _attempt in range(50):
+                with self.engine.connect() as connection:
+                    busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+                if not busy:
+                    break
+                time.sleep(0.1)
         elif self.engine.dialect.name == "postgresql":
             quoted = self.engine.dialect.identifier_preparer.quote(table)
             with self.engine.connect().execution_options(
@@ -51,10 +58,11 @@ class Database:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        # A new connection per checkout keeps forked gunicorn workers apart; SQLite
-        # connections are cheap. WAL lets readers work while one writer commits.
-        engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 30})
+        # Pooled connections: opening one (and setting its pragmas) costs far more than a
+        # query in WAL mode. A forked process starts with an empty pool of its own.
+        engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
         return engine
     return create_engine(url, pool_pre_ping=True)
 
