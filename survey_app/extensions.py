@@ -33,6 +33,7 @@ def _not_a_staff_page() -> bool:
     """Only staff pages carry limits; respondent pages skip the limiter's check entirely."""
     return request.blueprint != "staff"
 
+
 DB = "candour.db"
 QUESTIONNAIRES = "candour.questionnaires"
 KEYRING = "candour.keyring"

@@ -403,7 +403,10 @@ def test_permitted_views_load(tmp_path: Path) -> None:
     document = valid_document()
     extra = dict(question(document, 0, 0), id="council")
     document["sections"][0]["questions"].insert(1, extra)
-    document["reports"] = {"breakdowns": ["role", "council"], "cross_breakdowns": [["role", "council"]]}
+    document["reports"] = {
+        "breakdowns": ["role", "council"],
+        "cross_breakdowns": [["role", "council"]],
+    }
     loaded = load_questionnaire(write(tmp_path, document))
     assert loaded.breakdowns == ("role", "council")
     assert loaded.cross_breakdowns == (("role", "council"),)
