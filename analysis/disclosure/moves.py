@@ -26,6 +26,7 @@ from analysis.disclosure.patterns import (
     BIG,
     FloatArray,
     Layouts,
+    Stacked,
     box_choices,
     cell_costs,
 )
@@ -66,6 +67,10 @@ class ItemMoves:
         stop = start + self.values.size
         self.cells = np.arange(start, stop, dtype=np.int64).reshape(self.values.shape)
         self.slack = structure.answered_slack[item]
+        #: while composing moves (:meth:`compose`): the requirement searched for instead of the
+        #: cell's own, and the direction the cell must move (+1 up, -1 down)
+        self._override: tuple[int, int, int] | None = None
+        self._want = 0
 
     def _hidden(self) -> BoolArray:
         start = self.structure.base[self.item]
@@ -76,13 +81,22 @@ class ItemMoves:
         structure = self.structure
         pop = int(structure.cell_pop[cell])
         col = int(structure.cell_col[cell])
-        costs = cell_costs(self.values, self._hidden())
+        return self._search(cell, pop, col, cell_costs(self.values, self._hidden()))
+
+    def _search(self, cell: int, pop: int, col: int, costs: FloatArray) -> Move | None:
+        structure = self.structure
         if structure.depth[pop] == 2:
             move = self._two_way(cell, pop, col, costs)
+            if move is None and not self.exclusive:
+                move = self._two_way_no_answer(cell, pop, col, costs)
             if move is not None:
                 return move
         for box in box_choices(structure, pop):
             if structure.depth[pop] == 2 and len(box) == 2:
+                continue
+            if not box and structure.depth[pop] > 0:
+                # A move through no partner group changes the overall row and a group in every
+                # breakdown; the programmes (which weigh that against everything else) decide.
                 continue
             move = self._general(cell, pop, col, box, costs)
             if move is not None:
@@ -169,6 +183,8 @@ class ItemMoves:
         down = np.maximum(down, 0)
         width = np.maximum(up, cu) + np.maximum(down, cd)
         ok = valid & np.isfinite(cost) & (width >= need) & (down >= fall)
+        if self._want:
+            ok &= (up if self._want > 0 else down) >= 1
         if not ok.any():
             return None
         flat = np.flatnonzero(ok.ravel())
@@ -194,16 +210,88 @@ class ItemMoves:
             float(cost[best]),
         )
 
+    def _two_way_no_answer(self, cell: int, pop: int, col: int, costs: FloatArray) -> Move | None:
+        """Multiple choice: a box through the no-answer column, for when the column alone has
+        no room (say everyone in the group who answered ticked the option).
+
+        In the rows where the option rises, no-answer falls as much (the answered rise, so
+        every option stays within them); where the option falls, no-answer rises, which every
+        other option's count must leave room for.
+        """
+        structure = self.structure
+        na = self.ncol - 1
+        if col == na or self._fall_needed(cell):
+            return None
+        own = structure.coords[pop]
+        d1, d2 = (d for d in structure.dims if d in own)
+        grid = structure.grids[(d1, d2)]
+        g1, g2 = own[d1], own[d2]
+        if grid.shape[0] < 2 or grid.shape[1] < 2:
+            return None
+        x = self.values[grid]
+        options = x[:, :, :na]
+        answered = structure.sizes[grid] - x[:, :, na]
+        others = np.delete(options, col, axis=2)
+        room = answered - (others.max(axis=2) if others.shape[2] else 0)
+        # a row can give up the option (and take no-answer) this far, or the reverse
+        give = np.maximum(np.minimum(x[:, :, col], room), 0)
+        take = x[:, :, na]
+        need, cu, cd = self._needs(cell)
+        up = np.minimum.reduce(
+            [
+                np.broadcast_to(np.asarray(take[g1, g2]), take.shape),
+                take,
+                np.broadcast_to(give[:, g2][:, None], take.shape),
+                np.broadcast_to(give[g1, :][None, :], take.shape),
+            ]
+        )
+        down = np.minimum.reduce(
+            [
+                np.broadcast_to(np.asarray(give[g1, g2]), take.shape),
+                give,
+                np.broadcast_to(take[:, g2][:, None], take.shape),
+                np.broadcast_to(take[g1, :][None, :], take.shape),
+            ]
+        )
+        w = costs[grid][:, :, col] + costs[grid][:, :, na]
+        cost = w[g1, g2] + w[:, g2][:, None] + w[g1, :][None, :] + w
+        valid = np.ones(take.shape, dtype=np.bool_)
+        valid[g1, :] = False
+        valid[:, g2] = False
+        width = np.maximum(up, cu) + np.maximum(down, cd)
+        ok = valid & np.isfinite(cost) & (width >= need)
+        if self._want:
+            ok &= (up if self._want > 0 else down) >= 1
+        if not ok.any():
+            return None
+        flat = np.flatnonzero(ok.ravel())
+        order = np.lexsort((flat, -width.ravel()[flat], cost.ravel()[flat]))
+        best = np.unravel_index(flat[order[0]], ok.shape)
+        u, v = int(best[0]), int(best[1])
+        corner_pops = [grid[g1, g2], grid[u, g2], grid[g1, v], grid[u, v]]
+        corner_signs = [1, -1, -1, 1]
+        cells = [self.cells[p, col] for p in corner_pops] + [self.cells[p, na] for p in corner_pops]
+        signs = corner_signs + [-sg for sg in corner_signs]
+        return Move(
+            np.array(cells, dtype=np.int64),
+            np.array(signs, dtype=np.int64),
+            int(up[best]),
+            int(down[best]),
+            float(cost[best]),
+        )
+
     # -- everything else: one-way and overall cells, or boxes over fewer dimensions --------------
 
     def _needs(self, cell: int) -> tuple[int, int, int]:
+        if self._override is not None:
+            return self._override
         state = self.state
         return int(state.need[cell]), int(state.up[cell]), int(state.down[cell])
 
     def _fall_needed(self, cell: int) -> int:
         """The kept fall a unanimous count still needs (0 if none)."""
         state = self.state
-        if state.kept_fall[cell] >= state.need_fall[cell]:
+        if self._override is not None or state.kept_fall[cell] >= state.need_fall[cell]:
             return 0
         return int(state.need_fall[cell])
 
@@ -255,75 +343,82 @@ class ItemMoves:
     def _general(
         self, cell: int, pop: int, col: int, box: tuple[str, ...], costs: FloatArray
     ) -> Move | None:
+        """The cheapest box move over ``box`` through ``cell`` that gives it its width."""
+        stacked = self.layouts.stacked(pop, box)
+        if stacked is None:
+            return None
+        return self._stacked(cell, col, stacked, costs)
+
+    def _stacked(self, cell: int, col: int, stacked: Stacked, costs: FloatArray) -> Move | None:
+        """Every partner choice at once. Each group of lift dimensions takes its cheapest lift
+        that allows the move; among partner choices the cheapest move wins, then the widest,
+        then the first partner choice, the smallest kept fall and the first partner column.
+        """
         need, cu, cd = self._needs(cell)
         fall = self._fall_needed(cell)
         t_cell = int(self.structure.values[cell])
-        best: tuple[float, int, int] | None = None
-        best_move: tuple[IntArray, IntArray, int, int, int] | None = None
-        for order, layout in enumerate(self.layouts.get(pop, box)):
-            if layout.coupled is not None:
-                c_pops, c_signs = layout.coupled
-                cost, up, down = self._parts(c_pops, c_signs, col, costs, fall)
-                width = np.maximum(up, cu) + np.maximum(down, cd)
-                ok = np.isfinite(cost) & (width >= need) & (down >= fall)
-                if not ok.any():
-                    continue
-                flat = np.flatnonzero(ok.ravel())
-                pick = flat[np.lexsort((flat, -width.ravel()[flat], cost.ravel()[flat]))[0]]
-                row, b = np.unravel_index(pick, ok.shape)
-                key = (float(cost[row, b]), -int(width[row, b]), order)
-                if best is None or key < best:
-                    best = key
-                    best_move = (
-                        c_pops[row],
-                        c_signs[row],
-                        int(b),
-                        int(up[row, b]),
-                        int(down[row, b]),
-                    )
-                continue
-            base_cost, base_up, base_down = (
-                a[0] for a in self._parts(layout.base[0], layout.base[1], col, costs, fall)
+        base_pops, base_signs = stacked.base
+        n_partners = base_pops.shape[0]
+        base_cost, base_up, base_down = self._parts(base_pops, base_signs, col, costs, fall)
+        width_b = base_cost.shape[1]
+        parts: list[tuple[FloatArray, IntArray, IntArray]] = []
+        for _d, p, sg in stacked.free:
+            _n, groups, corners = p.shape
+            cost_m, up_m, down_m = self._parts(
+                p.reshape(-1, corners), sg.reshape(-1, corners), col, costs, fall
             )
-            parts = [self._parts(p, sg, col, costs, fall) for _d, p, sg in layout.free]
-            for d_star in range(fall, max(fall, min(t_cell, need)) + 1):
-                u_star = 0 if cu + max(cd, d_star) >= need else need - max(cd, d_star)
-                d_req = d_star if (fall or d_star > cd) else 0
-                total = base_cost.copy()
-                up_all = base_up.copy()
-                down_all = base_down.copy()
-                ok = (base_up >= u_star) & (base_down >= d_req)
-                picks: list[IntArray] = []
-                for cost_m, up_m, down_m in parts:
-                    fits = (up_m >= u_star) & (down_m >= d_req) & np.isfinite(cost_m)
-                    masked = np.where(fits, cost_m, np.inf)
-                    chosen = masked.argmin(axis=0)
-                    columns = np.arange(masked.shape[1])
-                    total = total + masked[chosen, columns]
-                    up_all = np.minimum(up_all, up_m[chosen, columns])
-                    down_all = np.minimum(down_all, down_m[chosen, columns])
-                    picks.append(chosen)
-                width = np.maximum(up_all, cu) + np.maximum(down_all, cd)
-                ok &= np.isfinite(total) & (width >= need) & (down_all >= fall)
-                for b in np.flatnonzero(ok):
-                    key = (float(total[b]), -int(width[b]), order)
-                    if best is None or key < best:
-                        best = key
-                        pieces_p = [layout.base[0][0]]
-                        pieces_s = [layout.base[1][0]]
-                        for (_d, p, sg), chosen in zip(layout.free, picks, strict=True):
-                            pieces_p.append(p[chosen[b]])
-                            pieces_s.append(sg[chosen[b]])
-                        best_move = (
-                            np.concatenate(pieces_p),
-                            np.concatenate(pieces_s),
-                            int(b),
-                            int(up_all[b]),
-                            int(down_all[b]),
-                        )
-        if best is None or best_move is None:
+            parts.append(
+                (
+                    cost_m.reshape(n_partners, groups, width_b),
+                    up_m.reshape(n_partners, groups, width_b),
+                    down_m.reshape(n_partners, groups, width_b),
+                )
+            )
+        found: list[tuple[FloatArray, IntArray, IntArray, IntArray, BoolArray, list[IntArray]]] = []
+        for d_star in range(fall, max(fall, min(t_cell, need)) + 1):
+            u_star = 0 if cu + max(cd, d_star) >= need else need - max(cd, d_star)
+            d_req = d_star if (fall or d_star > cd) else 0
+            total = base_cost.copy()
+            up_all = base_up.copy()
+            down_all = base_down.copy()
+            ok = (base_up >= u_star) & (base_down >= d_req)
+            picks: list[IntArray] = []
+            for cost_m, up_m, down_m in parts:
+                fits = (up_m >= u_star) & (down_m >= d_req) & np.isfinite(cost_m)
+                masked = np.where(fits, cost_m, np.inf)
+                chosen = masked.argmin(axis=1)
+                total = total + np.take_along_axis(masked, chosen[:, None, :], axis=1)[:, 0, :]
+                up_all = np.minimum(
+                    up_all, np.take_along_axis(up_m, chosen[:, None, :], axis=1)[:, 0, :]
+                )
+                down_all = np.minimum(
+                    down_all, np.take_along_axis(down_m, chosen[:, None, :], axis=1)[:, 0, :]
+                )
+                picks.append(chosen)
+            width = np.maximum(up_all, cu) + np.maximum(down_all, cd)
+            ok &= np.isfinite(total) & (width >= need) & (down_all >= fall)
+            if self._want:
+                ok &= (up_all if self._want > 0 else down_all) >= 1
+            found.append((total, width, up_all, down_all, ok, picks))
+        keys: list[tuple[float, int, int, int, int]] = []
+        for step, (total, width, _up, _down, ok, _picks) in enumerate(found):
+            rows, columns = np.nonzero(ok)
+            if rows.size == 0:
+                continue
+            order = np.lexsort((columns, rows, -width[rows, columns], total[rows, columns]))
+            r, b = int(rows[order[0]]), int(columns[order[0]])
+            keys.append((float(total[r, b]), -int(width[r, b]), r, step, b))
+        if not keys:
             return None
-        corner_pops, corner_signs, b, up_v, down_v = best_move
+        cost_v, _w, r, step, b = min(keys)
+        _total, _width, up_all, down_all, _ok, picks = found[step]
+        pieces_p = [base_pops[r]]
+        pieces_s = [base_signs[r]]
+        for (_d, p, sg), chosen in zip(stacked.free, picks, strict=True):
+            pieces_p.append(p[r, chosen[r, b]])
+            pieces_s.append(sg[r, chosen[r, b]])
+        corner_pops = np.concatenate(pieces_p)
+        corner_signs = np.concatenate(pieces_s)
         cells = [self.cells[corner_pops, col]]
         signs = [corner_signs]
         if self.exclusive:
@@ -332,14 +427,93 @@ class ItemMoves:
         return Move(
             np.concatenate(cells).astype(np.int64),
             np.concatenate(signs).astype(np.int64),
-            up_v,
-            down_v,
-            best[0],
+            int(up_all[r, b]),
+            int(down_all[r, b]),
+            cost_v,
         )
+
+    def compose(self, cell: int) -> list[tuple[IntArray, IntArray]] | None:
+        """Box moves added up, when no single move gives ``cell`` its width.
+
+        Each step is the cheapest move (as :meth:`find` chooses) that moves the cell at least one
+        further in the table as already shifted, so a rise of 2 may be two moves of 1 through
+        different partner groups. Rises first, then falls if still needed; cells hidden by
+        earlier steps are free in later ones. Returns the certificates -- at most one rise and
+        one fall, each the sum of its moves -- whose cells must all be hidden, or ``None``
+        (nothing is changed) when the steps cannot reach the width. Unanimous counts are left
+        to the programmes.
+        """
+        if self._fall_needed(cell):
+            return None
+        need, cu, cd = self._needs(cell)
+        structure = self.structure
+        pop = int(structure.cell_pop[cell])
+        col = int(structure.cell_col[cell])
+        hidden = self._hidden().copy()
+        found: list[tuple[IntArray, IntArray]] = []
+        rise, up = self._steps(cell, pop, col, +1, need - cd, hidden)
+        if up:
+            found.append(rise)
+        up = max(up, cu)
+        if up + cd < need:
+            amount = min(need - up, int(structure.values[cell]))
+            fall, down = self._steps(cell, pop, col, -1, amount, hidden)
+            if up + max(down, cd) < need:
+                return None
+            found.append(fall)
+        return found
+
+    def _steps(
+        self, cell: int, pop: int, col: int, want: int, amount: int, hidden: BoolArray
+    ) -> tuple[tuple[IntArray, IntArray], int]:
+        """Moves added up until ``cell`` has moved ``amount`` the ``want`` way, or no further
+        move exists: the certificate and how far it moves the cell.
+
+        ``hidden`` (block-shaped) is updated with the corners used.
+        """
+        structure = self.structure
+        start = structure.base[self.item]
+        truth, slack = self.values, self.slack
+        shift = np.zeros(truth.size, dtype=np.int64)
+        moved = 0
+        self._override, self._want = (1, 0, 0), want
+        try:
+            for _step in range(MAX_STEPS):
+                if moved >= amount:
+                    break
+                current = truth + shift.reshape(truth.shape)
+                self.values = current
+                if slack is not None:
+                    self.slack = _answered_slack(structure.sizes, current)
+                move = self._search(cell, pop, col, cell_costs(truth, hidden))
+                if move is None:
+                    break
+                lam = min(move.up if want > 0 else move.down, amount - moved)
+                shift[move.cells - start] += want * lam * move.signs
+                hidden.ravel()[move.cells - start] = True
+                moved += lam
+        finally:
+            self.values, self.slack = truth, slack
+            self._override, self._want = None, 0
+        changed = np.flatnonzero(shift)
+        return (changed + start, shift[changed]), moved
 
     def apply(self, move: Move) -> None:
         """Hide a move's corners and record the two certificates it gives."""
         apply_item_move(self.state, move)
+
+
+#: The most box moves added up into one certificate by :meth:`ItemMoves.compose`.
+MAX_STEPS = 8
+
+
+def _answered_slack(sizes: IntArray, block: IntArray) -> IntArray:
+    """:attr:`Structure.answered_slack` of a multiple-choice block with these counts."""
+    answered = sizes - block[:, -1]
+    slack = np.empty_like(block)
+    slack[:, :-1] = answered[:, None] - block[:, :-1]
+    slack[:, -1] = answered - block[:, :-1].max(axis=1)
+    return slack
 
 
 def apply_item_move(state: Suppression, move: Move) -> None:

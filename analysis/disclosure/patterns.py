@@ -17,7 +17,8 @@ from analysis.disclosure.structure import BoolArray, IntArray, Structure
 
 FloatArray = npt.NDArray[np.float64]
 
-#: Largest number of lift combinations tried for one population before giving up on box moves.
+#: Largest number of lift choices weighed for one group of lift dimensions and one partner
+#: choice (item moves), or for one population and box (size moves).
 MAX_LIFT_COMBINATIONS = 20_000
 
 
@@ -36,8 +37,9 @@ class Pattern:
     """Where the corners of box moves through one population lie.
 
     ``box`` are the dimensions the box spans (the population's own group and a partner group).
-    Every other dimension takes one "lift" group. ``split_corners()`` gives the corner
-    populations as a fixed part plus, per free lift dimension, one alternative per group.
+    Every other dimension takes one "lift" group. :meth:`corner_arrays` gives the corner
+    populations as a fixed part plus, per independent group of free lift dimensions
+    (:meth:`components`), one alternative per choice of their lift groups.
     """
 
     def __init__(self, structure: Structure, pop: int, box: tuple[str, ...]) -> None:
@@ -54,9 +56,6 @@ class Pattern:
                 if d not in box and d not in fixed and d not in free:
                     free.append(d)
         self.free = free
-        self.coupled = any(
-            sum(1 for d in s if d not in box and d not in fixed) > 1 for s in self.dimsets
-        )
 
     def partner_choices(self) -> Iterator[dict[str, int]]:
         """Every choice of partner group for the box dimensions."""
@@ -66,49 +65,53 @@ class Pattern:
         for combo in itertools.product(*ranges):
             yield dict(zip(self.box, combo, strict=True))
 
-    def corners(self, partners: dict[str, int], lifts: dict[str, int]) -> list[tuple[int, int]]:
-        """(population, sign) of every corner population for a complete choice of lifts."""
-        out: list[tuple[int, int]] = []
+    def components(self) -> list[tuple[str, ...]]:
+        """The free lift dimensions in independent groups: two dimensions are in one group
+        when some published population fixes both (so their lift groups must be chosen
+        together); in order of :attr:`free`."""
+        found: list[set[str]] = [{d} for d in self.free]
         for dimset in self.dimsets:
-            out.extend(self._corners_over(dimset, partners, lifts))
-        return out
+            here = [d for d in dimset if d in self.free]
+            joined = [c for c in found if c & set(here)]
+            if len(joined) > 1:
+                found = [c for c in found if c not in joined] + [set().union(*joined)]
+        rank = {d: i for i, d in enumerate(self.free)}
+        groups = [tuple(sorted(c, key=rank.__getitem__)) for c in found]
+        return sorted(groups, key=lambda c: rank[c[0]])
 
-    def split_corners(
-        self, partners: dict[str, int]
-    ) -> tuple[list[tuple[int, int]], dict[str, list[list[tuple[int, int]]]]]:
-        """Corners as a fixed part and, per free dimension, one list per lift group.
-
-        Only valid when the pattern is not ``coupled`` (each corner depends on one lift).
+    def corner_arrays(
+        self, partners: dict[str, int], dims: tuple[str, ...], limit: int
+    ) -> tuple[IntArray, IntArray]:
+        """Corners over the published populations whose free dimensions are exactly within
+        ``dims`` (some of them; none if ``dims`` is empty), one row per choice of lift groups
+        for ``dims`` (the first ``limit`` in ``itertools.product`` order), as (choices x
+        corners) arrays of populations and signs.
         """
-        base: list[tuple[int, int]] = []
-        per_dim: dict[str, list[list[tuple[int, int]]]] = {
-            d: [[] for _ in self.structure.groups[d]] for d in self.free
-        }
+        structure = self.structure
+        shape = tuple(len(structure.groups[d]) for d in dims)
+        count = min(int(np.prod(shape, dtype=np.int64)), limit)
+        choice = np.unravel_index(np.arange(count), shape) if dims else ()
+        pops: list[IntArray] = []
+        signs: list[IntArray] = []
         for dimset in self.dimsets:
             free_here = [d for d in dimset if d not in self.box and d not in self.fixed]
-            if not free_here:
-                base.extend(self._corners_over(dimset, partners, {}))
+            if bool(free_here) != bool(dims) or not set(free_here) <= set(dims):
                 continue
-            (d,) = free_here
-            for g in range(len(self.structure.groups[d])):
-                per_dim[d][g].extend(self._corners_over(dimset, partners, {d: g}))
-        return base, per_dim
-
-    def _corners_over(
-        self, dimset: tuple[str, ...], partners: dict[str, int], lifts: dict[str, int]
-    ) -> list[tuple[int, int]]:
-        out: list[tuple[int, int]] = []
-        for mask in itertools.product((0, 1), repeat=len(self.box)):
-            coords: dict[str, int] = {}
-            for d, m in zip(self.box, mask, strict=True):
-                coords[d] = self.own[d] if m == 0 else partners[d]
-            for d in dimset:
-                if d not in self.box:
-                    coords[d] = self.fixed[d] if d in self.fixed else lifts[d]
-            pop = self.structure.lookup(coords)
-            if pop >= 0:
-                out.append((pop, -1 if sum(mask) % 2 else 1))
-        return out
+            for mask in itertools.product((0, 1), repeat=len(self.box)):
+                coords = {
+                    d: (self.own[d] if m == 0 else partners[d])
+                    for d, m in zip(self.box, mask, strict=True)
+                }
+                coords.update({d: self.fixed[d] for d in dimset if d in self.fixed})
+                table = structure.lookup_table(coords, tuple(free_here))
+                where = tuple(choice[dims.index(d)] for d in free_here)
+                found = table[where] if free_here else np.full(count, table[()], dtype=np.int64)
+                pops.append(found)
+                signs.append(np.full(count, -1 if sum(mask) % 2 else 1, dtype=np.int64))
+        if not pops:
+            empty = np.zeros((count, 0), dtype=np.int64)
+            return empty, empty.copy()
+        return np.stack(pops, axis=1), np.stack(signs, axis=1)
 
 
 def box_choices(structure: Structure, pop: int) -> list[tuple[str, ...]]:
@@ -128,26 +131,33 @@ BIG = np.iinfo(np.int64).max // 4
 class Layout:
     """The corners of the box moves for one choice of partner groups, as arrays.
 
-    Either ``coupled`` -- (pops, signs), one row per combination of lift groups -- or a fixed
-    ``base`` part (one row) plus, per free lift dimension, one row per lift group.
+    A fixed ``base`` part (one row) plus, per independent group of free lift dimensions, one
+    row per choice of their lift groups: ``free`` holds (dimensions, pops, signs).
     """
 
     def __init__(
         self,
         base: tuple[IntArray, IntArray],
-        free: list[tuple[str, IntArray, IntArray]],
-        coupled: tuple[IntArray, IntArray] | None,
+        free: list[tuple[tuple[str, ...], IntArray, IntArray]],
     ) -> None:
         self.base = base
         self.free = free
-        self.coupled = coupled
 
 
-def _arrays(corners: list[list[tuple[int, int]]]) -> tuple[IntArray, IntArray]:
-    width = len(corners[0]) if corners else 0
-    pops = np.array([[p for p, _ in c] for c in corners], dtype=np.int64).reshape(-1, width)
-    signs = np.array([[s for _, s in c] for c in corners], dtype=np.int64).reshape(-1, width)
-    return pops, signs
+class Stacked:
+    """The layouts of one population and box, stacked over the partner choices.
+
+    ``base`` is (pops, signs), each (partners x corners); ``free`` holds, per group of free lift
+    dimensions, (dimensions, pops, signs), each (partners x lift choices x corners).
+    """
+
+    def __init__(
+        self,
+        base: tuple[IntArray, IntArray],
+        free: list[tuple[tuple[str, ...], IntArray, IntArray]],
+    ) -> None:
+        self.base = base
+        self.free = free
 
 
 class Layouts:
@@ -156,6 +166,30 @@ class Layouts:
     def __init__(self, structure: Structure) -> None:
         self.structure = structure
         self._cache: dict[tuple[int, tuple[str, ...]], list[Layout]] = {}
+        self._stacked: dict[tuple[int, tuple[str, ...]], Stacked | None] = {}
+
+    def stacked(self, pop: int, box: tuple[str, ...]) -> Stacked | None:
+        """The layouts of :meth:`get` stacked (``None`` if there is none: no partner group)."""
+        key = (pop, box)
+        if key not in self._stacked:
+            layouts = self.get(pop, box)
+            found: Stacked | None = None
+            if layouts:
+                base = (
+                    np.concatenate([layout.base[0] for layout in layouts]),
+                    np.concatenate([layout.base[1] for layout in layouts]),
+                )
+                free = [
+                    (
+                        dims,
+                        np.stack([layout.free[j][1] for layout in layouts]),
+                        np.stack([layout.free[j][2] for layout in layouts]),
+                    )
+                    for j, (dims, _p, _s) in enumerate(layouts[0].free)
+                ]
+                found = Stacked(base, free)
+            self._stacked[key] = found
+        return self._stacked[key]
 
     def get(self, pop: int, box: tuple[str, ...]) -> list[Layout]:
         """Every layout for box moves over ``box`` through population ``pop``."""
@@ -165,26 +199,14 @@ class Layouts:
         return self._cache[key]
 
     def _build(self, pop: int, box: tuple[str, ...]) -> list[Layout]:
-        structure = self.structure
-        pattern = Pattern(structure, pop, box)
+        pattern = Pattern(self.structure, pop, box)
+        components = pattern.components()
         out: list[Layout] = []
-        budget = MAX_LIFT_COMBINATIONS
         for partners in pattern.partner_choices():
-            if pattern.coupled:
-                combos = itertools.islice(
-                    itertools.product(*(range(len(structure.groups[d])) for d in pattern.free)),
-                    max(budget, 0),
-                )
-                corners = [
-                    pattern.corners(partners, dict(zip(pattern.free, combo, strict=True)))
-                    for combo in combos
-                ]
-                budget -= len(corners)
-                if corners:
-                    empty = (np.zeros((1, 0), np.int64), np.zeros((1, 0), np.int64))
-                    out.append(Layout(empty, [], _arrays(corners)))
-                continue
-            base, per_dim = pattern.split_corners(partners)
-            free = [(d, *_arrays(options)) for d, options in per_dim.items()]
-            out.append(Layout(_arrays([base]), free, None))
+            base = pattern.corner_arrays(partners, (), 1)
+            free = [
+                (dims, *pattern.corner_arrays(partners, dims, MAX_LIFT_COMBINATIONS))
+                for dims in components
+            ]
+            out.append(Layout(base, free))
         return out

@@ -9,7 +9,13 @@ Two jobs:
   with its table (as a shift from the truth), which becomes a certificate.
 * :func:`cheapest_shift` -- the fallback complement search: the integer shift of smallest
   weighted size that moves one cell by a required amount, allowed to touch hidden cells (free)
-  and shown non-zero cells (at their hiding cost).
+  and shown non-zero cells (at their hiding cost). :func:`cheapest_joint_shift` moves several
+  cells at once, and :func:`widest_joint_shift` finds which of several cells one shift can
+  move together.
+
+Every programme is bounded (:data:`NODE_LIMIT`, :data:`TIME_LIMIT`); one stopped early gives
+"not proved" (or whatever integer table it found, which is checked like any other), never a
+wrong answer.
 """
 
 from __future__ import annotations
@@ -23,11 +29,23 @@ from analysis.disclosure.structure import BoolArray, IntArray, Structure
 
 FloatArray = np.ndarray
 
+#: Work limits for every programme. The node limit is deterministic; the time limit is only a
+#: safety net for pathological cases (a programme stopped by either counts as "not proved":
+#: any integer table it found is still checked and used, otherwise the caller hides more).
+NODE_LIMIT = 200
+TIME_LIMIT = 2.0
+LP_OPTIONS = {"time_limit": TIME_LIMIT, "presolve": False}
 
-def _relations(structure: Structure, sizes_only: bool) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+#: How much moving a target by one counts against hiding costs in :func:`widest_joint_shift`
+#: (far more than the cost of any shift through a handful of cells).
+COVER_WEIGHT = 1e4
+MILP_OPTIONS = {"node_limit": NODE_LIMIT, "time_limit": TIME_LIMIT}
+
+
+def _relations(structure: Structure, sizes_only: bool) -> tuple[sp.csc_matrix, sp.csc_matrix]:
     if sizes_only:
-        return structure.size_equations, sp.csr_matrix((0, structure.n_cells), dtype=np.int64)
-    return structure.equations, structure.inequalities
+        return structure.size_equations_csc, sp.csc_matrix((0, structure.n_cells), dtype=np.int64)
+    return structure.equations_csc, structure.inequalities_csc
 
 
 def component(
@@ -39,8 +57,7 @@ def component(
     """
     cols = np.flatnonzero(variables)
     eq_full, ineq_full = _relations(structure, sizes_only)
-    matrix = sp.vstack([eq_full, ineq_full]).tocsr()[:, cols]
-    matrix = matrix.tocsr()
+    matrix = sp.vstack([eq_full[:, cols], ineq_full[:, cols]]).tocsr()
     matrix.data = np.ones_like(matrix.data)
     rows_used = np.flatnonzero(np.diff(matrix.indptr) >= 2)
     sub = matrix[rows_used]
@@ -63,17 +80,17 @@ def _restricted(
     Returns ``A_eq, b_eq, A_ub, b_ub`` for the cells' values and the inequalities' slack at the
     true table (how much ``A_ub @ shift`` may be).
     """
-    values = structure.values.astype(np.float64)
+    values = structure.values[cells].astype(np.float64)
     eq_full, ineq_full = _relations(structure, sizes_only)
     eq = eq_full[:, cells].tocsr()
     used = np.flatnonzero(np.diff(eq.indptr) > 0)
     a_eq = eq[used]
-    b_eq = a_eq @ values[cells]
+    b_eq = a_eq @ values
     ineq = ineq_full[:, cells].tocsr()
     used_ub = np.flatnonzero(np.diff(ineq.indptr) > 0)
     a_ub = ineq[used_ub]
-    slack = -(ineq_full[used_ub] @ values)
-    b_ub = a_ub @ values[cells] + slack
+    slack = structure.inequality_slack[used_ub] if not sizes_only else np.zeros(0, dtype=np.float64)
+    b_ub = a_ub @ values + slack
     return a_eq, b_eq, a_ub, b_ub, slack
 
 
@@ -89,8 +106,15 @@ def _solve(
     b_ub: FloatArray,
     lower: FloatArray,
     upper: FloatArray,
+    *,
+    integer: bool = True,
+    first: bool = False,
 ) -> FloatArray | None:
-    """Minimise ``cost @ x``; an integer solution when the linear optimum is not integral."""
+    """Minimise ``cost @ x``; an integer solution when the linear optimum is not integral.
+
+    With ``integer=False`` a fractional linear optimum gives ``None`` instead; with ``first``
+    the integer programme stops at its first integer solution (for when any will do).
+    """
     result = linprog(
         cost,
         A_ub=a_ub if a_ub.shape[0] else None,
@@ -99,26 +123,31 @@ def _solve(
         b_eq=b_eq if a_eq.shape[0] else None,
         bounds=np.column_stack([lower, upper]),
         method="highs",
+        options=dict(LP_OPTIONS),
     )
     if result.status != 0:
         return None
     x = np.asarray(result.x, dtype=np.float64)
     if _is_integral(x):
         return np.round(x)
+    if not integer:
+        return None
     constraints = []
     if a_eq.shape[0]:
         constraints.append(LinearConstraint(a_eq, b_eq, b_eq))
     if a_ub.shape[0]:
         constraints.append(LinearConstraint(a_ub, -np.inf, b_ub))
-    integer = milp(
+    solved = milp(
         cost,
         constraints=constraints,
         integrality=np.ones(len(cost)),
         bounds=Bounds(lower, upper),
+        # scipy removes the keys it reads: always pass a fresh copy
+        options={**MILP_OPTIONS, **({"mip_rel_gap": 1.0} if first else {})},
     )
-    if integer.status != 0 or integer.x is None:
+    if solved.x is None:
         return None
-    return np.round(np.asarray(integer.x, dtype=np.float64))
+    return np.round(np.asarray(solved.x, dtype=np.float64))
 
 
 def cell_range(
@@ -159,46 +188,183 @@ def cheapest_shift(
     amount: int,
     *,
     sizes_only: bool = False,
+    first: bool = False,
 ) -> tuple[IntArray, IntArray] | None:
     """The cheapest integer shift over ``region`` moving ``cell`` by ``amount`` (signed).
 
     Cells outside ``region`` stay at their true values. ``costs`` (per region cell) weighs each
-    unit of change; the result is ``(cells, shift)`` or ``None`` if no such shift exists.
+    unit of change; the result is ``(cells, shift)`` or ``None`` if no such shift exists. With
+    ``first``, any integer shift will do when the linear optimum is not integral (for regions
+    of hidden cells, where every shift is free).
     """
-    order = np.argsort(region, kind="stable")
-    region = np.asarray(region, dtype=np.int64)[order]
-    costs = np.asarray(costs, dtype=np.float64)[order]
-    a_eq, _b, a_ub, _bu, slack = _restricted(structure, region, sizes_only)
-    truth = structure.values[region].astype(np.float64)
-    # variables: rise r >= 0 and fall f >= 0 per cell; shift = r - f
-    n = len(region)
-    eq = sp.hstack([a_eq, -a_eq]).tocsr()
-    ineq = sp.hstack([a_ub, -a_ub]).tocsr()
-    big = float(structure.sizes[0])
-    lower = np.zeros(2 * n)
-    upper = np.concatenate([np.full(n, big), truth])
-    position = int(np.searchsorted(region, cell))
-    if amount > 0:
-        lower[position] = float(amount)
-        upper[n + position] = 0.0
-    else:
-        lower[n + position] = float(-amount)
-        upper[position] = 0.0
+    return cheapest_joint_shift(
+        structure,
+        region,
+        costs,
+        np.array([cell], dtype=np.int64),
+        np.array([amount], dtype=np.int64),
+        sizes_only=sizes_only,
+        first=first,
+    )
+
+
+def cheapest_joint_shift(
+    structure: Structure,
+    region: IntArray,
+    costs: FloatArray,
+    cells: IntArray,
+    amounts: IntArray,
+    *,
+    sizes_only: bool = False,
+    integer: bool = True,
+    first: bool = False,
+) -> tuple[IntArray, IntArray] | None:
+    """The cheapest integer shift over ``region`` moving each of ``cells`` by at least its
+    ``amounts`` (signed: a rise of at least, or a fall of at least, that much).
+
+    Cells outside ``region`` stay at their true values. ``costs`` (per region cell) weighs each
+    unit of change; the result is ``(cells, shift)`` or ``None`` if no such shift exists (or,
+    with ``integer=False``, if the linear programme's optimum is not integral).
+    """
+    problem = _ShiftProblem(structure, region, cells, amounts, sizes_only)
+    if not problem.possible:
+        return None
+    n = problem.n
+    lower, upper = problem.lower.copy(), problem.upper.copy()
+    for position, amount in zip(problem.positions, problem.amounts, strict=True):
+        if amount > 0:
+            lower[position] = max(lower[position], float(amount))
+        else:
+            lower[n + position] = max(lower[n + position], float(-amount))
     if np.any(lower > upper):
         return None
-    cost = np.concatenate([costs, costs]) + 1e-3
-    constraints = [LinearConstraint(eq, 0.0, 0.0)] if eq.shape[0] else []
-    if ineq.shape[0]:
-        constraints.append(LinearConstraint(ineq, -np.inf, slack))
-    result = milp(
+    order = np.argsort(region, kind="stable")
+    sorted_costs = np.asarray(costs, dtype=np.float64)[order]
+    cost = np.concatenate([sorted_costs, sorted_costs]) + 1e-3
+    x = _solve(
         cost,
-        constraints=constraints,
-        integrality=np.ones(2 * n),
-        bounds=Bounds(lower, upper),
+        problem.eq,
+        np.zeros(problem.eq.shape[0]),
+        problem.ineq,
+        problem.slack,
+        lower,
+        upper,
+        integer=integer,
+        first=first,
     )
-    if result.status != 0 or result.x is None:
+    if x is None:
         return None
-    x = np.round(np.asarray(result.x)).astype(np.int64)
-    shift = x[:n] - x[n:]
+    solution = x.astype(np.int64)
+    shift = solution[:n] - solution[n:]
     keep = shift != 0
-    return region[keep], shift[keep]
+    return problem.region[keep], shift[keep]
+
+
+def widest_joint_shift(
+    structure: Structure,
+    region: IntArray,
+    costs: FloatArray,
+    cells: IntArray,
+    amounts: IntArray,
+) -> tuple[tuple[IntArray, IntArray] | None, BoolArray]:
+    """A shift over ``region`` moving as many of ``cells`` as far as their ``amounts`` allow.
+
+    One linear programme: moving the targets counts far more than any hiding cost (each target
+    counting up to its amount), then the cheapest such shift. Returns the shift when the
+    optimum is integral (``None`` otherwise) and which targets the optimum moves all the way;
+    those are worth asking :func:`cheapest_joint_shift` for together.
+    """
+    found = np.zeros(len(cells), dtype=np.bool_)
+    problem = _ShiftProblem(structure, region, cells, amounts, False)
+    if not problem.possible:
+        return None, found
+    n, m = problem.n, len(cells)
+    # variables: rise r, fall f (per region cell), then how far each target moves, t
+    rows = np.arange(m)
+    sign = np.where(problem.amounts > 0, -1.0, 1.0)
+    cover = sp.csr_matrix(
+        (
+            np.concatenate([sign, -sign, np.ones(m)]),
+            (
+                np.concatenate([rows, rows, rows]),
+                np.concatenate([problem.positions, n + problem.positions, 2 * n + rows]),
+            ),
+        ),
+        shape=(m, 2 * n + m),
+    )
+    pad_eq = sp.csr_matrix((problem.eq.shape[0], m))
+    pad_ub = sp.csr_matrix((problem.ineq.shape[0], m))
+    a_eq = sp.hstack([problem.eq, pad_eq]).tocsr()
+    a_ub = sp.vstack([sp.hstack([problem.ineq, pad_ub]), cover]).tocsr()
+    b_ub = np.concatenate([problem.slack, np.zeros(m)])
+    lower = np.concatenate([problem.lower, np.zeros(m)])
+    upper = np.concatenate([problem.upper, np.abs(problem.amounts).astype(np.float64)])
+    order = np.argsort(region, kind="stable")
+    sorted_costs = np.asarray(costs, dtype=np.float64)[order]
+    finite = np.where(np.isfinite(sorted_costs), sorted_costs, 0.0)
+    upper[: 2 * n] = np.where(
+        np.isfinite(np.concatenate([sorted_costs, sorted_costs])), upper[: 2 * n], 0.0
+    )
+    weight = COVER_WEIGHT
+    cost = np.concatenate([finite + 1e-3, finite + 1e-3, np.full(m, -weight)])
+    result = linprog(
+        cost,
+        A_ub=a_ub,
+        b_ub=b_ub,
+        A_eq=a_eq if a_eq.shape[0] else None,
+        b_eq=np.zeros(a_eq.shape[0]) if a_eq.shape[0] else None,
+        bounds=np.column_stack([lower, upper]),
+        method="highs",
+        options=dict(LP_OPTIONS),
+    )
+    if result.status != 0:
+        return None, found
+    x = np.asarray(result.x, dtype=np.float64)
+    found = x[2 * n :] >= np.abs(problem.amounts) - 1e-6
+    if not _is_integral(x[: 2 * n]):
+        return None, found
+    solution = np.round(x[: 2 * n]).astype(np.int64)
+    shift = solution[:n] - solution[n:]
+    keep = shift != 0
+    return (problem.region[keep], shift[keep]), found
+
+
+class _ShiftProblem:
+    """The common part of the shift programmes: variables rise ``r`` and fall ``f`` per cell of
+    ``region`` (sorted), each target cell allowed to move only its own way."""
+
+    def __init__(
+        self,
+        structure: Structure,
+        region: IntArray,
+        cells: IntArray,
+        amounts: IntArray,
+        sizes_only: bool,
+    ) -> None:
+        region = np.sort(np.asarray(region, dtype=np.int64), kind="stable")
+        self.region = region
+        a_eq, _b, a_ub, _bu, slack = _restricted(structure, region, sizes_only)
+        n = len(region)
+        self.n = n
+        self.eq = sp.hstack([a_eq, -a_eq]).tocsr()
+        self.ineq = sp.hstack([a_ub, -a_ub]).tocsr()
+        self.slack = slack
+        truth = structure.values[region].astype(np.float64)
+        self.lower = np.zeros(2 * n)
+        self.upper = np.concatenate([np.full(n, float(structure.sizes[0])), truth])
+        cells = np.asarray(cells, dtype=np.int64)
+        self.amounts = np.asarray(amounts, dtype=np.int64)
+        positions = np.searchsorted(region, cells)
+        self.possible = bool(
+            n > 0
+            and np.all(positions < n)
+            and np.all(region[np.minimum(positions, n - 1)] == cells)
+        )
+        self.positions = positions
+        if not self.possible:
+            return
+        for position, amount in zip(positions.tolist(), self.amounts.tolist(), strict=True):
+            if amount > 0:
+                self.upper[n + position] = 0.0
+            else:
+                self.upper[position] = 0.0

@@ -25,6 +25,7 @@ from analysis.disclosure.rules import apply_cell_rules, apply_population_rules
 from analysis.disclosure.structure import Structure
 from analysis.disclosure.suppression import RULE_CODES, RULE_NAMES, Suppression
 from analysis.disclosure.validation import check_parameters, check_release
+from analysis.disclosure.withhold import Withholding
 
 #: How many times the audit may send cells back for more suppression before giving up.
 MAX_AUDIT_ROUNDS = 4
@@ -49,16 +50,17 @@ def suppress(structure: Structure, k: int, k_cell: int) -> Suppression:
     if int(structure.sizes[0]) < k:
         return _whole_survey_too_small(structure, state)
     apply_population_rules(structure, state, k)
-    protect_populations(structure, state)
+    withheld = Withholding(structure)
+    protect_populations(structure, state, withheld)
     apply_cell_rules(structure, state, k_cell)
     layouts = Layouts(structure)
     for item in range(len(structure.items)):
         protect_item(structure, state, item, layouts)
-    _audit_until_safe(structure, state)
+    _audit_until_safe(structure, state, withheld)
     return state
 
 
-def _audit_until_safe(structure: Structure, state: Suppression) -> None:
+def _audit_until_safe(structure: Structure, state: Suppression, withheld: Withholding) -> None:
     for _round in range(MAX_AUDIT_ROUNDS):
         before = len(state.certificates)
         failing = audit(structure, state)
@@ -69,7 +71,7 @@ def _audit_until_safe(structure: Structure, state: Suppression) -> None:
             if state.satisfied(cell):
                 continue
             if structure.cell_item[cell] < 0:
-                population_fallback(structure, state, cell)
+                population_fallback(structure, state, cell, withheld)
             else:
                 item_fallback(structure, state, cell)
     failing = audit(structure, state)
@@ -100,40 +102,36 @@ def _whole_survey_too_small(structure: Structure, state: Suppression) -> Suppres
 
 
 def _finish(structure: Structure, state: Suppression, k: int, k_cell: int) -> ProtectedRelease:
-    values = structure.values
-    shown = ~state.hidden
+    # plain lists: indexing them is much faster than indexing numpy arrays one cell at a time
+    values = structure.values.tolist()
+    published = [v if show else None for v, show in zip(values, (~state.hidden).tolist())]
     sizes: dict[Population, int | None] = {
-        pop: (int(values[p]) if shown[p] else None) for p, pop in enumerate(structure.pops)
+        pop: published[p] for p, pop in enumerate(structure.pops)
     }
     items: dict[str, MappingProxyType[Population, MappingProxyType[str, int | None]]] = {}
     for i, item in enumerate(structure.items):
+        columns = item.columns
         rows: dict[Population, MappingProxyType[str, int | None]] = {}
         for p, pop in enumerate(structure.pops):
-            rows[pop] = MappingProxyType(
-                {
-                    column: (int(values[cell]) if shown[cell] else None)
-                    for column, cell in zip(
-                        item.columns,
-                        range(
-                            structure.cell(i, p, 0), structure.cell(i, p, 0) + structure.ncols[i]
-                        ),
-                        strict=True,
-                    )
-                }
-            )
+            start = structure.cell(i, p, 0)
+            row = published[start : start + structure.ncols[i]]
+            rows[pop] = MappingProxyType(dict(zip(columns, row, strict=True)))
         items[item.id] = MappingProxyType(rows)
+    hidden = np.flatnonzero(state.hidden)
+    rules = state.rule[hidden].tolist()
+    downs = state.down[hidden].tolist()
+    ups = state.up[hidden].tolist()
     entries = []
-    for found in np.flatnonzero(state.hidden):
-        cell = int(found)
+    for n, cell in enumerate(hidden.tolist()):
         pop, item_id, column = structure.describe(cell)
-        value = int(values[cell])
+        value = values[cell]
         entries.append(
             AuditEntry(
                 population=pop,
                 item=item_id,
                 column=column,
-                rule=RULE_NAMES[int(state.rule[cell])],
-                value_range=(value - int(state.down[cell]), value + int(state.up[cell])),
+                rule=RULE_NAMES[rules[n]],
+                value_range=(value - downs[n], value + ups[n]),
             )
         )
     assert set(RULE_NAMES) == set(RULE_CODES.values())

@@ -46,6 +46,7 @@ class Structure:
             published_populations(spec.dimensions, spec.views), key=order
         )
         self.pop_index: dict[Population, int] = {pop: i for i, pop in enumerate(self.pops)}
+        self._tables: dict[tuple[tuple[tuple[str, int], ...], tuple[str, ...]], IntArray] = {}
         self.n_pops = len(self.pops)
         #: coordinates of each population: dimension -> group position
         self.coords: list[dict[str, int]] = [
@@ -68,7 +69,8 @@ class Structure:
 
         self.items = spec.items
         self.item_ids: list[str] = [item.id for item in spec.items]
-        self.ncols: list[int] = [len(item.columns) for item in spec.items]
+        self.columns: list[tuple[str, ...]] = [item.columns for item in spec.items]
+        self.ncols: list[int] = [len(columns) for columns in self.columns]
         self.exclusive: list[bool] = [item.kind == "exclusive" for item in spec.items]
         self.sensitive: list[bool] = [bool(item.sensitive) for item in spec.items]
         bases = [self.n_pops]
@@ -133,12 +135,25 @@ class Structure:
         item = int(self.cell_item[cell])
         if item < 0:
             return pop, None, "Total"
-        return pop, self.item_ids[item], self.items[item].columns[int(self.cell_col[cell])]
+        return pop, self.item_ids[item], self.columns[item][int(self.cell_col[cell])]
 
     def lookup(self, coords: Mapping[str, int]) -> int:
         """The number of the population with these coordinates, or -1 if it is not published."""
         pop = tuple(sorted((d, self.groups[d][g]) for d, g in coords.items()))
         return self.pop_index.get(pop, -1)
+
+    def lookup_table(self, coords: Mapping[str, int], free: tuple[str, ...]) -> IntArray:
+        """Population numbers with ``coords`` fixed and every group of each ``free`` dimension,
+        as an array with one axis per free dimension (-1 where not published); cached."""
+        key = (tuple(sorted(coords.items())), free)
+        found = self._tables.get(key)
+        if found is None:
+            found = np.empty([len(self.groups[d]) for d in free], dtype=np.int64)
+            for index in np.ndindex(*found.shape):
+                found[index] = self.lookup({**coords, **dict(zip(free, index, strict=True))})
+            found.setflags(write=False)
+            self._tables[key] = found
+        return found
 
     @cached_property
     def grids(self) -> dict[tuple[str, str], IntArray]:
@@ -156,6 +171,33 @@ class Structure:
                 dtype=np.int64,
             )
             out[(d1, d2)] = grid
+        return out
+
+    @cached_property
+    def pop_cells(self) -> IntArray:
+        """Every cell of each population: its size, then each item's row (populations x cells)."""
+        parts = [np.arange(self.n_pops, dtype=np.int64)[:, None]]
+        pops = np.arange(self.n_pops, dtype=np.int64)[:, None]
+        for i, ncol in enumerate(self.ncols):
+            parts.append(self.base[i] + pops * ncol + np.arange(ncol, dtype=np.int64)[None, :])
+        out: IntArray = np.hstack(parts)
+        return out
+
+    def group_of(self, dim: str) -> IntArray:
+        """Per population, the position of its group of ``dim`` (-1 if it fixes no group of it)."""
+        return np.array([coords.get(dim, -1) for coords in self.coords], dtype=np.int64)
+
+    def regroup(self, dim: str) -> IntArray:
+        """(populations x groups of ``dim``): the population with its group of ``dim`` replaced.
+
+        Rows of populations that fix no group of ``dim`` hold the population itself.
+        """
+        n_groups = len(self.groups[dim])
+        out = np.repeat(np.arange(self.n_pops, dtype=np.int64)[:, None], n_groups, axis=1)
+        for p, coords in enumerate(self.coords):
+            if dim in coords:
+                for g in range(n_groups):
+                    out[p, g] = self.lookup({**coords, dim: g})
         return out
 
     @cached_property
@@ -266,6 +308,27 @@ class Structure:
             ),
             shape=(offset, self.n_cells),
         )
+
+    @cached_property
+    def equations_csc(self) -> sp.csc_matrix:
+        """:attr:`equations` by column, for picking out the relations of a few cells quickly."""
+        return self.equations.tocsc()
+
+    @cached_property
+    def inequalities_csc(self) -> sp.csc_matrix:
+        """:attr:`inequalities` by column."""
+        return self.inequalities.tocsc()
+
+    @cached_property
+    def size_equations_csc(self) -> sp.csc_matrix:
+        """:attr:`size_equations` by column."""
+        return self.size_equations.tocsc()
+
+    @cached_property
+    def inequality_slack(self) -> npt.NDArray[np.float64]:
+        """How far each inequality is from binding at the true table (``-G @ values``)."""
+        out: npt.NDArray[np.float64] = -(self.inequalities @ self.values).astype(np.float64)
+        return out
 
     def no_answer_column(self, item: int) -> int:
         """The column number of the no-answer cell of an item."""

@@ -76,6 +76,24 @@ class Suppression:
         kept = kept_falls(self.structure, self.need_fall, cells, shift)
         np.maximum.at(self.kept_fall, cells, kept)
 
+    def snapshot(self) -> Suppression:
+        """An independent copy of this state (to go back to with :meth:`restore`)."""
+        copy = Suppression.__new__(Suppression)
+        copy.structure = self.structure
+        copy.restore(self)
+        return copy
+
+    def restore(self, other: Suppression) -> None:
+        """Make this state equal to ``other`` (arrays copied, certificates shared read-only)."""
+        self.hidden = other.hidden.copy()
+        self.rule = other.rule.copy()
+        self.need = other.need.copy()
+        self.up = other.up.copy()
+        self.down = other.down.copy()
+        self.need_fall = other.need_fall.copy()
+        self.kept_fall = other.kept_fall.copy()
+        self.certificates = list(other.certificates)
+
     def width(self, cell: int) -> int:
         """The range width proved so far for one cell."""
         return int(self.up[cell] + self.down[cell])

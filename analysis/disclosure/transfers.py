@@ -10,8 +10,6 @@ once bounds the move.
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
 from analysis.disclosure.moves import Move
@@ -24,6 +22,9 @@ from analysis.disclosure.patterns import (
 )
 from analysis.disclosure.structure import IntArray, Structure
 from analysis.disclosure.suppression import Suppression
+
+#: How many alternatives :meth:`SizeMoves.find` weighs in one array operation.
+CHUNK = 512
 
 
 class SizeMoves:
@@ -68,47 +69,72 @@ class SizeMoves:
         costs[0] = np.inf  # everyone: never hidden outside P0
         return costs
 
+    def limits(self, donors: IntArray) -> IntArray:
+        """:meth:`limit` for many sets of donors at once (one set per row)."""
+        big = int(np.iinfo(np.int64).max // 4)
+        if donors.shape[1] == 0:
+            return np.full(donors.shape[0], big, dtype=np.int64)
+        lim: IntArray = self.sizes[donors].min(axis=1)
+        if self.exclusive_items:
+            per_column = self.stacked[donors].min(axis=1)
+            lim = np.minimum(lim, np.add.reduceat(per_column, self.starts, axis=1).min(axis=1))
+        for no_answer, ticked, unticked in self.multiple_blocks:
+            answered = (ticked[donors].min(axis=1) + unticked[donors].min(axis=1)).min(axis=1)
+            lim = np.minimum(lim, no_answer[donors].min(axis=1) + answered)
+        return lim
+
     def find(self, pop: int) -> Move | None:
-        """The cheapest size move giving population ``pop`` its required width, if any."""
+        """The cheapest size move giving population ``pop`` its required width, if any.
+
+        Every choice of partner and lift groups is weighed at once; the first
+        :data:`MAX_LIFT_COMBINATIONS` of them, in a fixed order, for each box.
+        """
         costs = self._costs()
         need, cu, cd = int(self.state.need[pop]), int(self.state.up[pop]), int(self.state.down[pop])
         for box in box_choices(self.structure, pop):
             pattern = Pattern(self.structure, pop, box)
-            best: tuple[float, int, int] | None = None
-            best_corners: tuple[list[tuple[int, int]], int, int] | None = None
-            counter = 0
+            pieces: list[tuple[IntArray, IntArray]] = []
+            budget = MAX_LIFT_COMBINATIONS
             for partners in pattern.partner_choices():
-                combos = itertools.product(
-                    *(range(len(self.structure.groups[d])) for d in pattern.free)
+                if budget <= 0:
+                    break
+                base_pops, base_signs = pattern.corner_arrays(partners, (), 1)
+                if not pattern.free:
+                    budget -= 1
+                    pieces.append((base_pops, base_signs))
+                    continue
+                free_pops, free_signs = pattern.corner_arrays(partners, tuple(pattern.free), budget)
+                count = free_pops.shape[0]
+                budget -= count
+                pieces.append(
+                    (
+                        np.hstack([np.repeat(base_pops, count, axis=0), free_pops]),
+                        np.hstack([np.repeat(base_signs, count, axis=0), free_signs]),
+                    )
                 )
-                for combo in combos:
-                    counter += 1
-                    if counter > MAX_LIFT_COMBINATIONS:
-                        break
-                    corners = pattern.corners(partners, dict(zip(pattern.free, combo, strict=True)))
-                    pops = np.array([p for p, _ in corners], dtype=np.int64)
-                    signs = np.array([s for _, s in corners], dtype=np.int64)
-                    cost = float(costs[pops].sum())
-                    if not np.isfinite(cost):
-                        continue
-                    up = self.limit(pops[signs < 0])
-                    down = self.limit(pops[signs > 0])
-                    width = max(up, cu) + max(down, cd)
-                    if width < need:
-                        continue
-                    key = (cost, -width, counter)
-                    if best is None or key < best:
-                        best = key
-                        best_corners = (corners, up, down)
-            if best is not None and best_corners is not None:
-                corners, up, down = best_corners
-                return Move(
-                    np.array([p for p, _ in corners], dtype=np.int64),
-                    np.array([s for _, s in corners], dtype=np.int64),
-                    up,
-                    down,
-                    best[0],
-                )
+            if not pieces:
+                continue
+            pops = np.vstack([p for p, _ in pieces])
+            signs = np.vstack([sg for _, sg in pieces])
+            cost = costs[pops].sum(axis=1)
+            candidates = np.flatnonzero(np.isfinite(cost))
+            if candidates.size == 0:
+                continue
+            minus = signs[0] < 0
+            up = np.empty(candidates.size, dtype=np.int64)
+            down = np.empty(candidates.size, dtype=np.int64)
+            for lo in range(0, candidates.size, CHUNK):
+                rows = candidates[lo : lo + CHUNK]
+                up[lo : lo + CHUNK] = self.limits(pops[rows][:, minus])
+                down[lo : lo + CHUNK] = self.limits(pops[rows][:, ~minus])
+            width = np.maximum(up, cu) + np.maximum(down, cd)
+            ok = np.flatnonzero(width >= need)
+            if ok.size == 0:
+                continue
+            order = np.lexsort((candidates[ok], -width[ok], cost[candidates[ok]]))
+            best = int(ok[order[0]])
+            row = int(candidates[best])
+            return Move(pops[row], signs[row], int(up[best]), int(down[best]), float(cost[row]))
         return None
 
     def apply(self, move: Move) -> None:
