@@ -31,7 +31,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy survey_app config.py
+	$(BIN)/mypy survey_app analysis config.py
 
 format: install
 	$(BIN)/ruff format .
