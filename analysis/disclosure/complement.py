@@ -25,14 +25,14 @@ import numpy as np
 
 from analysis.disclosure.model import DisclosureError
 from analysis.disclosure.moves import ItemMoves, apply_item_move
-from analysis.disclosure.patterns import Layouts, cell_costs
+from analysis.disclosure.patterns import FloatArray, Layouts, cell_costs
 from analysis.disclosure.programme import (
     cell_range,
     cheapest_joint_shift,
     cheapest_shift,
     widest_joint_shift,
 )
-from analysis.disclosure.structure import IntArray, Structure
+from analysis.disclosure.structure import BoolArray, IntArray, Structure
 from analysis.disclosure.suppression import Suppression
 from analysis.disclosure.transfers import SizeMoves
 from analysis.disclosure.withhold import Withholding
@@ -46,7 +46,11 @@ SMALL_PROGRAMME = 500
 
 
 def protect_populations(
-    structure: Structure, state: Suppression, withheld: Withholding | None = None
+    structure: Structure,
+    state: Suppression,
+    withheld: Withholding | None = None,
+    *,
+    k_cell: int = 3,
 ) -> None:
     """Give every hidden population size its required range, hiding whole populations.
 
@@ -54,9 +58,49 @@ def protect_populations(
     programme, and otherwise (or if that fails too) one of the population's dimensions is
     withheld (:mod:`analysis.disclosure.withhold`) and the search starts again from the
     primary suppressions, so that complements chosen before are not kept for nothing.
+
+    Box moves can also succeed by hiding many shown groups (say every council, to cover small
+    council x ethnic group cells), and a breakdown withheld early can turn out not to be needed
+    once another one is. So once everything is protected, starting again by withholding each
+    other breakdown (with whatever else that run needs) is tried whenever it could hide less
+    (by :func:`_secondary_cost`), and the run that hides least is kept.
     """
     withheld = withheld if withheld is not None else Withholding(structure)
     start = state.snapshot()
+    _protect_withholding(structure, state, start, withheld)
+    # What hiding a population loses: its size and every answer count that could be shown.
+    counts = structure.values[structure.pop_cells[:, 1:]]
+    weight = 1.0 + (counts >= k_cell).sum(axis=1)
+    best = _secondary_cost(structure, start, state.hidden, weight)
+    primary = start.hidden[: structure.n_pops] & (structure.sizes > 0)
+    options = []
+    for dim in structure.dims:
+        if [dim] == withheld.dims or int(withheld.members(dim).sum()) < 2:
+            continue
+        if not np.any(primary & withheld.territory(dim)):
+            continue  # nothing of it needs protecting: withholding it cannot save a thing
+        bound = _secondary_cost(structure, start, withheld.territory(dim), weight)
+        options.append((bound, structure.dims.index(dim), dim))
+    for bound, _rank, dim in sorted(options):
+        if bound >= best:
+            break
+        trial = Withholding(structure)
+        trial.add(dim)
+        attempt = start.snapshot()
+        _protect_withholding(structure, attempt, start, trial)
+        cost = _secondary_cost(structure, start, attempt.hidden, weight)
+        if cost < best:
+            best = cost
+            state.restore(attempt)
+            withheld.dims = list(trial.dims)
+
+
+def _protect_withholding(
+    structure: Structure, state: Suppression, start: Suppression, withheld: Withholding
+) -> None:
+    """Protect every size from ``start`` (the primary suppressions), withholding breakdowns
+    one at a time as box moves fail."""
+    state.restore(start)
     withheld.apply(state)
     while True:
         failed = _try_populations(structure, state, withheld)
@@ -72,6 +116,16 @@ def protect_populations(
             )
         withheld.add(dim)
         withheld.apply(state, [dim])
+
+
+def _secondary_cost(
+    structure: Structure, start: Suppression, hidden: BoolArray, weight: FloatArray
+) -> float:
+    """What the non-empty populations ``hidden`` beyond ``start`` (the primary suppressions)
+    would lose: the ``weight`` of each (its size and the answer counts it could show)."""
+    pops = structure.n_pops
+    fresh = hidden[:pops] & ~start.hidden[:pops] & (structure.sizes > 0)
+    return float(weight[fresh].sum())
 
 
 def _try_populations(structure: Structure, state: Suppression, withheld: Withholding) -> int | None:

@@ -51,7 +51,7 @@ def suppress(structure: Structure, k: int, k_cell: int) -> Suppression:
         return _whole_survey_too_small(structure, state)
     apply_population_rules(structure, state, k)
     withheld = Withholding(structure)
-    protect_populations(structure, state, withheld)
+    protect_populations(structure, state, withheld, k_cell=k_cell)
     apply_cell_rules(structure, state, k_cell)
     layouts = Layouts(structure)
     for item in range(len(structure.items)):
@@ -104,7 +104,9 @@ def _whole_survey_too_small(structure: Structure, state: Suppression) -> Suppres
 def _finish(structure: Structure, state: Suppression, k: int, k_cell: int) -> ProtectedRelease:
     # plain lists: indexing them is much faster than indexing numpy arrays one cell at a time
     values = structure.values.tolist()
-    published = [v if show else None for v, show in zip(values, (~state.hidden).tolist())]
+    published = [
+        v if show else None for v, show in zip(values, (~state.hidden).tolist(), strict=True)
+    ]
     sizes: dict[Population, int | None] = {
         pop: published[p] for p, pop in enumerate(structure.pops)
     }
