@@ -84,10 +84,13 @@ def protect_populations(
     for bound, _rank, dim in sorted(options):
         if bound >= best:
             break
-        trial = Withholding(structure)
+        trial = withheld.fresh()
         trial.add(dim)
         attempt = start.snapshot()
-        _protect_withholding(structure, attempt, start, trial)
+        try:
+            _protect_withholding(structure, attempt, start, trial)
+        except DisclosureError:
+            continue
         cost = _secondary_cost(structure, start, attempt.hidden, weight)
         if cost < best:
             best = cost

@@ -31,15 +31,19 @@ FloatArray = np.ndarray
 
 #: Work limits for every programme. The node limit is deterministic; the time limit is only a
 #: safety net for pathological cases (a programme stopped by either counts as "not proved":
-#: any integer table it found is still checked and used, otherwise the caller hides more).
+#: any integer table it found is still checked and used, otherwise the caller tries a larger
+#: region or hides more). Presolve is off for the linear programmes: on these small, sparse
+#: problems it costs more than it saves.
 NODE_LIMIT = 200
 TIME_LIMIT = 2.0
 LP_OPTIONS = {"time_limit": TIME_LIMIT, "presolve": False}
+MILP_OPTIONS = {"node_limit": NODE_LIMIT, "time_limit": TIME_LIMIT}
+#: For an integer programme that stopped at a limit without any integer solution.
+LAST_RESORT_TIME_LIMIT = 30.0
 
 #: How much moving a target by one counts against hiding costs in :func:`widest_joint_shift`
 #: (far more than the cost of any shift through a handful of cells).
 COVER_WEIGHT = 1e4
-MILP_OPTIONS = {"node_limit": NODE_LIMIT, "time_limit": TIME_LIMIT}
 
 
 def _relations(structure: Structure, sizes_only: bool) -> tuple[sp.csc_matrix, sp.csc_matrix]:
@@ -145,6 +149,16 @@ def _solve(
         # scipy removes the keys it reads: always pass a fresh copy
         options={**MILP_OPTIONS, **({"mip_rel_gap": 1.0} if first else {})},
     )
+    if solved.x is None and solved.status == 1 and not first:
+        # Stopped by a limit before any integer solution (never seen in practice): rather
+        # than report the cell as impossible to protect, try once more without the node limit.
+        solved = milp(
+            cost,
+            constraints=constraints,
+            integrality=np.ones(len(cost)),
+            bounds=Bounds(lower, upper),
+            options={"time_limit": LAST_RESORT_TIME_LIMIT},
+        )
     if solved.x is None:
         return None
     return np.round(np.asarray(solved.x, dtype=np.float64))

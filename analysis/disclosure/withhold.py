@@ -45,6 +45,14 @@ class Withholding:
         self._group: dict[str, IntArray] = {}
         self._regroup: dict[str, IntArray] = {}
         self._members: dict[str, BoolArray] = {}
+        self._shifts: dict[Merge, tuple[IntArray, IntArray]] = {}
+
+    def fresh(self) -> Withholding:
+        """A new withholding of nothing, sharing what this one has worked out."""
+        other = Withholding(self.structure)
+        other._group, other._regroup = self._group, self._regroup
+        other._members, other._shifts = self._members, self._shifts
+        return other
 
     # -- which populations ---------------------------------------------------------------------
 
@@ -141,7 +149,12 @@ class Withholding:
         state.add_certificate(cells, shift)
 
     def shift(self, merge: Merge) -> tuple[IntArray, IntArray]:
-        """The certificate of a merge: which cells change, and by how much."""
+        """The certificate of a merge: which cells change, and by how much (cached)."""
+        if merge not in self._shifts:
+            self._shifts[merge] = self._shift(merge)
+        return self._shifts[merge]
+
+    def _shift(self, merge: Merge) -> tuple[IntArray, IntArray]:
         structure = self.structure
         table = structure.values.copy()
         cells = structure.pop_cells
