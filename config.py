@@ -63,6 +63,10 @@ class Config:
     SURVEY_STAFF_MAX_HOURS = 12
     SURVEY_LOGIN_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour"
     SURVEY_LOGIN_LIMIT_OVERALL = "60 per minute;600 per hour"
+    # Themes of free text: "auto" (semantic when installed, else lexical), "lexical", "semantic".
+    SURVEY_THEME_ENGINE = "auto"
+    # Optional YAML file of words redaction always replaces: names, places and teams lists.
+    SURVEY_REDACTION_FILE: str | None = None
     # Flask-Limiter: only the staff sign-in pages are limited; never keyed by client address.
     RATELIMIT_HEADERS_ENABLED = False
 
@@ -91,6 +95,11 @@ class Config:
                 setattr(self, name, _int(env, name))
         if "SURVEY_STAFF_IDLE_MINUTES" in env:
             self.SURVEY_STAFF_IDLE_MINUTES = _int(env, "SURVEY_STAFF_IDLE_MINUTES")
+        if "SURVEY_THEME_ENGINE" in env:
+            self.SURVEY_THEME_ENGINE = env["SURVEY_THEME_ENGINE"]
+        if self.SURVEY_THEME_ENGINE not in ("auto", "lexical", "semantic"):
+            raise ConfigError("SURVEY_THEME_ENGINE must be auto, lexical or semantic")
+        self.SURVEY_REDACTION_FILE = env.get("SURVEY_REDACTION_FILE") or None
 
     def as_mapping(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in dir(self) if name.isupper()}
@@ -123,6 +132,7 @@ class TestConfig(Config):
     SURVEY_SCRYPT_LOG2_N = 12
     SURVEY_ARGON2_TIME_COST = 1
     SURVEY_ARGON2_MEMORY_COST = 64
+    SURVEY_THEME_ENGINE = "lexical"  # fast and the same on every machine; semantic has its own tests
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         super().__init__(environ)

@@ -18,6 +18,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from analysis.comments.model import OTHER
+from analysis.comments.summary import QuestionThemes, code_item, theme_item
 from analysis.counting import MISSING
 from analysis.disclosure import NO_ANSWER, Population, ProtectedRelease
 from analysis.disclosure.model import ALL, TOTAL
@@ -182,6 +184,8 @@ class Report:
     respondents: tuple[Table, ...]
     questions: tuple[QuestionResult, ...]
     labels: Labels
+    # Free-text questions: published themes, key phrases, tone shares and approved quotes.
+    themes: Mapping[str, TextResult] = field(default_factory=dict)
 
     @property
     def footnote(self) -> str:
@@ -318,6 +322,8 @@ def build_report(
     questions: Sequence[Question],
     labels: Labels,
     info: ReportInfo,
+    *,
+    themes: Mapping[str, QuestionThemes] | None = None,
 ) -> Report:
     """Every table a release publishes, for the exports and the printable report."""
     views = tuple(tuple(v) for v in views)
@@ -332,6 +338,96 @@ def build_report(
             QuestionResult(q, question_tables(release, q, views, labels)) for q in questions
         ),
         labels=labels,
+        themes={qid: text_result(release, s) for qid, s in (themes or {}).items()},
+    )
+
+
+# --- free text ---------------------------------------------------------------------------------
+
+TONE_LABELS: Mapping[str, str] = MappingProxyType(
+    {"positive": "Positive", "mixed": "Mixed or neutral", "negative": "Negative"}
+)
+ENGINE_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "lexical": "word and phrase patterns (lexical engine)",
+        "semantic": "sentence meaning (semantic engine, MiniLM sentence embeddings)",
+    }
+)
+
+
+TOO_FEW_TEXT = "Too few comments to form themes."
+NO_COMMENTS_TEXT = "No one wrote an answer to this question."
+
+
+def text_status_message(status: str) -> str:
+    """What a report says instead of themes (empty for a question that has them)."""
+    return {"too_few": TOO_FEW_TEXT, "empty": NO_COMMENTS_TEXT}.get(status, "")
+
+
+@dataclass(frozen=True)
+class ThemeResult:
+    """One theme as readers see it. ``share`` is a percentage of the people who commented."""
+
+    label: str
+    key_phrases: tuple[str, ...]
+    count: int | None
+    share: int | None
+    tones: tuple[tuple[str, Figure], ...]  # empty when not shown
+    quotes: tuple[str, ...]
+    other: bool = False
+
+
+@dataclass(frozen=True)
+class TextResult:
+    """A free-text question's published summary: its themes, in the release's order."""
+
+    question_id: str
+    status: str  # "ready", "too_few" or "empty"
+    engine: str
+    commented: int | None
+    themes: tuple[ThemeResult, ...]
+    has_codes: bool
+
+    @property
+    def engine_label(self) -> str:
+        return ENGINE_LABELS.get(self.engine, self.engine)
+
+
+def text_result(release: ProtectedRelease, summary: QuestionThemes) -> TextResult:
+    """Key phrases, counts, tone shares and quotes of each theme, figures read from the
+    protected release only (tone counts are protected in the summary itself)."""
+    item = theme_item(summary.question_id)
+    commented: int | None = None
+    if item in release.items:
+        size, silent = release.size(()), release.value(item, (), NO_ANSWER)
+        commented = None if size is None or silent is None else size - silent
+    themes = []
+    for theme in summary.themes:
+        count = release.value(item, (), theme.option) if item in release.items else None
+        tones: tuple[tuple[str, Figure], ...] = ()
+        if theme.tones is not None and count is not None:
+            tones = tuple(
+                (TONE_LABELS.get(name, name), Figure(value, percent(value, count)))
+                for name, value in theme.tones.items()
+            )
+        themes.append(
+            ThemeResult(
+                label=theme.label,
+                key_phrases=theme.key_phrases,
+                count=count,
+                share=percent(count, commented),
+                tones=tones,
+                quotes=theme.quotes,
+                other=theme.option == OTHER,
+            )
+        )
+    return TextResult(
+        question_id=summary.question_id,
+        status=summary.status,
+        engine=summary.engine,
+        commented=commented,
+        themes=tuple(themes),
+        has_codes=code_item(summary.question_id) in release.items,
     )
 
 

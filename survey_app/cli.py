@@ -49,6 +49,9 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(analysis_cli)
     app.cli.add_command(report_cli)
+    from survey_app.cli_themes import themes_cli
+
+    app.cli.add_command(themes_cli)
 
 
 def fail(message: str) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from survey_app.extensions import get_db, get_keyring, get_questionnaires
+from survey_app.extensions import get_db, get_keyring, get_questionnaires, get_theme_options
 from survey_app.services import analysis
 from survey_app.services.errors import ServiceError
 from survey_app.services.surveys import find_survey
@@ -69,6 +69,7 @@ def analysis_run(slug: str, passphrase_file: Path | None) -> None:
                 passphrase,
                 actor="cli",
                 progress=progress,
+                theme_options=get_theme_options(),
             )
         except ServiceError as error:
             audit.record(get_db(), "cli", "analysis_run", slug, f"failed: {error}"[:200])

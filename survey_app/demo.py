@@ -19,8 +19,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from survey_app.demo_data import synthetic_answers
-from survey_app.extensions import get_db, get_keyring, get_questionnaires
-from survey_app.services import accounts, analysis, surveys
+from survey_app.extensions import get_db, get_keyring, get_questionnaires, get_theme_options
+from survey_app.services import accounts, analysis, review, surveys
 from survey_app.services.submission import submit_response
 
 # Printed on purpose by `make run`; demo surveys are refused in production.
@@ -87,8 +87,15 @@ def ensure_past_survey(log2_n: int, responses: int = PAST_RESPONSES) -> surveys.
         info = surveys.close_survey(db, PAST_SLUG)
     if analysis.release_count(db, info.id) == 0:
         release_id = analysis.run_analysis(
-            db, get_keyring(), questionnaire, PAST_SLUG, DEMO_PASSPHRASE, actor="demo"
+            db,
+            get_keyring(),
+            questionnaire,
+            PAST_SLUG,
+            DEMO_PASSPHRASE,
+            actor="demo",
+            theme_options=get_theme_options(),
         )
+        review.approve_clean_quotes(db, get_keyring(), questionnaire, info, release_id, actor="demo")
         analysis.publish_release(db, info, release_id)
     return info
 

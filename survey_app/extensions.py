@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 from survey_app.crypto import Keyring
 from survey_app.domain.loading import load_directory
 from survey_app.domain.model import Questionnaire
+from survey_app.services.themes import ThemeOptions, theme_options
 from survey_app.storage.database import Database
 
 csrf = CSRFProtect()
@@ -38,12 +39,15 @@ DB = "candour.db"
 QUESTIONNAIRES = "candour.questionnaires"
 KEYRING = "candour.keyring"
 CODE_SECRET = "candour.code_secret"  # noqa: S105 - an extensions key, not a secret
+THEME_OPTIONS = "candour.theme_options"
 
 
 def init_app(app: Flask) -> None:
     """Load questionnaires (refusing to start on any problem), keys and the database."""
     app.extensions[QUESTIONNAIRES] = load_directory(Path(app.config["SURVEY_QUESTIONNAIRE_DIR"]))
     app.extensions[KEYRING] = Keyring.parse(app.config["SURVEY_DATA_KEYS"])
+    # Read now so that a broken redaction file stops start-up rather than an analysis run.
+    app.extensions[THEME_OPTIONS] = theme_options(app.config)
     app.extensions[CODE_SECRET] = base64.urlsafe_b64decode(
         app.config["SURVEY_CODE_SECRET"].encode("ascii") + b"=="
     )
@@ -69,3 +73,7 @@ def get_keyring() -> Keyring:
 
 def get_code_secret() -> bytes:
     return cast(bytes, current_app.extensions[CODE_SECRET])
+
+
+def get_theme_options() -> ThemeOptions:
+    return cast(ThemeOptions, current_app.extensions[THEME_OPTIONS])

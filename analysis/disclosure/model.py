@@ -82,6 +82,52 @@ class ReleaseInput:
     sizes: Mapping[Population, int]
     items: tuple[ItemInput, ...]
 
+    def with_items(self, items: tuple[ItemInput, ...]) -> ReleaseInput:
+        """The same populations with ``items`` added after the existing ones."""
+        return ReleaseInput(self.dimensions, self.views, self.sizes, (*self.items, *items))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dictionary (raw counts: keep it encrypted); see :meth:`from_dict`."""
+        return {
+            "dimensions": {dim: list(groups) for dim, groups in self.dimensions.items()},
+            "views": [list(view) for view in self.views],
+            "sizes": [[_pop_to_json(pop), value] for pop, value in self.sizes.items()],
+            "items": [
+                {
+                    "id": item.id,
+                    "kind": item.kind,
+                    "sensitive": item.sensitive,
+                    "options": list(item.options),
+                    "counts": [
+                        [_pop_to_json(pop), [[col, n] for col, n in row.items()]]
+                        for pop, row in item.counts.items()
+                    ],
+                }
+                for item in self.items
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ReleaseInput:
+        return cls(
+            dimensions={str(d): tuple(str(g) for g in gs) for d, gs in data["dimensions"].items()},
+            views=tuple(tuple(str(d) for d in view) for view in data["views"]),
+            sizes={_pop_from_json(pop): int(value) for pop, value in data["sizes"]},
+            items=tuple(
+                ItemInput(
+                    id=str(item["id"]),
+                    kind=item["kind"],
+                    sensitive=bool(item["sensitive"]),
+                    options=tuple(str(o) for o in item["options"]),
+                    counts={
+                        _pop_from_json(pop): {str(col): int(n) for col, n in row}
+                        for pop, row in item["counts"]
+                    },
+                )
+                for item in data["items"]
+            ),
+        )
+
 
 @dataclass(frozen=True)
 class AuditEntry:

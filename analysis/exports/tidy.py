@@ -4,6 +4,10 @@ Columns: ``view, group, question, option, count, percent, status``. A hidden fig
 ``c`` as its count and percent and the status ``hidden``; a shown figure has the status
 ``shown`` (its percent is ``c`` when the group's total is hidden). Each row's ``Total`` is a
 figure too. Encoded as UTF-8 with a byte-order mark, so spreadsheet programs read it right.
+
+Free-text questions add, after their theme tables, each theme's tone figures (question
+"<question> – Tone: <theme>") and its key phrases and approved quotes as text rows: the
+phrase or quote in ``option``, empty count and percent, status ``key phrase`` or ``quote``.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 
-from analysis.report import HIDDEN, Figure, Report, Table, percent
+from analysis.report import OVERALL_LABEL, HIDDEN, Figure, Report, Table, TextResult, percent
 
 COLUMNS = ("view", "group", "question", "option", "count", "percent", "status")
 TOTAL_LABEL = "Total"
@@ -60,10 +64,35 @@ def tidy_rows(report: Report) -> list[tuple[str, ...]]:
     for table in report.respondents:
         rows.extend(_table_rows(table, table.title, with_total=False))
     for result in report.questions:
-        several = len(result.question.items) > 1
+        several = len(result.question.items) > 1 or result.question.kind == "text"
         for table in result.tables:
             name = f"{result.question.title} – {table.title}" if several else table.title
             rows.extend(_table_rows(table, name, with_total=True))
+        text = report.themes.get(result.question.id)
+        if text is not None:
+            rows.extend(_text_rows(result.question.title, text))
+    return rows
+
+
+def _text_rows(question: str, text: TextResult) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for theme in text.themes:
+        for tone, figure in theme.tones:
+            rows.append(
+                (
+                    _text("Overall"),
+                    _text(OVERALL_LABEL),
+                    _text(f"{question} – Tone: {theme.label}"),
+                    _text(tone),
+                    _number(figure.count),
+                    _number(figure.percent),
+                    HIDDEN_STATUS if figure.hidden else SHOWN,
+                )
+            )
+        name = _text(f"{question} – {theme.label}")
+        for kind, texts in (("key phrase", theme.key_phrases), ("quote", theme.quotes)):
+            for value in texts:
+                rows.append((_text("Overall"), _text(OVERALL_LABEL), name, _text(value), "", "", kind))
     return rows
 
 

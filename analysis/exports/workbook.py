@@ -21,8 +21,11 @@ from analysis.report import (
     MULTIPLE_NOTE,
     PERCENT_NOTE,
     RESPONDENTS_TITLE,
+    QuestionResult,
     Report,
     Table,
+    TextResult,
+    text_status_message,
 )
 
 NOTES_SHEET = "Notes"
@@ -52,15 +55,18 @@ def write_workbook(report: Report) -> bytes:
     for table in report.respondents:
         row = _block(respondents, row, table.view_label, table, with_total=False)
     for result, name in zip(report.questions, names, strict=True):
-        if result.question.kind != "counts":
+        if not _has_sheet(result, report):
             continue
         sheet = book.create_sheet(name)
         _heading(sheet, result.question.title, report)
         row = 4
-        several = len(result.question.items) > 1
+        several = len(result.question.items) > 1 or result.question.kind == "text"
         for table in result.tables:
             title = f"{table.title} – {table.view_label}" if several else table.view_label
             row = _block(sheet, row, title, table, with_total=True)
+        text = report.themes.get(result.question.id)
+        if text is not None:
+            _text_block(sheet, row, text)
     book.properties.creator = "Candour"
     book.properties.title = f"{report.info.survey_title}: results"
     book.properties.created = dt.datetime.combine(report.info.as_at, dt.time())
@@ -106,7 +112,7 @@ def _notes_sheet(sheet: Worksheet, report: Report, names: list[str]) -> None:
     listed = [(RESPONDENTS_SHEET, RESPONDENTS_TITLE)] + [
         (name, result.question.title)
         for name, result in zip(names, report.questions, strict=True)
-        if result.question.kind == "counts"
+        if _has_sheet(result, report)
     ]
     for offset, (name, title) in enumerate(listed, start=row + 1):
         sheet.cell(row=offset, column=1, value=name)
@@ -126,6 +132,39 @@ def _heading(sheet: Worksheet, title: str, report: Report) -> None:
         report.footnote
     )
     sheet.column_dimensions["A"].width = 42
+
+
+def _has_sheet(result: QuestionResult, report: Report) -> bool:
+    return bool(result.tables) or result.question.id in report.themes
+
+
+def _text_block(sheet: Worksheet, row: int, text: TextResult) -> int:
+    """Each theme's key phrases, tone figures and approved quotes, from ``row``."""
+    if text.status != "ready":
+        sheet.cell(row=row, column=1, value=text_status_message(text.status)).font = Font(italic=True)
+        return row + 2
+    sheet.cell(row=row, column=1, value=f"Themes found from {text.engine_label}").font = _BOLD
+    row += 1
+    for theme in text.themes:
+        if theme.other:
+            continue
+        sheet.cell(row=row, column=1, value=theme.label).font = _BOLD
+        row += 1
+        if theme.key_phrases:
+            sheet.cell(row=row, column=1, value="Key phrases")
+            sheet.cell(row=row, column=2, value=", ".join(theme.key_phrases)).alignment = _WRAP
+            row += 1
+        for tone, figure in theme.tones:
+            sheet.cell(row=row, column=1, value=f"Tone: {tone}")
+            _put(sheet, row, 2, figure.count, COUNT_FORMAT)
+            _put(sheet, row, 3, figure.percent, PERCENT_FORMAT)
+            row += 1
+        for quote in theme.quotes:
+            sheet.cell(row=row, column=1, value="Quote")
+            sheet.cell(row=row, column=2, value=f"“{quote}”").alignment = _WRAP
+            row += 1
+        row += 1
+    return row
 
 
 def _put(sheet: Worksheet, row: int, column: int, value: int | None, fmt: str) -> None:

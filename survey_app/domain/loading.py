@@ -36,11 +36,13 @@ from jsonschema import Draft202012Validator
 
 from survey_app.domain.errors import Problem, QuestionnaireError
 from survey_app.domain.model import (
+    Code,
     Condition,
     Option,
     Question,
     Questionnaire,
     QuestionType,
+    Redaction,
     Scale,
     Section,
     Statement,
@@ -518,6 +520,7 @@ def _meaning_problems(document: Raw, path: Path) -> list[Problem]:
                 )
 
     _check_reports(document, report)
+    _check_codebooks(document, report)
 
     used = {question["scale"] for question in _raw_questions(document) if "scale" in question}
     for name in scales:
@@ -561,6 +564,32 @@ def _check_reports(document: Raw, report: _Report) -> None:
             else:
                 continue
             report(["reports", "cross_breakdowns", index, position], reason)
+
+
+def _check_codebooks(document: Raw, report: _Report) -> None:
+    """Codebooks: unique code ids, every codebook used, every question's codebook defined."""
+    codebooks: dict[str, list[Raw]] = document.get("codebooks", {})
+    for name, codes in codebooks.items():
+        _check_unique(codes, "id", ["codebooks", name], "code id", "codebook", report)
+    used: set[str] = set()
+    for s_index, section in enumerate(document["sections"]):
+        for q_index, question in enumerate(section["questions"]):
+            name = question.get("codebook")
+            if name is None:
+                continue
+            used.add(name)
+            if name not in codebooks:
+                known = ", ".join(codebooks) if codebooks else "none are defined under 'codebooks'"
+                report(
+                    ["sections", s_index, "questions", q_index, "codebook"],
+                    f"there is no codebook called '{name}' (codebooks: {known})",
+                )
+    for name in codebooks:
+        if name not in used:
+            report(
+                ["codebooks", name],
+                f"the codebook '{name}' is not used by any question; remove it or use it",
+            )
 
 
 def _raw_questions(document: Raw) -> Iterable[Raw]:
@@ -709,6 +738,26 @@ def _build(document: Raw, path: Path) -> Questionnaire:
             (first, second)
             for first, second in document.get("reports", {}).get("cross_breakdowns", [])
         ),
+        codebooks=MappingProxyType(
+            {
+                name: tuple(
+                    Code(
+                        id=code["id"],
+                        label=code["label"],
+                        description=code.get("description", ""),
+                        seeds=tuple(code["seeds"]),
+                    )
+                    for code in codes
+                )
+                for name, codes in document.get("codebooks", {}).items()
+            }
+        ),
+        redaction=Redaction(
+            **{
+                kind: tuple(words)
+                for kind, words in document.get("reports", {}).get("redact", {}).items()
+            }
+        ),
     )
 
 
@@ -767,6 +816,7 @@ def _question(raw: Raw, scales: Mapping[str, Scale]) -> Question:
         ),
         max_length=_whole(raw.get("max_length")),
         rows=_whole(raw.get("rows", 5)) or 5,
+        codebook=raw.get("codebook"),
         minimum=_whole(raw.get("min")),
         maximum=_whole(raw.get("max")),
         suffix=raw.get("suffix"),

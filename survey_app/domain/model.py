@@ -73,6 +73,25 @@ class Condition:
 
 
 @dataclass(frozen=True)
+class Code:
+    """One code of a codebook: a theme the team reports free text against."""
+
+    id: str
+    label: str
+    description: str = ""
+    seeds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """Words redaction always replaces in quotes: places (councils), teams and names."""
+
+    places: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Question:
     id: str
     type: QuestionType
@@ -90,6 +109,7 @@ class Question:
     # free_text
     max_length: int | None = None
     rows: int = 5
+    codebook: str | None = None
     # number
     minimum: int | None = None
     maximum: int | None = None
@@ -131,6 +151,9 @@ class Questionnaire:
     # two-way breakdowns (pairs of those). Anything else is never computed or shown.
     breakdowns: tuple[str, ...] = ()
     cross_breakdowns: tuple[tuple[str, str], ...] = ()
+    # Deductive coding of free text: named codebooks, and words redaction always replaces.
+    codebooks: Mapping[str, tuple[Code, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    redaction: Redaction = Redaction()
 
     def questions(self) -> Iterator[Question]:
         for section in self.sections:
@@ -141,6 +164,11 @@ class Questionnaire:
             if question.id == question_id:
                 return question
         raise KeyError(question_id)
+
+    def codes_for(self, question_id: str) -> tuple[Code, ...]:
+        """The codebook a free-text question is coded against (none: empty)."""
+        name = self.question(question_id).codebook
+        return self.codebooks.get(name, ()) if name else ()
 
     def section(self, section_id: str) -> Section:
         for section in self.sections:

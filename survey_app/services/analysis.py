@@ -13,16 +13,19 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select, update
 
+from analysis.comments import QuestionThemes
 from analysis.counting import Breakdown, Item, release_input
 from analysis.disclosure import DisclosureError, ProtectedRelease, ReleaseInput, protect_release
 from analysis.frame import QuestionSpec, build_frame
 from survey_app.crypto import CryptoError, DecryptError, Keyring, open_envelope
 from survey_app.domain.model import Questionnaire, QuestionType
+from survey_app.services import themes
 from survey_app.services.errors import NotFoundError, ServiceError
 from survey_app.services.keys import unlock
 from survey_app.services.surveys import SurveyInfo, survey_row
@@ -108,6 +111,9 @@ class ReleaseData:
     as_at: dt.date
     views: tuple[tuple[str, ...], ...]
     protected: ProtectedRelease
+    themes: Mapping[str, QuestionThemes] = field(default_factory=dict)
+    decisions: Mapping[str, tuple[Mapping[str, str], ...]] = field(default_factory=dict)
+    has_workspace: bool = False
 
     @property
     def k(self) -> int:
@@ -195,17 +201,42 @@ def run_analysis(
     actor: str | None,
     progress: Progress | None = None,
     private_key: bytes | None = None,
+    theme_options: themes.ThemeOptions | None = None,
 ) -> str:
     """Open every response of ``slug`` with ``passphrase`` (or an already unlocked key),
     compute and store the release (as a draft). Returns the release id."""
     report = progress or (lambda _percent, _message: None)
     opened = open_answers(db, slug, passphrase, private_key=private_key, progress=report)
     del private_key
-    report(70, "Protecting the tables")
-    protected = compute_release(questionnaire, opened.answers, k=opened.min_group)
-    report(90, "Saving the release")
+    frame = build_frame(question_specs(questionnaire), opened.answers)
+    del opened.answers[:]
+    split = breakdowns(questionnaire)
+    base = release_input(frame, report_items(questionnaire), split, permitted_views(questionnaire))
+    report(66, "Finding themes in the comments")
+    workspace = themes.analyse(
+        questionnaire,
+        frame,
+        base,
+        split,
+        theme_options or themes.ThemeOptions(),
+        k_cell=K_CELL,
+        progress=lambda message: report(70, message),
+    )
+    del frame
+    report(85, "Protecting the tables")
+    protected, summaries = themes.protect(
+        questionnaire, workspace, split, k=opened.min_group, k_cell=K_CELL
+    )
+    report(95, "Saving the release")
     release_id = store_release(
-        db, keyring, opened.survey_id, protected, permitted_views(questionnaire), actor=actor
+        db,
+        keyring,
+        opened.survey_id,
+        protected,
+        permitted_views(questionnaire),
+        actor=actor,
+        summaries=summaries,
+        workspace=workspace if workspace.reviews else None,
     )
     report(100, "Done")
     return release_id
@@ -219,6 +250,8 @@ def store_release(
     views: list[tuple[str, ...]],
     *,
     actor: str | None,
+    summaries: Mapping[str, QuestionThemes] | None = None,
+    workspace: themes.Workspace | None = None,
 ) -> str:
     release_id = secrets.token_hex(16)
     now = dt.datetime.now(dt.UTC)
@@ -236,11 +269,9 @@ def store_release(
             },
             "as_at": now.date().isoformat(),
             "views": [list(v) for v in views],
-            "release": protected.to_dict(),
         }
-        payload = keyring.encrypt(
-            json.dumps(document, separators=(",", ":")).encode("utf-8"),
-            aad=_release_aad(survey_id, release_id),
+        payload = seal_document(
+            keyring, survey_id, release_id, document, protected, summaries or {}, workspace
         )
         session.add(
             Release(
@@ -252,9 +283,42 @@ def store_release(
                 created_at=now,
                 created_by=actor,
                 payload=payload,
+                workspace=None
+                if workspace is None
+                else themes.seal_workspace(keyring, workspace, survey_id, release_id),
             )
         )
     return release_id
+
+
+def seal_document(
+    keyring: Keyring,
+    survey_id: str,
+    release_id: str,
+    document: Mapping[str, Any],
+    protected: ProtectedRelease,
+    summaries: Mapping[str, QuestionThemes],
+    workspace: themes.Workspace | None,
+) -> bytes:
+    """The encrypted release payload: its header, the protected tables, the free-text
+    summaries and the review decisions (no comment text)."""
+    full = {
+        **document,
+        "release": protected.to_dict(),
+        "themes": {qid: s.to_dict() for qid, s in summaries.items()},
+        "decisions": {} if workspace is None else themes.decisions_of(workspace),
+    }
+    return keyring.encrypt(
+        json.dumps(full, separators=(",", ":")).encode("utf-8"),
+        aad=_release_aad(survey_id, release_id),
+    )
+
+
+def open_document(keyring: Keyring, survey_id: str, release_id: str, payload: bytes) -> Any:
+    try:
+        return json.loads(keyring.decrypt(payload, aad=_release_aad(survey_id, release_id)))
+    except DecryptError:
+        raise ServiceError("This release cannot be read with the server's keys") from None
 
 
 def _release_aad(survey_id: str, release_id: str) -> bytes:
@@ -272,11 +336,7 @@ def load_release(
         row = session.scalars(query.order_by(Release.created_at.desc()).limit(1)).first()
         if row is None:
             return None
-        try:
-            plaintext = keyring.decrypt(row.payload, aad=_release_aad(survey.id, row.id))
-        except DecryptError:
-            raise ServiceError("This release cannot be read with the server's keys") from None
-        document = json.loads(plaintext)
+        document = open_document(keyring, survey.id, row.id, row.payload)
         return ReleaseData(
             id=row.id,
             survey_slug=survey.slug,
@@ -287,6 +347,14 @@ def load_release(
             as_at=dt.date.fromisoformat(document["as_at"]),
             views=tuple(tuple(v) for v in document["views"]),
             protected=ProtectedRelease.from_dict(document["release"]),
+            themes={
+                str(qid): QuestionThemes.from_dict(data)
+                for qid, data in document.get("themes", {}).items()
+            },
+            decisions={
+                str(qid): tuple(entries) for qid, entries in document.get("decisions", {}).items()
+            },
+            has_workspace=row.workspace is not None,
         )
 
 
@@ -295,7 +363,7 @@ def publish_release(db: Database, survey: SurveyInfo, release_id: str) -> None:
         result = session.execute(
             update(Release)
             .where(Release.id == release_id, Release.survey_id == survey.id)
-            .values(status="published", published_at=dt.datetime.now(dt.UTC))
+            .values(status="published", published_at=dt.datetime.now(dt.UTC), workspace=None)
         )
         if getattr(result, "rowcount", 0) != 1:
             raise NotFoundError(release_id)
@@ -362,6 +430,7 @@ def begin_analysis(
     passphrase: str,
     *,
     actor: str | None,
+    theme_options: themes.ThemeOptions | None = None,
 ) -> str:
     """Check the passphrase now (a wrong one raises KeySlotError and stores nothing), then
     analyse in a background thread whose progress is kept in ``analysis_runs``."""
@@ -370,7 +439,7 @@ def begin_analysis(
     run_id = start_run(db, survey.id, actor)
     worker = threading.Thread(
         target=_analyse_in_background,
-        args=(db, keyring, questionnaire, survey.slug, private_key, run_id, actor),
+        args=(db, keyring, questionnaire, survey.slug, private_key, run_id, actor, theme_options),
         name=f"analysis-{run_id[:8]}",
         daemon=True,
     )
@@ -386,6 +455,7 @@ def _analyse_in_background(
     private_key: bytes,
     run_id: str,
     actor: str | None,
+    theme_options: themes.ThemeOptions | None,
 ) -> None:
     from survey_app.services import audit
 
@@ -402,6 +472,7 @@ def _analyse_in_background(
             actor=actor,
             progress=progress,
             private_key=private_key,
+            theme_options=theme_options,
         )
     except ServiceError as error:
         update_run(db, run_id, status="failed", message=str(error)[:300])

@@ -15,6 +15,7 @@ from typing import Literal
 
 from sqlalchemy import func, select
 
+from analysis.comments import QuestionThemes, code_item, theme_item
 from analysis.counting import MISSING
 from analysis.disclosure import NO_ANSWER
 from analysis.exports import write_csv, write_workbook
@@ -26,12 +27,14 @@ from analysis.report import (
     Report,
     ReportInfo,
     Table,
+    TextResult,
     View,
     build_report,
     footnote,
     parse_view,
     question_tables,
     respondent_table,
+    text_result,
     view_key,
 )
 from survey_app.crypto import Keyring
@@ -73,8 +76,16 @@ def breakdown_title(question_id: str) -> str:
     return question_id.replace("_", " ").capitalize()
 
 
-def report_labels(questionnaire: Questionnaire | None) -> Labels:
-    """Every label a report shows, from the questionnaire (codes where it has none)."""
+THEMES_TITLE = "Themes in the comments"
+CODES_TITLE = "Comments against the codebook"
+NO_COMMENT_LABEL = "No comment"
+
+
+def report_labels(
+    questionnaire: Questionnaire | None, release: ReleaseData | None = None
+) -> Labels:
+    """Every label a report shows, from the questionnaire (codes where it has none) and, for
+    themes, from the release's reviewed theme names."""
     if questionnaire is None:
         return Labels()
     groups: dict[str, dict[str, str]] = {}
@@ -91,14 +102,20 @@ def report_labels(questionnaire: Questionnaire | None) -> Labels:
         elif q.type in _COUNTED:
             items[q.id] = q.text
             options[q.id] = {**labelled, NO_ANSWER: NO_ANSWER_LABEL}
+    multiple = {q.id for q in questionnaire.questions() if q.type is QuestionType.MULTIPLE_CHOICE}
+    for question_id, summary in (release.themes if release is not None else {}).items():
+        named = {**summary.labels(), NO_ANSWER: NO_COMMENT_LABEL}
+        items[theme_item(question_id)] = THEMES_TITLE
+        options[theme_item(question_id)] = named
+        items[code_item(question_id)] = CODES_TITLE
+        options[code_item(question_id)] = named
+        multiple.add(code_item(question_id))
     return Labels(
         breakdowns={b: breakdown_title(b) for b in questionnaire.breakdowns},
         groups=groups,
         items=items,
         options=options,
-        multiple=frozenset(
-            q.id for q in questionnaire.questions() if q.type is QuestionType.MULTIPLE_CHOICE
-        ),
+        multiple=frozenset(multiple),
     )
 
 
@@ -113,7 +130,8 @@ def report_questions(questionnaire: Questionnaire | None, release: ReleaseData) 
         if q.demographic:
             continue
         if q.type is QuestionType.FREE_TEXT:
-            found.append(Question(q.id, q.text, "text"))
+            counted = (theme_item(q.id), code_item(q.id))
+            found.append(Question(q.id, q.text, "text", tuple(i for i in counted if i in published)))
             continue
         ids = (
             tuple(f"{q.id}__{s.id}" for s in q.statements)
@@ -158,6 +176,16 @@ class ReportContext:
         return self.is_worker and self.release is not None and self.release.status == "draft"
 
     @property
+    def may_review(self) -> bool:
+        """An analyst or admin can still review the draft's themes and quotes."""
+        return self.may_publish and self.release is not None and self.release.has_workspace
+
+    def themes_for(self, question_id: str) -> QuestionThemes | None:
+        if self.release is None:
+            return None
+        return self.release.themes.get(question_id)
+
+    @property
     def views(self) -> tuple[View, ...]:
         return self.release.views if self.release is not None else ()
 
@@ -194,7 +222,8 @@ def open_report(
         release.questionnaire_id if release else survey.questionnaire_id
     )
     questions = report_questions(questionnaire, release) if release else []
-    return ReportContext(survey, release, report_labels(questionnaire), tuple(questions), worker)
+    labels = report_labels(questionnaire, release)
+    return ReportContext(survey, release, labels, tuple(questions), worker)
 
 
 # --- pages -------------------------------------------------------------------------------------
@@ -221,6 +250,7 @@ class QuestionPage:
     view: View
     choices: tuple[ViewChoice, ...]
     tables: tuple[Table, ...]
+    themes: TextResult | None = None
 
     @property
     def view_key(self) -> str:
@@ -263,7 +293,9 @@ def question_page(
     labels = context.labels
     choices = tuple(ViewChoice(view_key(v), labels.view(v)) for v in context.views)
     tables = question_tables(context.release.protected, question, [view], labels)
-    return QuestionPage(context, question, view, choices, tables)
+    summary = context.themes_for(question.id)
+    text = text_result(context.release.protected, summary) if summary is not None else None
+    return QuestionPage(context, question, view, choices, tables, text)
 
 
 # --- publishing --------------------------------------------------------------------------------
@@ -333,7 +365,14 @@ def full_report(context: ReportContext) -> Report:
     if release is None:
         raise NotFoundError(f"Survey '{slug}' has not been analysed yet")
     info = ReportInfo(release.survey_title, release.survey_slug, release.as_at, release.status)
-    return build_report(release.protected, release.views, context.questions, context.labels, info)
+    return build_report(
+        release.protected,
+        release.views,
+        context.questions,
+        context.labels,
+        info,
+        themes=release.themes,
+    )
 
 
 def export_report(

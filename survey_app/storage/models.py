@@ -177,3 +177,6 @@ class Release(Base):
     created_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
+    # The free-text review of a draft (comments, themes, quotes), encrypted with the keyring.
+    # It holds comment text, so it is dropped when the release is published.
+    workspace: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

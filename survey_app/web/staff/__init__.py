@@ -13,6 +13,14 @@ bp.context_processor(access.template_helpers)
 bp.register_error_handler(accounts.AccountError, access.account_problem)
 
 # The submodules add their routes to ``bp``.
-from survey_app.web.staff import analysis, audit, auth, reports, surveys, users  # noqa: E402
+from survey_app.web.staff import (  # noqa: E402
+    analysis,
+    audit,
+    auth,
+    reports,
+    surveys,
+    themes,
+    users,
+)
 
-__all__ = ["analysis", "audit", "auth", "bp", "reports", "surveys", "users"]
+__all__ = ["analysis", "audit", "auth", "bp", "reports", "surveys", "themes", "users"]

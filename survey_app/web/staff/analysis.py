@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from survey_app.extensions import get_db, get_keyring, get_questionnaires, limiter
+from survey_app.extensions import get_db, get_keyring, get_questionnaires, get_theme_options, limiter
 from survey_app.forms.registry import ErrorLink
 from survey_app.services import analysis
 from survey_app.services import audit as audit_log
@@ -55,6 +55,7 @@ def analyse(slug: str) -> Response | str | tuple[str, int]:
             survey,
             request.form.get("passphrase", ""),
             actor=user.email,
+            theme_options=get_theme_options(),
         )
     except KeySlotError as error:
         audit_log.record(get_db(), user.email, "analysis_run", slug, "refused: wrong passphrase")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import abort, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from analysis.report import HIDDEN, Report, chart_summary
+from analysis.report import HIDDEN, Report, chart_summary, text_status_message
 from survey_app.extensions import get_db, get_keyring, get_questionnaires
 from survey_app.services import reports
 from survey_app.services.errors import NotFoundError
@@ -24,7 +24,13 @@ PRINT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 def print_page(report: Report) -> str:
     """The standalone, print-ready HTML report (for the web download and the CLI)."""
-    return render_template("report/print.html", report=report, hidden=HIDDEN, summary=chart_summary)
+    return render_template(
+        "report/print.html",
+        report=report,
+        hidden=HIDDEN,
+        summary=chart_summary,
+        text_status=text_status_message,
+    )
 
 
 @bp.get("/surveys/<slug>/report")
@@ -55,7 +61,12 @@ def report_question(slug: str, question_id: str) -> str:
         )
     except NotFoundError:
         abort(404)
-    return render_template("staff/report_question.html", page=page, summary=chart_summary)
+    return render_template(
+        "staff/report_question.html",
+        page=page,
+        summary=chart_summary,
+        text_status=text_status_message,
+    )
 
 
 @bp.post("/surveys/<slug>/publish")

@@ -1,0 +1,150 @@
+"""Make the review state of a free-text question from its comments.
+
+One pass per question during an analysis run: themes (``analysis.themes.ThemeModel``),
+codes from the questionnaire's codebook, a tone per comment, a redacted copy of every comment
+and candidate quotes (the most typical comments of each theme, redacted). Key phrases and
+labels that could point at someone — a configured name, place or team, or a phrase used in
+fewer than ``k_cell`` comments — are dropped before anyone sees them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from analysis.comments.model import (
+    NO_THEME,
+    CodeInfo,
+    Comment,
+    Flag,
+    QuestionReview,
+    Quote,
+    ThemeState,
+)
+from analysis.redaction import Redactor
+
+#: Candidate quotes offered per theme for moderation.
+CANDIDATES_PER_THEME = 5
+#: The fewest comments that can form themes (below this: "too few comments").
+MIN_COMMENTS = 10
+
+_SPACE = re.compile(r"\s+")
+
+
+def fallback_label(theme_id: int) -> str:
+    return f"Theme {theme_id + 1}"
+
+
+def build_review(
+    question_id: str,
+    comments: Sequence[tuple[int, str]],
+    *,
+    codes: Sequence[CodeInfo] = (),
+    names: Iterable[str] = (),
+    places: Iterable[str] = (),
+    teams: Iterable[str] = (),
+    engine: str = "auto",
+    random_state: int = 0,
+    k_cell: int = 3,
+    min_comments: int = MIN_COMMENTS,
+) -> QuestionReview:
+    """``comments`` are ``(row, text)`` pairs: the respondent's row and what they wrote
+    (blank answers are not comments and should be left out)."""
+    # Imported here: scikit-learn and NLTK load only when an analysis runs, not with the app.
+    from analysis.themes import ThemeModel
+    from analysis.themes.coding import Code, assign_codes
+    from analysis.themes.sentiment import tones
+
+    rows = [row for row, _text in comments]
+    texts = [text for _row, text in comments]
+    if not texts:
+        return QuestionReview(question_id, "empty", engine="none", codes=tuple(codes))
+    redactor = Redactor(names=names, places=places, teams=teams, corpus=texts)
+    redacted = [redactor.redact(text) for text in texts]
+    moods = tones(texts)
+    coded = assign_codes(texts, [Code(c.id, c.label, c.description, c.seeds) for c in codes])
+    model = ThemeModel(
+        n_themes=None, engine=engine, random_state=random_state, min_texts=min_comments
+    ).fit(texts)
+    labels = [int(label) for label in model.labels_]
+    made = tuple(
+        Comment(
+            row=row,
+            text=text,
+            redacted=red.text,
+            flags=tuple(Flag(f.kind, f.token, f.start, f.end) for f in red.flags),
+            tone=mood,
+            codes=tuple(codes_of),
+            theme=label,
+        )
+        for row, text, red, mood, codes_of, label in zip(
+            rows, texts, redacted, moods, coded, labels, strict=True
+        )
+    )
+    if model.too_few_:
+        return QuestionReview(
+            question_id,
+            "too_few",
+            engine=model.engine_,
+            comments=tuple(_unthemed(c) for c in made),
+            codes=tuple(codes),
+            random_state=random_state,
+        )
+    folded = [fold_text(text) for text in texts]
+    themes = []
+    quotes: list[Quote] = []
+    for theme in model.themes_:
+        phrases = safe_phrases(theme.key_phrases, folded, redactor, k_cell)
+        label = phrases[0][:1].upper() + phrases[0][1:] if phrases else fallback_label(theme.id)
+        members = [i for i in theme.representatives if labels[i] == theme.id]
+        themes.append(ThemeState(theme.id, label, phrases, True, tuple(members)))
+        for index in members[:CANDIDATES_PER_THEME]:
+            quotes.append(Quote(f"q{len(quotes) + 1}", index, made[index].redacted))
+    return QuestionReview(
+        question_id,
+        "ready",
+        engine=model.engine_,
+        comments=made,
+        themes=tuple(themes),
+        codes=tuple(codes),
+        quotes=tuple(quotes),
+        random_state=random_state,
+    )
+
+
+def _unthemed(comment: Comment) -> Comment:
+    if comment.theme == NO_THEME:
+        return comment
+    return Comment(
+        comment.row,
+        comment.text,
+        comment.redacted,
+        comment.flags,
+        comment.tone,
+        comment.codes,
+        NO_THEME,
+    )
+
+
+def fold_text(text: str) -> str:
+    return " " + _SPACE.sub(" ", re.sub(r"[^\w']+", " ", text.casefold())).strip() + " "
+
+
+def safe_phrases(
+    phrases: Iterable[str], folded_texts: Sequence[str], redactor: Redactor, k_cell: int
+) -> tuple[str, ...]:
+    """The phrases that no one could be singled out by: used in at least ``k_cell``
+    comments and untouched by redaction (no name, place, team, number or contact detail)."""
+    kept: list[str] = []
+    for phrase in phrases:
+        needle = fold_text(phrase)
+        if needle.strip() == "" or phrase in kept:
+            continue
+        uses = sum(1 for text in folded_texts if needle in text)
+        if uses < k_cell:
+            continue
+        check = redactor.redact(phrase)
+        if check.replacements or any(f.kind == "name" for f in check.flags):
+            continue
+        kept.append(phrase)
+    return tuple(kept)

@@ -1,0 +1,209 @@
+"""Review actions on a question's themes and quotes.
+
+Each action takes a :class:`QuestionReview` and returns a new one with the change made and a
+:class:`Decision` recorded (never the comment's text). Anything that cannot be done raises
+:class:`ReviewError` with a sentence an analyst can act on; the review is then unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+from analysis.comments.building import CANDIDATES_PER_THEME, fallback_label, safe_phrases, fold_text
+from analysis.comments.model import NO_THEME, Decision, QuestionReview, Quote, ThemeState
+from analysis.redaction import Redactor
+
+MAX_LABEL = 80
+MAX_QUOTE = 1000
+MAX_PHRASES = 8
+#: A theme needs this many comments to be split into two.
+MIN_TO_SPLIT = 6
+
+
+class ReviewError(ValueError):
+    """A review action that cannot be done, with the reason in plain words."""
+
+
+def _decided(review: QuestionReview, action: str, detail: str, actor: str) -> QuestionReview:
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    return replace(review, decisions=(*review.decisions, Decision(action, detail, actor, today)))
+
+
+def _ready(review: QuestionReview) -> None:
+    if review.status != "ready":
+        raise ReviewError("This question has no themes to review")
+
+
+def _theme(review: QuestionReview, theme_id: int) -> ThemeState:
+    _ready(review)
+    try:
+        return review.theme(theme_id)
+    except KeyError:
+        raise ReviewError("That theme no longer exists") from None
+
+
+def _with_theme(review: QuestionReview, theme: ThemeState) -> QuestionReview:
+    return replace(review, themes=tuple(theme if t.id == theme.id else t for t in review.themes))
+
+
+def rename(review: QuestionReview, theme_id: int, label: str, *, actor: str) -> QuestionReview:
+    theme = _theme(review, theme_id)
+    label = " ".join(label.split())
+    if not label:
+        raise ReviewError("Enter a name for the theme")
+    if len(label) > MAX_LABEL:
+        raise ReviewError(f"The theme name must be {MAX_LABEL} characters or fewer")
+    changed = _with_theme(review, replace(theme, label=label))
+    return _decided(changed, "rename", f"theme {theme_id} named ‘{label}’", actor)
+
+
+def set_reportable(
+    review: QuestionReview, theme_id: int, reportable: bool, *, actor: str
+) -> QuestionReview:
+    theme = _theme(review, theme_id)
+    changed = _with_theme(review, replace(theme, reportable=reportable))
+    detail = f"theme {theme_id} marked {'reportable' if reportable else 'not reportable'}"
+    return _decided(changed, "reportable" if reportable else "not_reportable", detail, actor)
+
+
+def merge(review: QuestionReview, source: int, target: int, *, actor: str) -> QuestionReview:
+    if source == target:
+        raise ReviewError("Choose a different theme to merge into")
+    moved = _theme(review, source)
+    kept = _theme(review, target)
+    phrases = tuple(dict.fromkeys((*kept.key_phrases, *moved.key_phrases)))[:MAX_PHRASES]
+    merged = replace(
+        kept,
+        key_phrases=phrases,
+        representatives=(*kept.representatives, *moved.representatives),
+    )
+    comments = tuple(replace(c, theme=target) if c.theme == source else c for c in review.comments)
+    themes = tuple(merged if t.id == target else t for t in review.themes if t.id != source)
+    changed = replace(review, comments=comments, themes=themes)
+    return _decided(changed, "merge", f"theme {source} merged into theme {target}", actor)
+
+
+def move(review: QuestionReview, comment: int, target: int, *, actor: str) -> QuestionReview:
+    """Move one comment to another theme (``NO_THEME`` for "no clear theme")."""
+    _ready(review)
+    if not 0 <= comment < len(review.comments):
+        raise ReviewError("That comment does not exist")
+    if target != NO_THEME:
+        _theme(review, target)
+    before = review.comments[comment].theme
+    if before == target:
+        return review
+    comments = tuple(
+        replace(c, theme=target) if i == comment else c for i, c in enumerate(review.comments)
+    )
+    detail = f"comment {comment + 1} moved from theme {before} to theme {target}"
+    return _decided(replace(review, comments=comments), "move", detail, actor)
+
+
+def split(
+    review: QuestionReview,
+    theme_id: int,
+    redactor: Redactor,
+    *,
+    actor: str,
+    k_cell: int = 3,
+) -> QuestionReview:
+    """Split a theme in two: its comments are clustered again and the smaller part becomes a
+    new theme (with its own key phrases and candidate quotes)."""
+    theme = _theme(review, theme_id)
+    members = review.members(theme_id)
+    if len(members) < MIN_TO_SPLIT:
+        raise ReviewError(f"A theme needs at least {MIN_TO_SPLIT} comments to be split")
+    from analysis.themes import ThemeModel  # scikit-learn loads only when needed
+
+    texts = [review.comments[i].text for i in members]
+    engine = review.engine if review.engine in ("lexical", "semantic") else "auto"
+    model = ThemeModel(
+        n_themes=2, engine=engine, random_state=review.random_state, min_texts=MIN_TO_SPLIT
+    ).fit(texts)
+    parts = [t for t in model.themes_ if t.size > 0]
+    if len(parts) < 2:
+        raise ReviewError("This theme cannot be split: its comments are too alike")
+    smaller = min(parts, key=lambda t: (t.size, t.id))
+    new_id = max(t.id for t in review.themes) + 1
+    moving = {members[i] for i, label in enumerate(model.labels_) if int(label) == smaller.id}
+    if not moving or len(moving) == len(members):
+        raise ReviewError("This theme cannot be split: its comments are too alike")
+    folded = [fold_text(c.text) for c in review.comments]
+    phrases = safe_phrases(smaller.key_phrases, folded, redactor, k_cell)
+    label = phrases[0][:1].upper() + phrases[0][1:] if phrases else fallback_label(new_id)
+    typical = tuple(members[i] for i in smaller.representatives if members[i] in moving)
+    comments = tuple(
+        replace(c, theme=new_id) if i in moving else c for i, c in enumerate(review.comments)
+    )
+    kept = replace(theme, representatives=tuple(i for i in theme.representatives if i not in moving))
+    themes = (
+        *(kept if t.id == theme_id else t for t in review.themes),
+        ThemeState(new_id, label, phrases, True, typical),
+    )
+    quoted = {q.comment for q in review.quotes}
+    quotes = list(review.quotes)
+    for index in typical[:CANDIDATES_PER_THEME]:
+        if index not in quoted:
+            quotes.append(Quote(_next_quote_id(quotes), index, review.comments[index].redacted))
+    changed = replace(review, comments=comments, themes=themes, quotes=tuple(quotes))
+    detail = f"theme {theme_id} split: {len(moving)} comments became theme {new_id}"
+    return _decided(changed, "split", detail, actor)
+
+
+def _next_quote_id(quotes: list[Quote]) -> str:
+    numbers = [int(q.id[1:]) for q in quotes if q.id[1:].isdigit()]
+    return f"q{max(numbers, default=0) + 1}"
+
+
+def _quote(review: QuestionReview, quote_id: str) -> Quote:
+    try:
+        return review.quote(quote_id)
+    except KeyError:
+        raise ReviewError("That quote no longer exists") from None
+
+
+def _with_quote(review: QuestionReview, quote: Quote) -> QuestionReview:
+    return replace(review, quotes=tuple(quote if q.id == quote.id else q for q in review.quotes))
+
+
+def nominate(review: QuestionReview, comment: int, *, actor: str) -> QuestionReview:
+    """Offer a comment (redacted) as a candidate quote."""
+    _ready(review)
+    if not 0 <= comment < len(review.comments):
+        raise ReviewError("That comment does not exist")
+    if any(q.comment == comment for q in review.quotes):
+        raise ReviewError("That comment is already in the moderation queue")
+    quotes = list(review.quotes)
+    quote = Quote(_next_quote_id(quotes), comment, review.comments[comment].redacted)
+    changed = replace(review, quotes=(*review.quotes, quote))
+    return _decided(changed, "nominate", f"quote {quote.id} offered for moderation", actor)
+
+
+def approve(review: QuestionReview, quote_id: str, *, actor: str) -> QuestionReview:
+    quote = _quote(review, quote_id)
+    changed = _with_quote(review, replace(quote, status="approved"))
+    return _decided(changed, "approve", f"quote {quote_id} approved", actor)
+
+
+def reject(review: QuestionReview, quote_id: str, *, actor: str) -> QuestionReview:
+    quote = _quote(review, quote_id)
+    changed = _with_quote(review, replace(quote, status="rejected"))
+    return _decided(changed, "reject", f"quote {quote_id} rejected", actor)
+
+
+def edit_quote(
+    review: QuestionReview, quote_id: str, text: str, redactor: Redactor, *, actor: str
+) -> QuestionReview:
+    """Save a moderator's edit of a quote's redaction and approve it. The edit is redacted
+    again, so an email, phone number or listed name cannot be typed back in."""
+    quote = _quote(review, quote_id)
+    text = " ".join(text.split())
+    if not text:
+        raise ReviewError("Enter the text of the quote, or reject it")
+    if len(text) > MAX_QUOTE:
+        raise ReviewError(f"A quote must be {MAX_QUOTE} characters or fewer")
+    cleaned = redactor.redact(text).text
+    changed = _with_quote(review, replace(quote, text=cleaned, status="approved"))
+    return _decided(changed, "edit_quote", f"quote {quote_id} edited and approved", actor)

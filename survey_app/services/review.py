@@ -1,0 +1,269 @@
+"""Analyst review of a draft release's free text: themes, comments and quotes.
+
+Only analysts assigned to the survey and admins may review, and only the newest release
+while it is a draft (its encrypted workspace exists). Every action is checked, applied to
+the workspace, the whole release protected again, both saved in one transaction, and the
+action written to the audit log (without any comment text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from analysis.comments import QuestionReview, ReviewError, reviewing
+from survey_app.crypto import Keyring
+from survey_app.domain.model import Questionnaire
+from survey_app.services import analysis, audit, surveys, themes
+from survey_app.services.accounts import StaffAccount, may_work_on
+from survey_app.services.errors import NotFoundError, ServiceError
+from survey_app.services.surveys import SurveyInfo
+from survey_app.services.themes import ThemeOptions, Workspace
+from survey_app.storage.database import Database
+from survey_app.storage.models import Release
+
+__all__ = ["ReviewContext", "ReviewError", "act", "open_review"]
+
+
+class ReviewAccessError(ServiceError):
+    """The signed-in member of staff may not review this survey (a 403)."""
+
+
+class StaleReviewError(ServiceError):
+    """The form was for a release that is no longer the draft under review."""
+
+
+@dataclass(frozen=True)
+class ReviewContext:
+    survey: SurveyInfo
+    questionnaire: Questionnaire
+    release_id: str
+    k: int
+    k_cell: int
+    workspace: Workspace
+
+    def review(self, question_id: str) -> QuestionReview:
+        found = self.workspace.reviews.get(question_id)
+        if found is None:
+            raise NotFoundError(f"The release has no free-text question '{question_id}'")
+        return found
+
+    def question_text(self, question_id: str) -> str:
+        try:
+            return self.questionnaire.question(question_id).text
+        except KeyError:
+            return question_id
+
+    @property
+    def reviews(self) -> list[QuestionReview]:
+        return list(self.workspace.reviews.values())
+
+
+def _newest(session, survey: SurveyInfo) -> Release | None:  # type: ignore[no-untyped-def]
+    return session.scalars(
+        select(Release)
+        .where(Release.survey_id == survey.id)
+        .order_by(Release.created_at.desc())
+        .limit(1)
+    ).first()
+
+
+def open_review(
+    db: Database,
+    keyring: Keyring,
+    questionnaires: Mapping[str, Questionnaire],
+    account: StaffAccount | None,
+    slug: str,
+) -> ReviewContext:
+    """The review of ``slug``'s draft release (``account`` ``None``: the command line)."""
+    survey = surveys.find_survey(db, slug)
+    if survey is None:
+        raise NotFoundError(f"There is no survey with the slug '{slug}'")
+    if account is not None and not may_work_on(db, account, survey):
+        raise ReviewAccessError("Only analysts working on this survey and admins can review it")
+    questionnaire = questionnaires.get(survey.questionnaire_id)
+    if questionnaire is None:
+        raise NotFoundError("The survey's questionnaire is no longer loaded")
+    with db.session() as session:
+        row = _newest(session, survey)
+        if row is None or row.status != "draft" or row.workspace is None:
+            raise NotFoundError(f"Survey '{slug}' has no draft release with comments to review")
+        workspace = themes.open_workspace(keyring, row.workspace, survey.id, row.id)
+        return ReviewContext(survey, questionnaire, row.id, row.k, row.k_cell, workspace)
+
+
+def act(
+    db: Database,
+    keyring: Keyring,
+    questionnaires: Mapping[str, Questionnaire],
+    options: ThemeOptions,
+    account: StaffAccount | None,
+    slug: str,
+    release_id: str,
+    question_id: str,
+    action: str,
+    values: Mapping[str, str],
+) -> ReviewContext:
+    """Apply one review action and protect the release again. ``ReviewError`` (the action
+    cannot be done) and ``StaleReviewError`` leave everything as it was."""
+    context = open_review(db, keyring, questionnaires, account, slug)
+    if release_id != context.release_id:
+        raise StaleReviewError(
+            "A newer analysis has replaced the release you were reviewing. Review it instead."
+        )
+    before = context.review(question_id)
+    actor = audit.CLI_ACTOR if account is None else account.email
+    after = themes.apply_action(
+        context.questionnaire, before, action, values, options, actor=actor, k_cell=context.k_cell
+    )
+    if after is before:
+        return context
+    workspace = context.workspace.replace_review(after)
+    save(db, keyring, context, workspace)
+    detail = after.decisions[-1].detail if after.decisions else action
+    audit.record(db, actor, "theme_review", slug, f"{question_id}: {detail}"[:200])
+    return open_review(db, keyring, questionnaires, account, slug)
+
+
+def save(db: Database, keyring: Keyring, context: ReviewContext, workspace: Workspace) -> None:
+    """Protect the release from ``workspace`` and store both, if it is still the draft."""
+    split = analysis.breakdowns(context.questionnaire)
+    protected, summaries = themes.protect(
+        context.questionnaire, workspace, split, k=context.k, k_cell=context.k_cell
+    )
+    survey = context.survey
+    with db.transaction() as session:
+        row = session.scalars(
+            select(Release).where(Release.id == context.release_id).with_for_update()
+        ).first()
+        if row is None or row.status != "draft":
+            raise StaleReviewError("This release has been published or replaced")
+        document = analysis.open_document(keyring, survey.id, row.id, row.payload)
+        header = {k: v for k, v in document.items() if k not in ("release", "themes", "decisions")}
+        row.payload = analysis.seal_document(
+            keyring, survey.id, row.id, header, protected, summaries, workspace
+        )
+        row.workspace = themes.seal_workspace(keyring, workspace, survey.id, row.id)
+
+
+def approve_clean_quotes(
+    db: Database,
+    keyring: Keyring,
+    questionnaire: Questionnaire,
+    survey: SurveyInfo,
+    release_id: str,
+    *,
+    actor: str,
+) -> int:
+    """Approve every candidate quote that redaction raised no flag on (the demo's stand-in
+    for a moderator). Returns how many were approved."""
+    context = open_review(db, keyring, {questionnaire.id: questionnaire}, None, survey.slug)
+    if context.release_id != release_id:
+        raise StaleReviewError("The release is no longer the draft")
+    workspace = context.workspace
+    approved = 0
+    for review in context.reviews:
+        for quote in review.pending_quotes:
+            if not review.comments[quote.comment].flags:
+                review = reviewing.approve(review, quote.id, actor=actor)
+                approved += 1
+        workspace = workspace.replace_review(review)
+    save(db, keyring, context, workspace)
+    return approved
+
+
+# --- what the review pages show ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThemeRow:
+    id: int
+    label: str
+    size: int
+    key_phrases: tuple[str, ...]
+    reportable: bool
+    tones: tuple[tuple[str, int], ...]
+    samples: tuple[str, ...]  # redacted, most typical first
+
+
+@dataclass(frozen=True)
+class CommentRow:
+    index: int
+    text: str  # redacted
+    flags: tuple[str, ...]
+    tone: str
+    codes: tuple[str, ...]
+    quoted: bool
+
+
+@dataclass(frozen=True)
+class QuoteRow:
+    id: str
+    text: str
+    status: str
+    flags: tuple[str, ...]
+    theme: str
+
+
+SAMPLES = 3
+
+
+def theme_rows(review: QuestionReview) -> list[ThemeRow]:
+    """Every theme, largest first, with its raw size (analysts only: never published)."""
+    rows = []
+    for theme in review.themes:
+        members = review.members(theme.id)
+        tones = tuple(
+            (tone, sum(1 for i in members if review.comments[i].tone == tone))
+            for tone in ("positive", "mixed", "negative")
+        )
+        typical = [i for i in theme.representatives if review.comments[i].theme == theme.id]
+        typical += [i for i in members if i not in typical]
+        samples = tuple(review.comments[i].redacted for i in typical[:SAMPLES])
+        rows.append(
+            ThemeRow(
+                theme.id,
+                theme.label,
+                len(members),
+                theme.key_phrases,
+                theme.reportable,
+                tones,
+                samples,
+            )
+        )
+    return sorted(rows, key=lambda r: (-r.size, r.id))
+
+
+def comment_rows(review: QuestionReview, theme_id: int) -> list[CommentRow]:
+    quoted = {q.comment for q in review.quotes}
+    return [
+        CommentRow(
+            i,
+            c.redacted,
+            tuple(dict.fromkeys(f.token for f in c.flags)),
+            c.tone,
+            c.codes,
+            i in quoted,
+        )
+        for i, c in enumerate(review.comments)
+        if c.theme == theme_id
+    ]
+
+
+def quote_rows(review: QuestionReview) -> list[QuoteRow]:
+    """Candidate quotes: waiting first, then approved, then rejected."""
+    order = {"pending": 0, "approved": 1, "rejected": 2}
+    labels = {t.id: t.label for t in review.themes}
+    rows = [
+        QuoteRow(
+            q.id,
+            q.text,
+            q.status,
+            tuple(dict.fromkeys(f.token for f in review.comments[q.comment].flags)),
+            labels.get(review.comments[q.comment].theme, "No clear theme"),
+        )
+        for q in review.quotes
+    ]
+    return sorted(rows, key=lambda r: (order.get(r.status, 3), int(r.id[1:] or 0)))

@@ -1,0 +1,337 @@
+"""Free-text answers in a release: made during the analysis run, reviewed by an analyst.
+
+The analysis run (``services.analysis.run_analysis``) calls :func:`analyse` with the
+analysis table. Every free-text question gets a :class:`~analysis.comments.QuestionReview`
+(themes, codes, tones, redacted comments, candidate quotes) and its theme and code counts
+join the release's items, protected together with every other table.
+
+While the release is a draft, the reviews live in an encrypted **workspace** beside it: the
+raw counts of the closed questions, each respondent's groups and the comments. Every review
+action reprotects the whole release from the workspace, so the draft report always shows
+what publishing would. Publishing drops the workspace: after that only protected figures,
+labels, key phrases, approved quotes and the list of decisions remain.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from analysis.comments import (
+    CodeInfo,
+    QuestionReview,
+    QuestionThemes,
+    ReviewError,
+    build_review,
+    summarise,
+    theme_columns,
+    theme_items,
+)
+from analysis.comments import reviewing
+from analysis.counting import Breakdown, release_input
+from analysis.disclosure import DisclosureError, ProtectedRelease, ReleaseInput, protect_release
+from analysis.redaction import Redactor
+from survey_app.crypto import DecryptError, Keyring
+from survey_app.domain.model import Questionnaire, QuestionType
+from survey_app.services.errors import NotFoundError, ServiceError
+
+WORKSPACE_FORMAT = 1
+#: Quotes only from groups of at least this many respondents (DESIGN.md §6 ``k_text``).
+K_TEXT = 10
+
+
+class RedactionFileError(ServiceError):
+    """The configured redaction file cannot be read."""
+
+
+@dataclass(frozen=True)
+class ThemeOptions:
+    """How free text is analysed: the engine and the words redaction always replaces
+    (besides those the questionnaire lists)."""
+
+    engine: str = "auto"
+    names: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    random_state: int = 0
+
+
+def read_redaction_file(path: str | None) -> dict[str, tuple[str, ...]]:
+    """``names``, ``places`` and ``teams`` from a YAML file (each a list of strings)."""
+    if not path:
+        return {}
+    try:
+        document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise RedactionFileError(f"{path}: cannot be read ({error.__class__.__name__})") from None
+    if not isinstance(document, dict):
+        raise RedactionFileError(f"{path}: expected keys names, places and teams")
+    found: dict[str, tuple[str, ...]] = {}
+    for key, words in document.items():
+        if key not in ("names", "places", "teams"):
+            raise RedactionFileError(f"{path}: /{key}: unknown key (names, places, teams)")
+        if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+            raise RedactionFileError(f"{path}: /{key}: must be a list of words")
+        found[key] = tuple(w.strip() for w in words if w.strip())
+    return found
+
+
+def theme_options(config: Mapping[str, Any]) -> ThemeOptions:
+    lists = read_redaction_file(config.get("SURVEY_REDACTION_FILE"))
+    return ThemeOptions(engine=str(config.get("SURVEY_THEME_ENGINE", "auto")), **lists)
+
+
+def _lists(questionnaire: Questionnaire, options: ThemeOptions) -> dict[str, tuple[str, ...]]:
+    found = questionnaire.redaction
+    return {
+        "names": (*found.names, *options.names),
+        "places": (*found.places, *options.places),
+        "teams": (*found.teams, *options.teams),
+    }
+
+
+def redactor_for(questionnaire: Questionnaire, review: QuestionReview, options: ThemeOptions) -> Redactor:
+    return Redactor(**_lists(questionnaire, options), corpus=[c.text for c in review.comments])
+
+
+def free_text_questions(questionnaire: Questionnaire) -> list[str]:
+    return [
+        q.id
+        for q in questionnaire.questions()
+        if q.type is QuestionType.FREE_TEXT and not q.demographic
+    ]
+
+
+# --- the workspace ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Everything needed to protect the release again after a review action."""
+
+    base: ReleaseInput  # the closed questions' raw counts
+    groups: Mapping[str, list[str | None]]  # each respondent's group, per breakdown
+    rows: int
+    reviews: Mapping[str, QuestionReview] = field(default_factory=dict)
+
+    def to_json(self) -> bytes:
+        document = {
+            "format": WORKSPACE_FORMAT,
+            "base": self.base.to_dict(),
+            "groups": {k: list(v) for k, v in self.groups.items()},
+            "rows": self.rows,
+            "reviews": {qid: r.to_dict() for qid, r in self.reviews.items()},
+        }
+        return json.dumps(document, separators=(",", ":")).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Workspace:
+        document = json.loads(data)
+        return cls(
+            base=ReleaseInput.from_dict(document["base"]),
+            groups={str(k): list(v) for k, v in document["groups"].items()},
+            rows=int(document["rows"]),
+            reviews={
+                str(qid): QuestionReview.from_dict(r) for qid, r in document["reviews"].items()
+            },
+        )
+
+    def replace_review(self, review: QuestionReview) -> Workspace:
+        return Workspace(self.base, self.groups, self.rows, {**self.reviews, review.question_id: review})
+
+
+def analyse(
+    questionnaire: Questionnaire,
+    frame: pd.DataFrame,
+    base: ReleaseInput,
+    breakdowns: list[Breakdown],
+    options: ThemeOptions,
+    *,
+    k_cell: int,
+    progress: Callable[[str], None] | None = None,
+) -> Workspace:
+    """Make the review of every free-text question from the analysis table ``frame``."""
+    groups = {b.id: [None if pd.isna(v) else str(v) for v in frame[b.id]] for b in breakdowns}
+    reviews: dict[str, QuestionReview] = {}
+    for question_id in free_text_questions(questionnaire):
+        if progress is not None:
+            progress(f"Finding themes in ‘{questionnaire.question(question_id).text}’")
+        comments = [
+            (row, str(text).strip())
+            for row, text in enumerate(frame[question_id])
+            if not pd.isna(text) and str(text).strip()
+        ]
+        codes = tuple(
+            CodeInfo(c.id, c.label, c.description, c.seeds)
+            for c in questionnaire.codes_for(question_id)
+        )
+        reviews[question_id] = build_review(
+            question_id,
+            comments,
+            codes=codes,
+            engine=options.engine,
+            random_state=options.random_state,
+            k_cell=k_cell,
+            **_lists(questionnaire, options),
+        )
+    return Workspace(base, groups, len(frame), reviews)
+
+
+def protect(
+    questionnaire: Questionnaire,
+    workspace: Workspace,
+    breakdowns: list[Breakdown],
+    *,
+    k: int,
+    k_cell: int,
+) -> tuple[ProtectedRelease, dict[str, QuestionThemes]]:
+    """Protect the closed questions and the reviewed themes and codes as one release, then
+    summarise each free-text question from the protected figures."""
+    columns: dict[str, Any] = {b: pd.Series(v, dtype="string") for b, v in workspace.groups.items()}
+    items = []
+    for question_id, review in workspace.reviews.items():
+        sensitive = _sensitive(questionnaire, question_id)
+        items.extend(theme_items(review, sensitive=sensitive))
+        columns.update(theme_columns(review, workspace.rows))
+    spec = workspace.base
+    if items:
+        frame = pd.DataFrame(columns, index=range(workspace.rows))
+        counted = release_input(frame, items, breakdowns, list(spec.views))
+        spec = spec.with_items(counted.items)
+    try:
+        protected = protect_release(spec, k=k, k_cell=k_cell)
+    except DisclosureError as error:
+        raise ServiceError(f"The release was refused by the disclosure check: {error}") from None
+    summaries = {
+        qid: summarise(review, protected, k_text=max(K_TEXT, k))
+        for qid, review in workspace.reviews.items()
+    }
+    return protected, summaries
+
+
+def _sensitive(questionnaire: Questionnaire, question_id: str) -> bool:
+    try:
+        return questionnaire.question(question_id).sensitive
+    except KeyError:
+        return False
+
+
+def decisions_of(workspace: Workspace) -> dict[str, list[dict[str, str]]]:
+    return {
+        qid: [
+            {"action": d.action, "detail": d.detail, "actor": d.actor, "on": d.on}
+            for d in review.decisions
+        ]
+        for qid, review in workspace.reviews.items()
+    }
+
+
+def seal_workspace(keyring: Keyring, workspace: Workspace, survey_id: str, release_id: str) -> bytes:
+    return keyring.encrypt(workspace.to_json(), aad=_aad(survey_id, release_id))
+
+
+def open_workspace(keyring: Keyring, sealed: bytes, survey_id: str, release_id: str) -> Workspace:
+    try:
+        return Workspace.from_json(keyring.decrypt(sealed, aad=_aad(survey_id, release_id)))
+    except DecryptError:
+        raise ServiceError("This review cannot be read with the server's keys") from None
+
+
+def _aad(survey_id: str, release_id: str) -> bytes:
+    return f"candour/workspace/{survey_id}/{release_id}".encode("ascii")
+
+
+# --- review actions -----------------------------------------------------------------------------
+
+ACTIONS = (
+    "rename",
+    "reportable",
+    "not_reportable",
+    "merge",
+    "split",
+    "move",
+    "nominate",
+    "approve",
+    "reject",
+    "edit_quote",
+)
+
+
+def apply_action(
+    questionnaire: Questionnaire,
+    review: QuestionReview,
+    action: str,
+    values: Mapping[str, str],
+    options: ThemeOptions,
+    *,
+    actor: str,
+    k_cell: int,
+) -> QuestionReview:
+    """Do one review action named ``action`` with the form ``values``; ``ReviewError`` says
+    why it cannot be done."""
+    if action == "rename":
+        return reviewing.rename(review, _int(values, "theme"), values.get("label", ""), actor=actor)
+    if action in ("reportable", "not_reportable"):
+        return reviewing.set_reportable(
+            review, _int(values, "theme"), action == "reportable", actor=actor
+        )
+    if action == "merge":
+        return reviewing.merge(review, _int(values, "theme"), _int(values, "into"), actor=actor)
+    if action == "move":
+        return reviewing.move(review, _int(values, "comment"), _int(values, "to"), actor=actor)
+    if action == "nominate":
+        return reviewing.nominate(review, _int(values, "comment"), actor=actor)
+    if action == "approve":
+        return reviewing.approve(review, values.get("quote", ""), actor=actor)
+    if action == "reject":
+        return reviewing.reject(review, values.get("quote", ""), actor=actor)
+    redactor = redactor_for(questionnaire, review, options)
+    if action == "split":
+        return reviewing.split(review, _int(values, "theme"), redactor, actor=actor, k_cell=k_cell)
+    if action == "edit_quote":
+        return reviewing.edit_quote(
+            review, values.get("quote", ""), values.get("text", ""), redactor, actor=actor
+        )
+    raise NotFoundError(f"There is no review action '{action}'")
+
+
+def _int(values: Mapping[str, str], name: str) -> int:
+    try:
+        return int(values.get(name, ""))
+    except ValueError:
+        raise ReviewError("Choose a theme or comment from the list") from None
+
+
+def carried_codebook(summaries: Iterable[QuestionThemes], year: int) -> str:
+    """A questionnaire ``codebooks`` section (YAML) made from reviewed, named themes, so next
+    year's cycle can code its comments against this year's themes and stay comparable."""
+    books: dict[str, list[dict[str, Any]]] = {}
+    for summary in summaries:
+        codes = []
+        for theme in summary.themes:
+            seeds = list(dict.fromkeys(p for p in theme.key_phrases if len(p) >= 2))[:60]
+            if not seeds:
+                continue
+            codes.append(
+                {
+                    "id": f"theme_{len(codes) + 1}",
+                    "label": theme.label[:80],
+                    "description": f"Carried from the reviewed themes of {year}.",
+                    "seeds": seeds,
+                }
+            )
+        if codes:
+            books[f"{summary.question_id[:30]}_themes".replace("__", "_")] = codes
+    if not books:
+        return "# No reviewed themes to carry forward.\n"
+    header = (
+        "# Paste under 'codebooks:' in next year's questionnaire and add\n"
+        "# 'codebook: <name>' to the free-text question it belongs to.\n"
+    )
+    return header + yaml.safe_dump({"codebooks": books}, sort_keys=False, allow_unicode=True)
