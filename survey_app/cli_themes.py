@@ -67,7 +67,9 @@ def themes_list(slug: str) -> None:
     for found in context.reviews:
         click.echo(f"{found.question_id}: {context.question_text(found.question_id)}")
         if found.status != "ready":
-            state = "too few comments to form themes" if found.status == "too_few" else "no comments"
+            state = (
+                "too few comments to form themes" if found.status == "too_few" else "no comments"
+            )
             click.echo(f"  {len(found.comments)} comments: {state}")
             continue
         click.echo(

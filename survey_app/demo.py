@@ -95,7 +95,9 @@ def ensure_past_survey(log2_n: int, responses: int = PAST_RESPONSES) -> surveys.
             actor="demo",
             theme_options=get_theme_options(),
         )
-        review.approve_clean_quotes(db, get_keyring(), questionnaire, info, release_id, actor="demo")
+        review.approve_clean_quotes(
+            db, get_keyring(), questionnaire, info, release_id, actor="demo"
+        )
         analysis.publish_release(db, info, release_id)
     return info
 

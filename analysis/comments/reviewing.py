@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-from analysis.comments.building import CANDIDATES_PER_THEME, fallback_label, safe_phrases, fold_text
+from analysis.comments.building import CANDIDATES_PER_THEME, fallback_label, fold_text, safe_phrases
 from analysis.comments.model import NO_THEME, Decision, QuestionReview, Quote, ThemeState
 from analysis.redaction import Redactor
 
@@ -137,7 +137,9 @@ def split(
     comments = tuple(
         replace(c, theme=new_id) if i in moving else c for i, c in enumerate(review.comments)
     )
-    kept = replace(theme, representatives=tuple(i for i in theme.representatives if i not in moving))
+    kept = replace(
+        theme, representatives=tuple(i for i in theme.representatives if i not in moving)
+    )
     themes = (
         *(kept if t.id == theme_id else t for t in review.themes),
         ThemeState(new_id, label, phrases, True, typical),

@@ -14,7 +14,7 @@ here from the *protected* release, so nothing in it can say more than the tables
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,9 +80,7 @@ def theme_columns(review: QuestionReview, rows: int) -> dict[str, pd.Series[Any]
         chosen[OTHER] = [None] * rows
         for comment in review.comments:
             for code, flags in chosen.items():
-                flags[comment.row] = (
-                    code in comment.codes if code != OTHER else not comment.codes
-                )
+                flags[comment.row] = code in comment.codes if code != OTHER else not comment.codes
         for code, flags in chosen.items():
             columns[f"{prefix}__{code}"] = pd.Series(flags, dtype="boolean")
     return columns
@@ -199,7 +197,9 @@ def summarise(
     if code_item(review.question_id) in release.items:
         codes = [PublishedCode(c.id, c.label, c.description) for c in review.codes]
         codes.append(PublishedCode(OTHER, OTHER_CODE_LABEL, ""))
-    return QuestionThemes(review.question_id, review.status, review.engine, tuple(themes), tuple(codes))
+    return QuestionThemes(
+        review.question_id, review.status, review.engine, tuple(themes), tuple(codes)
+    )
 
 
 def _tones(
@@ -215,7 +215,9 @@ def _tones(
     )
     table = protect_table(counts, k=k, k_cell=k_cell, sensitive=False)
     row = table.iloc[0]
-    shown = {name: (None if row[name] is pd.NA else int(row[name])) for name in TONES}
+    shown: dict[str, int | None] = {
+        name: (None if row[name] is pd.NA else int(row[name])) for name in TONES
+    }
     total = row["Total"]
     if total is pd.NA or int(total) != published:
         return None

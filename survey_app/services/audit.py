@@ -34,6 +34,7 @@ ACTIONS = frozenset(
         "key_slot_removed",
         "analysis_run",
         "release_published",
+        "theme_review",
         "release_withdrawn",
         "export",
         "user_created",

@@ -131,7 +131,9 @@ def report_questions(questionnaire: Questionnaire | None, release: ReleaseData) 
             continue
         if q.type is QuestionType.FREE_TEXT:
             counted = (theme_item(q.id), code_item(q.id))
-            found.append(Question(q.id, q.text, "text", tuple(i for i in counted if i in published)))
+            found.append(
+                Question(q.id, q.text, "text", tuple(i for i in counted if i in published))
+            )
             continue
         ids = (
             tuple(f"{q.id}__{s.id}" for s in q.statements)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from analysis.comments import QuestionReview, ReviewError, reviewing
 from survey_app.crypto import Keyring
@@ -61,7 +62,7 @@ class ReviewContext:
         return list(self.workspace.reviews.values())
 
 
-def _newest(session, survey: SurveyInfo) -> Release | None:  # type: ignore[no-untyped-def]
+def _newest(session: Session, survey: SurveyInfo) -> Release | None:
     return session.scalars(
         select(Release)
         .where(Release.survey_id == survey.id)

@@ -29,11 +29,11 @@ from analysis.comments import (
     QuestionThemes,
     ReviewError,
     build_review,
+    reviewing,
     summarise,
     theme_columns,
     theme_items,
 )
-from analysis.comments import reviewing
 from analysis.counting import Breakdown, release_input
 from analysis.disclosure import DisclosureError, ProtectedRelease, ReleaseInput, protect_release
 from analysis.redaction import Redactor
@@ -84,7 +84,12 @@ def read_redaction_file(path: str | None) -> dict[str, tuple[str, ...]]:
 
 def theme_options(config: Mapping[str, Any]) -> ThemeOptions:
     lists = read_redaction_file(config.get("SURVEY_REDACTION_FILE"))
-    return ThemeOptions(engine=str(config.get("SURVEY_THEME_ENGINE", "auto")), **lists)
+    return ThemeOptions(
+        engine=str(config.get("SURVEY_THEME_ENGINE", "auto")),
+        names=lists.get("names", ()),
+        places=lists.get("places", ()),
+        teams=lists.get("teams", ()),
+    )
 
 
 def _lists(questionnaire: Questionnaire, options: ThemeOptions) -> dict[str, tuple[str, ...]]:
@@ -96,7 +101,9 @@ def _lists(questionnaire: Questionnaire, options: ThemeOptions) -> dict[str, tup
     }
 
 
-def redactor_for(questionnaire: Questionnaire, review: QuestionReview, options: ThemeOptions) -> Redactor:
+def redactor_for(
+    questionnaire: Questionnaire, review: QuestionReview, options: ThemeOptions
+) -> Redactor:
     return Redactor(**_lists(questionnaire, options), corpus=[c.text for c in review.comments])
 
 
@@ -143,7 +150,9 @@ class Workspace:
         )
 
     def replace_review(self, review: QuestionReview) -> Workspace:
-        return Workspace(self.base, self.groups, self.rows, {**self.reviews, review.question_id: review})
+        return Workspace(
+            self.base, self.groups, self.rows, {**self.reviews, review.question_id: review}
+        )
 
 
 def analyse(
@@ -159,6 +168,7 @@ def analyse(
     """Make the review of every free-text question from the analysis table ``frame``."""
     groups = {b.id: [None if pd.isna(v) else str(v) for v in frame[b.id]] for b in breakdowns}
     reviews: dict[str, QuestionReview] = {}
+    lists = _lists(questionnaire, options)
     for question_id in free_text_questions(questionnaire):
         if progress is not None:
             progress(f"Finding themes in ‘{questionnaire.question(question_id).text}’")
@@ -178,7 +188,9 @@ def analyse(
             engine=options.engine,
             random_state=options.random_state,
             k_cell=k_cell,
-            **_lists(questionnaire, options),
+            names=lists["names"],
+            places=lists["places"],
+            teams=lists["teams"],
         )
     return Workspace(base, groups, len(frame), reviews)
 
@@ -232,7 +244,9 @@ def decisions_of(workspace: Workspace) -> dict[str, list[dict[str, str]]]:
     }
 
 
-def seal_workspace(keyring: Keyring, workspace: Workspace, survey_id: str, release_id: str) -> bytes:
+def seal_workspace(
+    keyring: Keyring, workspace: Workspace, survey_id: str, release_id: str
+) -> bytes:
     return keyring.encrypt(workspace.to_json(), aad=_aad(survey_id, release_id))
 
 
@@ -313,7 +327,7 @@ def carried_codebook(summaries: Iterable[QuestionThemes], year: int) -> str:
     year's cycle can code its comments against this year's themes and stay comparable."""
     books: dict[str, list[dict[str, Any]]] = {}
     for summary in summaries:
-        codes = []
+        codes: list[dict[str, Any]] = []
         for theme in summary.themes:
             seeds = list(dict.fromkeys(p for p in theme.key_phrases if len(p) >= 2))[:60]
             if not seeds:

@@ -9,7 +9,13 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from survey_app.extensions import get_db, get_keyring, get_questionnaires, get_theme_options, limiter
+from survey_app.extensions import (
+    get_db,
+    get_keyring,
+    get_questionnaires,
+    get_theme_options,
+    limiter,
+)
 from survey_app.forms.registry import ErrorLink
 from survey_app.services import analysis
 from survey_app.services import audit as audit_log

@@ -11,9 +11,9 @@ from werkzeug.wrappers import Response
 
 from analysis.comments import NO_THEME, ReviewError
 from survey_app.extensions import get_db, get_keyring, get_questionnaires, get_theme_options
+from survey_app.forms.registry import ErrorLink
 from survey_app.services import reports, review, themes
 from survey_app.services.errors import NotFoundError
-from survey_app.forms.registry import ErrorLink
 from survey_app.web.staff import bp
 from survey_app.web.staff.access import current_staff, login_required, roles_required
 from survey_app.web.staff.surveys import WORKERS

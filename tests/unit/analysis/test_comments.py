@@ -18,12 +18,12 @@ from analysis.comments import (
     ReviewError,
     ThemeState,
     code_item,
+    reviewing,
     summarise,
     theme_columns,
     theme_item,
     theme_items,
 )
-from analysis.comments import reviewing
 from analysis.counting import Breakdown, Item, release_input
 from analysis.disclosure import protect_release
 from analysis.redaction import Redactor

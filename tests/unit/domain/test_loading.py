@@ -882,3 +882,63 @@ def test_check_files_never_raises_and_covers_every_file(tmp_path: Path) -> None:
     problems = check_files([good, missing, good])  # the same file twice is not a clash
     assert problems == [Problem(str(missing), "/", "the file does not exist")]
     assert check_files([]) == []
+
+
+# --------------------------------------------------------------------------------------------
+# Codebooks (deductive coding of free text) and redaction lists
+
+CODEBOOK = [
+    {
+        "id": "workload",
+        "label": "Workload",
+        "description": "Caseloads and allocation.",
+        "seeds": ["caseload", "allocation"],
+    },
+    {"id": "voice", "label": "Being heard", "seeds": ["listened to", "speak up"]},
+]
+
+
+def with_codebook(document: dict[str, Any]) -> dict[str, Any]:
+    document["codebooks"] = {"experience_codes": CODEBOOK}
+    question(document, 1, 0)["codebook"] = "experience_codes"
+    document["reports"] = {
+        "redact": {"places": ["Luton", "Great Yarmouth"], "teams": ["Duty Team"]}
+    }
+    return document
+
+
+def test_codebook_loads_into_the_model(tmp_path: Path) -> None:
+    loaded = load_questionnaire(write(tmp_path, with_codebook(valid_document())))
+    codes = loaded.codes_for("what_happened")
+    assert [c.id for c in codes] == ["workload", "voice"]
+    assert codes[0].seeds == ("caseload", "allocation") and codes[1].description == ""
+    assert loaded.codes_for("years") == ()
+    assert loaded.redaction.places == ("Luton", "Great Yarmouth")
+    assert loaded.redaction.teams == ("Duty Team",) and loaded.redaction.names == ()
+
+
+def test_a_question_naming_a_missing_codebook_is_refused(tmp_path: Path) -> None:
+    document = with_codebook(valid_document())
+    question(document, 1, 0)["codebook"] = "nope"
+    problems = problems_for(tmp_path, document)
+    pointers = {p.pointer: p.reason for p in problems}
+    assert "there is no codebook called 'nope'" in pointers["/sections/1/questions/0/codebook"]
+    assert "not used by any question" in pointers["/codebooks/experience_codes"]
+
+
+def test_a_codebook_on_a_closed_question_is_refused(tmp_path: Path) -> None:
+    document = with_codebook(valid_document())
+    question(document, 0, 1)["codebook"] = "experience_codes"
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == "/sections/0/questions/1/codebook"
+
+
+def test_duplicate_code_ids_and_empty_seeds_are_refused(tmp_path: Path) -> None:
+    document = with_codebook(valid_document())
+    document["codebooks"]["experience_codes"][1]["id"] = "workload"
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == "/codebooks/experience_codes/1/id"
+    document = with_codebook(valid_document())
+    document["codebooks"]["experience_codes"][0]["seeds"] = []
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == "/codebooks/experience_codes/0/seeds"
