@@ -132,7 +132,9 @@ class TestConfig(Config):
     SURVEY_SCRYPT_LOG2_N = 12
     SURVEY_ARGON2_TIME_COST = 1
     SURVEY_ARGON2_MEMORY_COST = 64
-    SURVEY_THEME_ENGINE = "lexical"  # fast and the same on every machine; semantic has its own tests
+    SURVEY_THEME_ENGINE = (
+        "lexical"  # fast and the same on every machine; semantic has its own tests
+    )
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         super().__init__(environ)

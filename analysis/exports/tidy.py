@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 
-from analysis.report import OVERALL_LABEL, HIDDEN, Figure, Report, Table, TextResult, percent
+from analysis.report import HIDDEN, OVERALL_LABEL, Figure, Report, Table, TextResult, percent
 
 COLUMNS = ("view", "group", "question", "option", "count", "percent", "status")
 TOTAL_LABEL = "Total"
@@ -92,7 +92,9 @@ def _text_rows(question: str, text: TextResult) -> list[tuple[str, ...]]:
         name = _text(f"{question} – {theme.label}")
         for kind, texts in (("key phrase", theme.key_phrases), ("quote", theme.quotes)):
             for value in texts:
-                rows.append((_text("Overall"), _text(OVERALL_LABEL), name, _text(value), "", "", kind))
+                rows.append(
+                    (_text("Overall"), _text(OVERALL_LABEL), name, _text(value), "", "", kind)
+                )
     return rows
 
 

@@ -141,7 +141,9 @@ def _has_sheet(result: QuestionResult, report: Report) -> bool:
 def _text_block(sheet: Worksheet, row: int, text: TextResult) -> int:
     """Each theme's key phrases, tone figures and approved quotes, from ``row``."""
     if text.status != "ready":
-        sheet.cell(row=row, column=1, value=text_status_message(text.status)).font = Font(italic=True)
+        sheet.cell(row=row, column=1, value=text_status_message(text.status)).font = Font(
+            italic=True
+        )
         return row + 2
     sheet.cell(row=row, column=1, value=f"Themes found from {text.engine_label}").font = _BOLD
     row += 1
