@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := survey_app.wsgi:build()
 
-.PHONY: install run serve test test-postgres lint format benchmark clean
+.PHONY: install install-semantic run serve test test-postgres lint format benchmark clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,15 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 install: $(VENV)/.installed
+
+# The optional semantic theme engine: torch's CPU build first (pip takes 2.13.0 from this
+# machine's disk; a plain `torch` would pull a CUDA build of several GB), then the extra.
+$(VENV)/.semantic: pyproject.toml | $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet 'torch==2.13.0'
+	$(BIN)/python -m pip install --quiet -e '.[test,semantic]'
+	touch $@
+
+install-semantic: $(VENV)/.semantic
 
 run: install
 	$(BIN)/flask questionnaires validate
@@ -39,6 +48,8 @@ format: install
 
 benchmark: install
 	$(BIN)/python benchmarks/submit.py
+	$(BIN)/python benchmarks/analysis.py
+	$(BIN)/python benchmarks/themes.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

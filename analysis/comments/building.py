@@ -40,7 +40,7 @@ def build_review(
     comments: Sequence[tuple[int, str]],
     *,
     codes: Sequence[CodeInfo] = (),
-    names: Iterable[str] = (),
+    names: Sequence[str] = (),
     places: Iterable[str] = (),
     teams: Iterable[str] = (),
     engine: str = "auto",
@@ -91,10 +91,11 @@ def build_review(
             random_state=random_state,
         )
     folded = [fold_text(text) for text in texts]
+    blocked = name_words(names)
     themes = []
     quotes: list[Quote] = []
     for theme in model.themes_:
-        phrases = safe_phrases(theme.key_phrases, folded, redactor, k_cell)
+        phrases = safe_phrases(theme.key_phrases, folded, redactor, k_cell, blocked)
         label = phrases[0][:1].upper() + phrases[0][1:] if phrases else fallback_label(theme.id)
         members = [i for i in theme.representatives if labels[i] == theme.id]
         themes.append(ThemeState(theme.id, label, phrases, True, tuple(members)))
@@ -130,15 +131,25 @@ def fold_text(text: str) -> str:
     return " " + _SPACE.sub(" ", re.sub(r"[^\w']+", " ", text.casefold())).strip() + " "
 
 
+def name_words(names: Iterable[str]) -> frozenset[str]:
+    """Every word of every configured name: "Priya" alone must not become a key phrase."""
+    return frozenset(w for name in names for w in fold_text(name).split() if len(w) > 1)
+
+
 def safe_phrases(
-    phrases: Iterable[str], folded_texts: Sequence[str], redactor: Redactor, k_cell: int
+    phrases: Iterable[str],
+    folded_texts: Sequence[str],
+    redactor: Redactor,
+    k_cell: int,
+    blocked: frozenset[str] = frozenset(),
 ) -> tuple[str, ...]:
     """The phrases that no one could be singled out by: used in at least ``k_cell``
-    comments and untouched by redaction (no name, place, team, number or contact detail)."""
+    comments, with no word of a configured name, and untouched by redaction (no name, place,
+    team, number or contact detail)."""
     kept: list[str] = []
     for phrase in phrases:
         needle = fold_text(phrase)
-        if needle.strip() == "" or phrase in kept:
+        if needle.strip() == "" or phrase in kept or blocked.intersection(needle.split()):
             continue
         uses = sum(1 for text in folded_texts if needle in text)
         if uses < k_cell:

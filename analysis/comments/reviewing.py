@@ -8,9 +8,16 @@ Each action takes a :class:`QuestionReview` and returns a new one with the chang
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import replace
 
-from analysis.comments.building import CANDIDATES_PER_THEME, fallback_label, fold_text, safe_phrases
+from analysis.comments.building import (
+    CANDIDATES_PER_THEME,
+    fallback_label,
+    fold_text,
+    name_words,
+    safe_phrases,
+)
 from analysis.comments.model import NO_THEME, Decision, QuestionReview, Quote, ThemeState
 from analysis.redaction import Redactor
 
@@ -108,6 +115,7 @@ def split(
     *,
     actor: str,
     k_cell: int = 3,
+    names: Sequence[str] = (),
 ) -> QuestionReview:
     """Split a theme in two: its comments are clustered again and the smaller part becomes a
     new theme (with its own key phrases and candidate quotes)."""
@@ -131,7 +139,7 @@ def split(
     if not moving or len(moving) == len(members):
         raise ReviewError("This theme cannot be split: its comments are too alike")
     folded = [fold_text(c.text) for c in review.comments]
-    phrases = safe_phrases(smaller.key_phrases, folded, redactor, k_cell)
+    phrases = safe_phrases(smaller.key_phrases, folded, redactor, k_cell, name_words(names))
     label = phrases[0][:1].upper() + phrases[0][1:] if phrases else fallback_label(new_id)
     typical = tuple(members[i] for i in smaller.representatives if members[i] in moving)
     comments = tuple(

@@ -307,7 +307,14 @@ def apply_action(
         return reviewing.reject(review, values.get("quote", ""), actor=actor)
     redactor = redactor_for(questionnaire, review, options)
     if action == "split":
-        return reviewing.split(review, _int(values, "theme"), redactor, actor=actor, k_cell=k_cell)
+        return reviewing.split(
+            review,
+            _int(values, "theme"),
+            redactor,
+            actor=actor,
+            k_cell=k_cell,
+            names=_lists(questionnaire, options)["names"],
+        )
     if action == "edit_quote":
         return reviewing.edit_quote(
             review, values.get("quote", ""), values.get("text", ""), redactor, actor=actor
