@@ -1,0 +1,243 @@
+"""ThemeModel: find the themes in a set of free-text comments.
+
+The model is an estimator in scikit-learn's manner: the constructor only stores its
+parameters, :meth:`ThemeModel.fit` learns from a list of comments and returns the model, and
+what it learnt sits in attributes ending in ``_``. It runs as a pipeline of small parts:
+
+1. words (:mod:`analysis.themes.text`): tokens and Snowball stems, no downloaded data;
+2. a space to compare comments in: the lexical space (:mod:`analysis.themes.lexical`),
+   or sentence embeddings (:mod:`analysis.themes.semantic`) joined with a lighter copy of
+   the lexical space;
+3. spherical k-means (:mod:`analysis.themes.clustering`), with the number of themes given
+   or chosen by silhouette (:mod:`analysis.themes.choosing`);
+4. names and evidence: key phrases (:mod:`analysis.themes.phrases`) and the most typical
+   comments of each theme.
+
+Comments with no words in them (empty, blank, only emoji or punctuation) are left out and
+get the label ``-1``. Nothing learnt from the text is written anywhere: vocabularies,
+matrices and vectors exist only in memory while ``fit`` runs, and the model keeps only the
+labels and the themes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.preprocessing import normalize
+from threadpoolctl import threadpool_limits
+
+from analysis.themes import choosing, lexical, phrases
+from analysis.themes.clustering import Partition, distinct_rows, spherical_kmeans
+from analysis.themes.text import tokens
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float32]
+
+ENGINES = ("auto", "lexical", "semantic")
+FALLBACK_LABEL = "Other comments"
+# Below this many usable comments every fit runs several k-means starts; above it, one.
+MANY_TEXTS = 5000
+SMALL_N_INIT = 4
+
+
+class ThemeEngineError(ValueError):
+    """The engine asked for cannot run here (unknown, or its extra is not installed)."""
+
+
+@dataclass(frozen=True)
+class Theme:
+    """One theme: its number, a readable name, what sets it apart and its typical comments.
+
+    ``representatives`` are indices into the texts given to ``fit``: the comments closest to
+    the theme's centre, no two with the same text.
+    """
+
+    id: int
+    label: str
+    key_phrases: tuple[str, ...]
+    size: int
+    representatives: tuple[int, ...]
+
+
+def _semantic_available() -> bool:
+    from analysis.themes import semantic
+
+    return semantic.available()
+
+
+def _embed(texts: Sequence[str]) -> FloatArray:
+    from analysis.themes import semantic
+
+    return np.asarray(semantic.embed(texts), dtype=np.float32)
+
+
+def _label(key_phrases: Sequence[str]) -> str:
+    if not key_phrases:
+        return FALLBACK_LABEL
+    first = key_phrases[0]
+    return first[:1].upper() + first[1:]
+
+
+class ThemeModel:
+    """Group comments into themes, each named by its key phrases.
+
+    Parameters
+    ----------
+    n_themes:
+        How many themes to find. ``None`` chooses the number: candidates run from 2 to
+        ``min(400, n // 5)`` for ``n`` distinct usable comments (at least 2), on a geometric
+        grid, and the smallest candidate whose mean cosine silhouette is within 10 % of
+        the best is taken (see :mod:`analysis.themes.choosing`). An ``int`` forces the
+        number, capped at the number of distinct usable comments.
+    engine:
+        ``"lexical"`` (words and word pieces, always available), ``"semantic"`` (sentence
+        embeddings; raises :class:`ThemeEngineError` when the semantic extra is missing)
+        or ``"auto"`` (semantic when available, else lexical).
+    random_state:
+        Seed for the SVD, k-means seeding and sampling; the same seed and texts give the
+        same labels and themes. ``None`` draws a fresh seed.
+    min_texts:
+        Fewer usable comments than this and no themes are made (``too_few_`` is true).
+    n_representatives:
+        Most typical comments kept per theme.
+    max_phrases:
+        Most key phrases kept per theme.
+    n_init:
+        k-means starts; ``None`` means 4 below 5,000 usable comments and 1 above.
+    lexical_weight:
+        Weight of the lexical space next to sentence embeddings in the semantic engine
+        (0 clusters the embeddings alone).
+    """
+
+    def __init__(
+        self,
+        n_themes: int | None = None,
+        engine: str = "auto",
+        random_state: int | None = 0,
+        min_texts: int = 10,
+        n_representatives: int = 5,
+        max_phrases: int = 6,
+        n_init: int | None = None,
+        lexical_weight: float = 0.5,
+    ) -> None:
+        self.n_themes = n_themes
+        self.engine = engine
+        self.random_state = random_state
+        self.min_texts = min_texts
+        self.n_representatives = n_representatives
+        self.max_phrases = max_phrases
+        self.n_init = n_init
+        self.lexical_weight = lexical_weight
+
+    def _engine(self) -> str:
+        if self.engine not in ENGINES:
+            raise ThemeEngineError(f"engine must be one of {', '.join(ENGINES)}")
+        if self.engine == "lexical":
+            return "lexical"
+        if _semantic_available():
+            return "semantic"
+        if self.engine == "semantic":
+            raise ThemeEngineError(
+                "The semantic engine needs the 'semantic' extra (sentence-transformers and "
+                "its packaged model); use engine='lexical' or 'auto'"
+            )
+        return "lexical"
+
+    def fit(self, texts: Sequence[str]) -> ThemeModel:
+        """Find themes in ``texts`` (one string per comment) and return the model."""
+        if self.n_themes is not None and self.n_themes < 1:
+            raise ValueError("n_themes must be at least 1, or None")
+        self.engine_ = self._engine()
+        seed = (
+            int(np.random.default_rng().integers(2**31 - 1))
+            if self.random_state is None
+            else int(self.random_state)
+        )
+        texts = [text if isinstance(text, str) else "" for text in texts]
+        words = [tokens(text) for text in texts]
+        usable = np.array([i for i, w in enumerate(words) if w], dtype=np.int64)
+        self.labels_: IntArray = np.full(len(texts), -1, dtype=np.int64)
+        self.themes_: tuple[Theme, ...] = ()
+        self.n_themes_ = 0
+        self.choice_: choosing.Choice | None = None
+        self.too_few_ = len(usable) < max(1, self.min_texts)
+        if self.too_few_:
+            return self
+        with threadpool_limits(limits=1, user_api="blas"):
+            points = self._space(texts, words, usable, seed)
+            kept = np.flatnonzero(np.linalg.norm(points, axis=1) > 0.5)
+            if len(kept) == 0:
+                return self
+            points, usable = points[kept], usable[kept]
+            partition = self._cluster(points, seed)
+        self._describe(texts, words, usable, points, partition)
+        return self
+
+    def _space(
+        self, texts: Sequence[str], words: Sequence[list[str]], usable: IntArray, seed: int
+    ) -> FloatArray:
+        matrix = lexical.features([words[i] for i in usable])
+        space = lexical.reduce(matrix, seed)
+        if self.engine_ != "semantic":
+            return space
+        embedded = _embed([texts[i] for i in usable])
+        if self.lexical_weight > 0:
+            embedded = np.hstack([embedded, np.float32(self.lexical_weight) * space])
+        return np.asarray(normalize(embedded), dtype=np.float32)
+
+    def _cluster(self, points: FloatArray, seed: int) -> Partition:
+        distinct = distinct_rows(points)
+        n_init = self.n_init or (SMALL_N_INIT if len(points) < MANY_TEXTS else 1)
+        if self.n_themes is None:
+            self.choice_ = choosing.choose(points, distinct, seed=seed)
+            wanted = self.choice_.n_themes
+        else:
+            wanted = self.n_themes
+        return spherical_kmeans(points, wanted, seed=seed, n_init=n_init, distinct=distinct)
+
+    def _describe(
+        self,
+        texts: Sequence[str],
+        words: Sequence[list[str]],
+        usable: IntArray,
+        points: FloatArray,
+        partition: Partition,
+    ) -> None:
+        raw = partition.labels
+        clusters = np.unique(raw)
+        # Largest first; equal sizes in the order of their first comment.
+        order = sorted(
+            clusters.tolist(),
+            key=lambda c: (-int(np.sum(raw == c)), int(np.flatnonzero(raw == c)[0])),
+        )
+        corpus = phrases.Corpus([words[i] for i in usable])
+        themes: list[Theme] = []
+        for theme_id, cluster in enumerate(order):
+            members = np.flatnonzero(raw == cluster)
+            self.labels_[usable[members]] = theme_id
+            closeness = points[members] @ partition.centres[cluster]
+            ranked = members[np.lexsort((members, -closeness))]
+            representatives: list[int] = []
+            seen: set[str] = set()
+            for row in ranked:
+                if len(representatives) >= self.n_representatives:
+                    break
+                key = " ".join(texts[usable[row]].split()).casefold()
+                if key not in seen:
+                    seen.add(key)
+                    representatives.append(int(usable[row]))
+            key_phrases = phrases.key_phrases(members.tolist(), corpus, self.max_phrases)
+            themes.append(
+                Theme(
+                    id=theme_id,
+                    label=_label(key_phrases),
+                    key_phrases=key_phrases,
+                    size=len(members),
+                    representatives=tuple(representatives),
+                )
+            )
+        self.themes_ = tuple(themes)
+        self.n_themes_ = len(themes)

@@ -1,0 +1,144 @@
+"""Benchmark: how well ``analysis.themes.ThemeModel`` recovers known themes, and how fast.
+
+The data are CLINC150 (``/work/shared/data/clinc150.csv``): 22,500 short requests to a
+voice assistant, each labelled with one of 150 intents. They come from Larson et al. (2019),
+"An Evaluation Dataset for Intent Classification and Out-of-Scope Prediction", EMNLP-IJCNLP,
+https://github.com/clinc/oos-eval, and are licensed under Creative Commons Attribution 3.0
+(CC BY 3.0). Intents stand in for themes: the labels are never shown to the model.
+
+For each engine (``semantic`` only when ``analysis.themes.semantic.available()``), the model
+is fitted twice: with ``n_themes`` = the true number of labels, and with ``n_themes=None``
+(the automatic choice; the chosen number is printed). A baseline row fits plain scikit-learn
+TF-IDF → LSA (100 dimensions) → k-means with the true number. Each row reports NMI and ARI
+against the labels (``sklearn.metrics``), wall time of the fit, texts per second and peak
+memory. Every row runs in a fresh Python process, and memory is that process's
+``ru_maxrss`` at the end minus ``ru_maxrss`` just before the fit (data and libraries
+already loaded): the extra resident memory the fit needed at its peak.
+
+Run with ``.venv/bin/python benchmarks/themes.py [--engine lexical|semantic|all]
+[--sample N]``. It prints a table and asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DATA = Path("/work/shared/data/clinc150.csv")
+
+
+def load(sample: int | None, seed: int = 0) -> tuple[list[str], list[str]]:
+    import numpy as np
+
+    with DATA.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    if sample is not None and sample < len(rows):
+        keep = np.sort(np.random.default_rng(seed).choice(len(rows), sample, replace=False))
+        rows = [rows[i] for i in keep]
+    return [row["text"] for row in rows], [row["label"] for row in rows]
+
+
+def baseline(texts: list[str], n_themes: int) -> Any:
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    matrix = TfidfVectorizer().fit_transform(texts)
+    reduced = TruncatedSVD(100, random_state=0).fit_transform(matrix)
+    return KMeans(n_themes, random_state=0).fit_predict(reduced), n_themes
+
+
+def worker(kind: str, auto: bool, sample: int | None) -> dict[str, Any]:
+    """One row, measured in this process."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+    from threadpoolctl import threadpool_limits
+
+    from analysis.themes import ThemeModel
+
+    texts, truth = load(sample)
+    true_n = len(set(truth))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    if kind == "baseline":
+        with threadpool_limits(limits=1, user_api="blas"):  # as ThemeModel does
+            labels, chosen = baseline(texts, true_n)
+    else:
+        model = ThemeModel(n_themes=None if auto else true_n, engine=kind).fit(texts)
+        labels, chosen = model.labels_, model.n_themes_
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "n": len(texts),
+        "true_n": true_n,
+        "chosen": int(chosen),
+        "nmi": float(normalized_mutual_info_score(truth, labels)),
+        "ari": float(adjusted_rand_score(truth, labels)),
+        "seconds": seconds,
+        "mib": (after - before) / 1024,  # ru_maxrss is in KiB on Linux
+    }
+
+
+def run(kind: str, auto: bool, sample: int | None) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--worker", kind]
+    if auto:
+        command.append("--auto")
+    if sample is not None:
+        command += ["--sample", str(sample)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1:]}
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", choices=["lexical", "semantic", "all"], default="all")
+    parser.add_argument("--sample", type=int, default=None, help="use N random texts")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--auto", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.auto, args.sample)))
+        return
+
+    from analysis.themes import semantic
+
+    engines = ["lexical", "semantic"] if args.engine == "all" else [args.engine]
+    if "semantic" in engines and not semantic.available():
+        print("semantic engine not available here: skipped")
+        engines.remove("semantic")
+    rows = [("baseline: TF-IDF → LSA(100) → k-means", "baseline", False)]
+    for engine in engines:
+        rows.append((f"{engine}, n_themes = true number", engine, False))
+        rows.append((f"{engine}, n_themes = None (automatic)", engine, True))
+
+    print(f"CLINC150 ({DATA}), sample: {args.sample or 'all'}")
+    header = f"{'run':44s} {'texts':>6s} {'n':>4s} {'NMI':>6s} {'ARI':>6s} {'s':>7s}"
+    print(f"{header} {'texts/s':>8s} {'peak MiB':>9s}")
+    for title, kind, auto in rows:
+        result = run(kind, auto, args.sample)
+        if "error" in result:
+            print(f"{title:44s} failed: {result['error']}")
+            continue
+        print(
+            f"{title:44s} {result['n']:6d} {result['chosen']:4d} {result['nmi']:6.3f} "
+            f"{result['ari']:6.3f} {result['seconds']:7.1f} "
+            f"{result['n'] / result['seconds']:8.0f} {result['mib']:9.0f}",
+            flush=True,
+        )
+    print("n: themes asked for or chosen; peak MiB: ru_maxrss growth during the fit")
+
+
+if __name__ == "__main__":
+    main()
