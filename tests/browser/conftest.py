@@ -16,7 +16,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from survey_app.extensions import get_db
-from tests.conftest import make_config, migrated_app
+from tests.conftest import FIXTURE_QUESTIONNAIRES, make_config, migrated_app
 
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -43,11 +43,9 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-@pytest.fixture
-def live_app(tmp_path: Path) -> Iterator[tuple[Flask, str]]:
-    """The app on an SQLite file, served by a real HTTP server on a free local port."""
+def _serve(tmp_path: Path, **overrides: Any) -> Iterator[tuple[Flask, str]]:
     (tmp_path / "instance").mkdir()
-    config = make_config(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'candour.db'}")
+    config = make_config(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'candour.db'}", **overrides)
     app = migrated_app(config)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
@@ -59,3 +57,15 @@ def live_app(tmp_path: Path) -> Iterator[tuple[Flask, str]]:
     thread.join(timeout=5)
     with app.app_context():
         get_db().dispose()
+
+
+@pytest.fixture
+def live_app(tmp_path: Path) -> Iterator[tuple[Flask, str]]:
+    """The app on an SQLite file, served by a real HTTP server on a free local port."""
+    yield from _serve(tmp_path)
+
+
+@pytest.fixture
+def live_sample_app(tmp_path: Path) -> Iterator[tuple[Flask, str]]:
+    """The same, with the test questionnaires."""
+    yield from _serve(tmp_path, SURVEY_QUESTIONNAIRE_DIR=str(FIXTURE_QUESTIONNAIRES))
