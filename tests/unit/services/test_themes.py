@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+import config
 from analysis.comments import NO_THEME, build_review
 from analysis.comments.summary import PublishedTheme, QuestionThemes
-import config
 from config import ConfigError
 from survey_app.domain.loading import load_questionnaire
 from survey_app.services.themes import (
@@ -39,7 +39,10 @@ BAD_COMMENTS = [
 def test_redaction_file_is_read_and_checked(tmp_path: Path) -> None:
     good = tmp_path / "lists.yaml"
     good.write_text("names: [Priya Shah, ' Tom ']\nteams: [Duty Team]\n", encoding="utf-8")
-    assert read_redaction_file(str(good)) == {"names": ("Priya Shah", "Tom"), "teams": ("Duty Team",)}
+    assert read_redaction_file(str(good)) == {
+        "names": ("Priya Shah", "Tom"),
+        "teams": ("Duty Team",),
+    }
     assert read_redaction_file(None) == {}
     options = theme_options({"SURVEY_REDACTION_FILE": str(good), "SURVEY_THEME_ENGINE": "lexical"})
     assert options.names == ("Priya Shah", "Tom") and options.engine == "lexical"
@@ -120,7 +123,9 @@ def test_a_carried_codebook_loads_into_next_years_questionnaire(tmp_path: Path) 
         "ready",
         "lexical",
         (
-            PublishedTheme("t0", "Caseload allocation", ("caseload allocation", "complex cases"), None, ()),
+            PublishedTheme(
+                "t0", "Caseload allocation", ("caseload allocation", "complex cases"), None, ()
+            ),
             PublishedTheme("t1", "Not listened to", ("not listened to",), None, ()),
             PublishedTheme("other", "Other comments", (), None, ()),
         ),
