@@ -7,10 +7,12 @@ there are as many candidates between 10 and 20 as between 100 and 200.
 
 Each candidate is clustered once, and scored by the mean silhouette (cosine, on a fixed
 random sample of at most :data:`SILHOUETTE_SAMPLE` comments): how much closer each comment
-is to its own theme than to the nearest other theme. Short comments split into ever smaller,
-tighter groups, so the silhouette keeps creeping up with more themes after the real ones
-are found. The rule is therefore parsimonious: take the **smallest** candidate whose score is
-within :data:`TOLERANCE` (10 %) of the best score.
+is to its own theme than to the nearest other theme. Comments in groups smaller than
+:data:`MIN_THEME_SIZE` count as 0, as a lone comment does: a theme of two or three comments
+is too small to report, and such groups inflate the silhouette. Short comments split into
+ever smaller, tighter groups, so the silhouette keeps creeping up with more themes after
+the real ones are found. The rule is therefore parsimonious: take the **smallest**
+candidate whose score is within :data:`TOLERANCE` (10 %) of the best score.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import silhouette_samples
 
 from analysis.themes.clustering import FloatArray, IntArray, spherical_kmeans
 
@@ -28,6 +30,7 @@ TEXTS_PER_THEME = 5
 GRID_RATIO = 1.25
 SILHOUETTE_SAMPLE = 4000
 TOLERANCE = 0.10
+MIN_THEME_SIZE = 5
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,10 @@ def choose(points: FloatArray, distinct: IntArray, *, seed: int) -> Choice:
         if found < 2 or found >= len(sample):
             score = -1.0
         else:
-            score = float(silhouette_score(points[sample], labels[sample], metric="cosine"))
+            values = silhouette_samples(points[sample], labels[sample], metric="cosine")
+            sizes = np.bincount(labels)
+            values[sizes[labels[sample]] < MIN_THEME_SIZE] = 0.0
+            score = float(np.mean(values))
         tried.append(n_themes)
         scores.append(score)
     best = max(scores)
