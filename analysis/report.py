@@ -361,7 +361,11 @@ NO_COMMENTS_TEXT = "No one wrote an answer to this question."
 
 def text_status_message(status: str) -> str:
     """What a report says instead of themes (empty for a question that has them)."""
-    return {"too_few": TOO_FEW_TEXT, "empty": NO_COMMENTS_TEXT}.get(status, "")
+    return {
+        "too_few": TOO_FEW_TEXT,
+        "empty": NO_COMMENTS_TEXT,
+        "failed": "Themes could not be worked out for this question in this release.",
+    }.get(status, "")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Status = Literal["ready", "too_few", "empty"]
+Status = Literal["ready", "too_few", "empty", "failed"]
 QuoteStatus = Literal["pending", "approved", "rejected"]
 Tone = Literal["positive", "mixed", "negative"]
 

@@ -15,6 +15,7 @@ labels, key phrases, approved quotes and the list of decisions remain.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,8 @@ from analysis.redaction import Redactor
 from survey_app.crypto import DecryptError, Keyring
 from survey_app.domain.model import Questionnaire, QuestionType
 from survey_app.services.errors import NotFoundError, ServiceError
+
+log = logging.getLogger(__name__)
 
 WORKSPACE_FORMAT = 1
 #: Quotes only from groups of at least this many respondents (DESIGN.md §6 ``k_text``).
@@ -181,17 +184,22 @@ def analyse(
             CodeInfo(c.id, c.label, c.description, c.seeds)
             for c in questionnaire.codes_for(question_id)
         )
-        reviews[question_id] = build_review(
-            question_id,
-            comments,
-            codes=codes,
-            engine=options.engine,
-            random_state=options.random_state,
-            k_cell=k_cell,
-            names=lists["names"],
-            places=lists["places"],
-            teams=lists["teams"],
-        )
+        try:
+            reviews[question_id] = build_review(
+                question_id,
+                comments,
+                codes=codes,
+                engine=options.engine,
+                random_state=options.random_state,
+                k_cell=k_cell,
+                names=lists["names"],
+                places=lists["places"],
+                teams=lists["teams"],
+            )
+        except Exception as error:  # one question's themes must not stop the whole release
+            # Only the error's type is logged: its message could quote a comment.
+            log.error("themes failed for %s: %s", question_id, type(error).__name__)
+            reviews[question_id] = QuestionReview(question_id, "failed", engine="none")
     return Workspace(base, groups, len(frame), reviews)
 
 

@@ -131,7 +131,9 @@ def test_the_printable_report_stands_alone_and_matches_the_release(
     seen += sum(check_figure_table(t, release) for t in soup.select("table[data-item]"))
     assert seen > 1000
     assert len(soup.select("svg[role=img]")) == len(soup.select("table[data-item]"))
-    assert "Themes from comments will appear here" in soup.get_text()
+    themes = soup.select_one("#themes-comments")
+    assert themes is not None and "Themes were found by" in themes.get_text()
+    assert not soup.select(".cd-quote")  # nothing approved: no comment appears
     assert "<b>East</b>" not in html and "&lt;b&gt;East&lt;/b&gt;" in html
 
 

@@ -222,12 +222,20 @@ def test_an_unknown_question_is_not_found(sample_app: Flask, built: Built, quest
     check_page(client.get(f"/staff/surveys/no-such-survey/report/{question}"), 404)
 
 
-def test_free_text_questions_show_a_placeholder(sample_app: Flask, built: Built) -> None:
+def test_free_text_questions_show_their_themes_and_no_comment(
+    sample_app: Flask, built: Built
+) -> None:
     client, _staff = staff_member(sample_app, "admin")
     page = check_page(client.get(question_url("comments")))
-    assert "Themes from comments will appear here" in page.one("#report-placeholder").get_text()
-    assert not page.select("main table") and not page.select("main svg")
-    assert "Comment number" not in page.text()
+    assert page.one("#themes-heading").get_text(strip=True) == "Themes"
+    release = release_of(sample_app)
+    assert [t["data-item"] for t in page.select("main table")] == ["comments__themes"]
+    for table in page.select("main table"):
+        check_figure_table(table, release.protected)
+    # No quote has been approved, so no comment is shown, whole or in part.
+    assert not page.select(".cd-quote")
+    for index in range(0, 40, 4):
+        assert f"Comment number {index}" not in page.text()
 
 
 def test_grid_statements_and_multiple_choice_notes(sample_app: Flask, built: Built) -> None:

@@ -601,7 +601,10 @@ def test_closed_page_shows_the_survey_title_escaped(component_app: Flask) -> Non
 
 
 def css_classes() -> set[str]:
-    css = (STATIC / "candour.css").read_text(encoding="utf-8")
+    """Classes styled by the shared stylesheet or by staff.css (which staff pages add)."""
+    css = "".join(
+        (STATIC / name).read_text(encoding="utf-8") for name in ("candour.css", "staff.css")
+    )
     return set(re.findall(r"\.(cd-[a-z0-9_-]+)", css))
 
 
