@@ -30,9 +30,30 @@ MIN_COMMENTS = 10
 
 _SPACE = re.compile(r"\s+")
 
+# Words a key phrase should neither start nor end with ("fair allocation of" → "fair
+# allocation"), except the particle after a negation ("not listened to" stays whole).
+_FUNCTION_WORDS = frozenset(
+    """a about after all also am an and any are as at be been but by can could did do does
+    for from had has have he her him his how i if in into is it its just me more most my no
+    nor not of on once only or our out own same she so some such than that the their them
+    then there these they this those to too until up very was we were what when where which
+    while who why will with would you your""".split()
+)
+_NEGATIONS = frozenset({"not", "never", "no", "nobody", "nothing"})
+_PARTICLES = frozenset({"to", "with", "about", "for", "up", "on", "in"})
+
 
 def fallback_label(theme_id: int) -> str:
     return f"Theme {theme_id + 1}"
+
+
+def label_from(phrases: Sequence[str], theme_id: int) -> str:
+    """A theme's first name: the best phrase of two or more words among its top three key
+    phrases (they say more than one word), else its best phrase. Analysts rename it anyway."""
+    if not phrases:
+        return fallback_label(theme_id)
+    best = next((p for p in phrases[:3] if " " in p), phrases[0])
+    return best[:1].upper() + best[1:]
 
 
 def build_review(
@@ -96,7 +117,7 @@ def build_review(
     quotes: list[Quote] = []
     for theme in model.themes_:
         phrases = safe_phrases(theme.key_phrases, folded, redactor, k_cell, blocked)
-        label = phrases[0][:1].upper() + phrases[0][1:] if phrases else fallback_label(theme.id)
+        label = label_from(phrases, theme.id)
         members = [i for i in theme.representatives if labels[i] == theme.id]
         themes.append(ThemeState(theme.id, label, phrases, True, tuple(members)))
         for index in members[:CANDIDATES_PER_THEME]:
@@ -136,6 +157,24 @@ def name_words(names: Iterable[str]) -> frozenset[str]:
     return frozenset(w for name in names for w in fold_text(name).split() if len(w) > 1)
 
 
+def tidy_phrase(phrase: str) -> str:
+    """A key phrase without dangling function words, with "I" as a capital; "" if nothing
+    meaningful is left."""
+    words = phrase.split()
+    negated = bool(words) and words[0].casefold() in _NEGATIONS
+    while len(words) > 1 and words[-1].casefold() in _FUNCTION_WORDS:
+        if negated and len(words) > 2 and words[-1].casefold() in _PARTICLES:
+            break
+        words.pop()
+    while len(words) > 1 and words[0].casefold() in _FUNCTION_WORDS - _NEGATIONS:
+        if words[1].casefold() in _NEGATIONS:  # "did not listen" stays whole
+            break
+        words.pop(0)
+    if not words or all(w.casefold() in _FUNCTION_WORDS for w in words):
+        return ""
+    return " ".join("I" if w == "i" else w for w in words)
+
+
 def safe_phrases(
     phrases: Iterable[str],
     folded_texts: Sequence[str],
@@ -147,7 +186,7 @@ def safe_phrases(
     comments, with no word of a configured name, and untouched by redaction (no name, place,
     team, number or contact detail)."""
     kept: list[str] = []
-    for phrase in phrases:
+    for phrase in (tidy_phrase(p) for p in phrases):
         needle = fold_text(phrase)
         if needle.strip() == "" or phrase in kept or blocked.intersection(needle.split()):
             continue

@@ -13,8 +13,8 @@ from dataclasses import replace
 
 from analysis.comments.building import (
     CANDIDATES_PER_THEME,
-    fallback_label,
     fold_text,
+    label_from,
     name_words,
     safe_phrases,
 )
@@ -140,7 +140,7 @@ def split(
         raise ReviewError("This theme cannot be split: its comments are too alike")
     folded = [fold_text(c.text) for c in review.comments]
     phrases = safe_phrases(smaller.key_phrases, folded, redactor, k_cell, name_words(names))
-    label = phrases[0][:1].upper() + phrases[0][1:] if phrases else fallback_label(new_id)
+    label = label_from(phrases, new_id)
     typical = tuple(members[i] for i in smaller.representatives if members[i] in moving)
     comments = tuple(
         replace(c, theme=new_id) if i in moving else c for i, c in enumerate(review.comments)

@@ -115,11 +115,13 @@ class QuestionThemes:
     themes: tuple[PublishedTheme, ...] = ()
     codes: tuple[PublishedCode, ...] = ()
 
-    def labels(self) -> dict[str, str]:
-        """Column labels of the theme and code items."""
-        found = {t.option: t.label for t in self.themes}
-        found.update({c.option: c.label for c in self.codes})
-        return found
+    def theme_labels(self) -> dict[str, str]:
+        """Column labels of the theme item."""
+        return {t.option: t.label for t in self.themes}
+
+    def code_labels(self) -> dict[str, str]:
+        """Column labels of the code item."""
+        return {c.option: c.label for c in self.codes}
 
     def to_dict(self) -> dict[str, Any]:
         return {

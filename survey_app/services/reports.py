@@ -104,11 +104,10 @@ def report_labels(
             options[q.id] = {**labelled, NO_ANSWER: NO_ANSWER_LABEL}
     multiple = {q.id for q in questionnaire.questions() if q.type is QuestionType.MULTIPLE_CHOICE}
     for question_id, summary in (release.themes if release is not None else {}).items():
-        named = {**summary.labels(), NO_ANSWER: NO_COMMENT_LABEL}
         items[theme_item(question_id)] = THEMES_TITLE
-        options[theme_item(question_id)] = named
+        options[theme_item(question_id)] = {**summary.theme_labels(), NO_ANSWER: NO_COMMENT_LABEL}
         items[code_item(question_id)] = CODES_TITLE
-        options[code_item(question_id)] = named
+        options[code_item(question_id)] = {**summary.code_labels(), NO_ANSWER: NO_COMMENT_LABEL}
         multiple.add(code_item(question_id))
     return Labels(
         breakdowns={b: breakdown_title(b) for b in questionnaire.breakdowns},

@@ -388,3 +388,23 @@ def test_exports_carry_the_themes(sample_app: Flask, themed: str) -> None:
     assert "Workload" in strings and "Key phrases" in strings and CANARY not in strings
     html = client.get(f"{BASE}/report/download/html").get_data(as_text=True)
     assert "Workload" in html and CANARY not in html
+
+
+def test_splitting_a_theme_makes_a_new_one_with_its_own_quotes(
+    sample_app: Flask, themed: str
+) -> None:
+    client, _staff = staff_member(sample_app, "analyst", assigned_to=SLUG)
+    before = _review(sample_app).review("comments")
+    biggest = max(before.themes, key=lambda t: before.size(t.id))
+    response = _act(
+        client, f"{BASE}/themes/comments", {"action": "split", "theme": str(biggest.id)}, themed
+    )
+    assert response.status_code == 303
+    after = _review(sample_app).review("comments")
+    (new,) = [t for t in after.themes if not before.has_theme(t.id)]
+    assert 0 < after.size(new.id) < before.size(biggest.id)
+    assert after.size(new.id) + after.size(biggest.id) == before.size(biggest.id)
+    assert after.decisions[-1].action == "split"
+    assert any("split" in e.detail for e in events(sample_app, "theme_review"))
+    release = release_of(sample_app, SLUG)
+    assert f"t{new.id}" in release.protected.items[theme_item("comments")][()]

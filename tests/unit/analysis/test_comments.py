@@ -278,3 +278,23 @@ def test_a_question_with_too_few_comments_publishes_no_theme_item() -> None:
     assert theme_items(review, sensitive=False) == []
     release = _published(make_review({0: 12}), 20)
     assert summarise(review, release, k_text=10).themes == ()
+
+
+@pytest.mark.parametrize(
+    ("phrase", "tidied"),
+    [
+        ("fair allocation of", "fair allocation"),
+        ("the staff network", "staff network"),
+        ("not listened to", "not listened to"),
+        ("did not listen", "did not listen"),
+        ("time i raise", "time I raise"),
+        ("passed over for", "passed over"),
+        ("not just", ""),
+        ("of the", ""),
+        ("caseload", "caseload"),
+    ],
+)
+def test_key_phrases_lose_dangling_function_words(phrase: str, tidied: str) -> None:
+    from analysis.comments.building import tidy_phrase
+
+    assert tidy_phrase(phrase) == tidied
