@@ -88,7 +88,11 @@ def test_web_downloads_show_the_downloads_on_the_overview(sample_app: Flask, bui
         client.get(f"/staff/surveys/{SLUG}/report").get_data(as_text=True), "html.parser"
     )
     links = [a["href"] for a in page.select("#downloads a")]
-    assert links == [f"{DOWNLOAD}/csv", f"{DOWNLOAD}/xlsx", f"{DOWNLOAD}/html"]
+    codebook = f"/staff/surveys/{SLUG}/report/codebook.yaml"
+    assert links == [f"{DOWNLOAD}/csv", f"{DOWNLOAD}/xlsx", f"{DOWNLOAD}/html", codebook]
+    response = client.get(codebook)
+    assert response.status_code == 200 and response.mimetype == "application/yaml"
+    assert "codebooks:" in response.get_data(as_text=True)
     assert client.get(f"{DOWNLOAD}/pdf").status_code == 404
     assert client.get(f"{DOWNLOAD}/CSV").status_code == 404
     assert events(sample_app, "export") == []
