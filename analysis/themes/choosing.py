@@ -5,18 +5,27 @@ comments ``n``: at least about five comments per theme on average, and never mor
 themes. They form a geometric grid (each about :data:`GRID_RATIO` times the one before), so
 there are as many candidates between 10 and 20 as between 100 and 200.
 
-Each candidate is clustered once, and scored by the mean silhouette (cosine, on a fixed
-random sample of at most :data:`SILHOUETTE_SAMPLE` comments): how much closer each comment
-is to its own theme than to the nearest other theme. Comments in groups smaller than
-:data:`MIN_THEME_SIZE` count as 0, as a lone comment does: a theme of two or three comments
-is too small to report, and such groups inflate the silhouette. Short comments split into
-ever smaller, tighter groups, so the silhouette keeps creeping up with more themes after
-the real ones are found. The rule is therefore parsimonious: take the **smallest**
-candidate whose score is within :data:`TOLERANCE` (10 %) of the best score.
+Each candidate is clustered (the best of :data:`SMALL_STARTS` k-means starts below 1,000
+comments, where one start is noisy and four are cheap; one start above) and scored by the
+mean silhouette (cosine, on a fixed random sample of at most :data:`SILHOUETTE_SAMPLE`
+comments): how much closer each comment is to its own theme than to the nearest other
+theme. Comments in groups smaller than :func:`min_theme_size` count as 0, as a lone comment
+does: half the square root of the number of comments, and at least :data:`MIN_THEME_SIZE` (5) — 5 comments for up to 100
+comments, 10 for 400, 28 for 3,000, 75 for 22,500. A theme smaller than that is too small
+to report, and short comments split into ever smaller, tighter groups whose silhouette
+creeps up past the real number of themes (with a fixed minimum of 5, subsets of 8–10
+CLINC150 intents were split into 19–60 themes). The size rule stops that creep where the
+groups become small for the corpus. The rule is then parsimonious: take the **smallest**
+candidate whose score is within :func:`tolerance` of the best score: 10 % up to 1,000
+comments, then ``10 % × √(1000 / n)`` (5 % at 4,000, 2 % at 22,500). The silhouette of a
+large corpus, and its k-means, vary less from one candidate to the next, so a smaller
+allowance is enough; with 10 % the semantic engine took 75 themes for CLINC150's 150.
+Figures: ``benchmarks/themes_choice.py`` and the themes section of ``benchmarks/README.md``.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +39,10 @@ TEXTS_PER_THEME = 5
 GRID_RATIO = 1.25
 SILHOUETTE_SAMPLE = 4000
 TOLERANCE = 0.10
+PRECISE_FROM = 1000  # comments; the tolerance shrinks as 1 / √n above this
+SMALL_STARTS = 4  # k-means starts per candidate below PRECISE_FROM comments (1 above)
 MIN_THEME_SIZE = 5
+SIZE_FACTOR = 0.5  # of the square root of the number of comments, for the smallest theme
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,16 @@ class Choice:
     n_themes: int
     candidates: tuple[int, ...]
     scores: tuple[float, ...]
+
+
+def min_theme_size(n_texts: int) -> int:
+    """Groups smaller than this count as 0 in the silhouette: ``max(5, ⌈√n / 2⌉)``."""
+    return max(MIN_THEME_SIZE, math.ceil(SIZE_FACTOR * math.sqrt(max(0, n_texts))))
+
+
+def tolerance(n_texts: int) -> float:
+    """How far below the best score a smaller candidate may be: 10 %, less above 1,000."""
+    return TOLERANCE * min(1.0, math.sqrt(PRECISE_FROM / max(1, n_texts)))
 
 
 def candidate_range(n_distinct: int) -> tuple[int, int]:
@@ -65,21 +87,25 @@ def choose(points: FloatArray, distinct: IntArray, *, seed: int) -> Choice:
     sample = np.arange(len(points))
     if len(sample) > SILHOUETTE_SAMPLE:
         sample = np.sort(rng.choice(sample, SILHOUETTE_SAMPLE, replace=False))
+    smallest = min_theme_size(len(points))
+    starts = SMALL_STARTS if len(points) < PRECISE_FROM else 1
     tried: list[int] = []
     scores: list[float] = []
     for n_themes in grid(low, high):
-        labels = spherical_kmeans(points, n_themes, seed=seed, distinct=distinct).labels
+        labels = spherical_kmeans(
+            points, n_themes, seed=seed, n_init=starts, distinct=distinct
+        ).labels
         found = len(np.unique(labels[sample]))
         if found < 2 or found >= len(sample):
             score = -1.0
         else:
             values = silhouette_samples(points[sample], labels[sample], metric="cosine")
             sizes = np.bincount(labels)
-            values[sizes[labels[sample]] < MIN_THEME_SIZE] = 0.0
+            values[sizes[labels[sample]] < smallest] = 0.0
             score = float(np.mean(values))
         tried.append(n_themes)
         scores.append(score)
     best = max(scores)
-    threshold = best - TOLERANCE * abs(best)
+    threshold = best - tolerance(len(points)) * abs(best)
     chosen = next(k for k, s in zip(tried, scores, strict=True) if s >= threshold)
     return Choice(chosen, tuple(tried), tuple(scores))

@@ -89,9 +89,10 @@ class ThemeModel:
     n_themes:
         How many themes to find. ``None`` chooses the number: candidates run from 2 to
         ``min(400, n // 5)`` for ``n`` distinct usable comments (at least 2), on a geometric
-        grid, and the smallest candidate whose mean cosine silhouette is within 10 % of
-        the best is taken (see :mod:`analysis.themes.choosing`). An ``int`` forces the
-        number, capped at the number of distinct usable comments.
+        grid, each is scored by the mean cosine silhouette with groups smaller than
+        ``max(5, √n / 2)`` comments counting as 0, and the smallest candidate within 10 %
+        of the best score is taken (see :mod:`analysis.themes.choosing`). An ``int``
+        forces the number, capped at the number of distinct usable comments.
     engine:
         ``"lexical"`` (words and word pieces, always available), ``"semantic"`` (sentence
         embeddings; raises :class:`ThemeEngineError` when the semantic extra is missing)
@@ -179,12 +180,11 @@ class ThemeModel:
     def _space(
         self, texts: Sequence[str], words: Sequence[list[str]], usable: IntArray, seed: int
     ) -> FloatArray:
-        matrix = lexical.features([words[i] for i in usable])
-        space = lexical.reduce(matrix, seed)
         if self.engine_ != "semantic":
-            return space
+            return lexical.reduce(lexical.features([words[i] for i in usable]), seed)
         embedded = _embed([texts[i] for i in usable])
         if self.lexical_weight > 0:
+            space = lexical.reduce(lexical.features([words[i] for i in usable]), seed)
             embedded = np.hstack([embedded, np.float32(self.lexical_weight) * space])
         return np.asarray(normalize(embedded), dtype=np.float32)
 

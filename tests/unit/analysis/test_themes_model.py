@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import normalized_mutual_info_score
 
-from analysis.themes import Theme, ThemeEngineError, ThemeModel, model
+from analysis.themes import Theme, ThemeEngineError, ThemeModel, choosing, model
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "themes" / "labelled_comments.csv"
 
@@ -236,3 +236,103 @@ def test_constructor_only_stores_parameters() -> None:
     assert theme_model.n_themes == 4
     assert theme_model.max_phrases == 3
     assert not hasattr(theme_model, "labels_")
+
+
+def synthetic_corpus() -> tuple[list[str], list[str]]:
+    """Four themes of 30 distinct comments: each of 5 subjects with each of 6 complaints."""
+    themes = {
+        "parking": (
+            ["The car park", "Parking on site", "The staff car park", "Parking", "The parking"],
+            [
+                "is full by eight every morning",
+                "costs far too much per month",
+                "has no spaces left for night shifts",
+                "needs more bays near the entrance",
+                "is badly lit after dark",
+                "is a nightmare at shift change",
+            ],
+        ),
+        "pay": (
+            ["My salary", "Our pay", "The pay rise", "Overtime pay", "Pay"],
+            [
+                "has not kept up with inflation",
+                "is lower than other employers offer",
+                "was frozen for three years",
+                "does not reflect the extra duties",
+                "arrives late and is often wrong",
+                "is below the market rate for the role",
+            ],
+        ),
+        "canteen": (
+            [
+                "The canteen food",
+                "Lunch in the canteen",
+                "The canteen menu",
+                "Canteen meals",
+                "Food",
+            ],
+            [
+                "is cold by the time we sit down",
+                "has no vegetarian choices",
+                "is too expensive for what you get",
+                "tastes bland and overcooked",
+                "runs out before the late lunch break",
+                "offers the same dishes every week",
+            ],
+        ),
+        "computers": (
+            ["My laptop", "The office computers", "The IT system", "Our computer software", "IT"],
+            [
+                "crashes several times a day",
+                "takes ten minutes to start up",
+                "is years out of date",
+                "keeps losing my saved files",
+                "needs constant password resets",
+                "freezes during video calls",
+            ],
+        ),
+    }
+    texts: list[str] = []
+    truth: list[str] = []
+    for name, (subjects, complaints) in themes.items():
+        for i in range(30):
+            texts.append(f"{subjects[i // 6]} {complaints[i % 6]}.")
+            truth.append(name)
+    return texts, truth
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_automatic_number_on_a_synthetic_corpus_is_near_the_truth(seed: int) -> None:
+    texts, truth = synthetic_corpus()
+    fitted = ThemeModel(engine="lexical", random_state=seed).fit(texts)
+    # Four themes; words alone also split them by the complaint (6 per theme, shared
+    # by 5 comments each), so the lexical engine may find up to about twice as many.
+    assert 3 <= fitted.n_themes_ <= 10
+    assert normalized_mutual_info_score(truth, fitted.labels_) >= 0.5
+
+
+def test_smallest_theme_and_tolerance_follow_the_corpus_size() -> None:
+    assert choosing.min_theme_size(0) == 5
+    assert choosing.min_theme_size(60) == 5
+    assert choosing.min_theme_size(400) == 10
+    assert choosing.min_theme_size(22_500) == 75
+    assert choosing.tolerance(60) == pytest.approx(0.10)
+    assert choosing.tolerance(1000) == pytest.approx(0.10)
+    assert choosing.tolerance(4000) == pytest.approx(0.05)
+    assert 0 < choosing.tolerance(100_000) < choosing.tolerance(4000)
+
+
+def test_small_groups_do_not_win_the_choice() -> None:
+    # Two themes of 40 comments each: every candidate that splits them into groups of
+    # fewer than max(5, √80 / 2) = 5 comments scores those comments as 0.
+    points = np.zeros((80, 3), dtype=np.float32)
+    rng = np.random.default_rng(0)
+    points[:40, 0] = 1
+    points[40:, 1] = 1
+    points += rng.normal(0, 0.05, points.shape).astype(np.float32)
+    points /= np.linalg.norm(points, axis=1, keepdims=True)
+    from analysis.themes.clustering import distinct_rows
+
+    choice = choosing.choose(points, distinct_rows(points), seed=0)
+    assert choice.n_themes == 2
+    assert len(choice.candidates) == len(choice.scores)
