@@ -8,17 +8,17 @@ there are as many candidates between 10 and 20 as between 100 and 200.
 Each candidate is clustered (the best of :data:`SMALL_STARTS` k-means starts below 1,000
 comments, where one start is noisy and four are cheap; one start above) and scored by the
 mean silhouette (cosine, on a fixed random sample of at most :data:`SILHOUETTE_SAMPLE`
-comments): how much closer each comment is to its own theme than to the nearest other
-theme. Comments in groups smaller than :func:`min_theme_size` count as 0, as a lone comment
-does: half the square root of the number of comments, and at least :data:`MIN_THEME_SIZE` (5) — 5 comments for up to 100
-comments, 10 for 400, 28 for 3,000, 75 for 22,500. A theme smaller than that is too small
-to report, and short comments split into ever smaller, tighter groups whose silhouette
-creeps up past the real number of themes (with a fixed minimum of 5, subsets of 8–10
-CLINC150 intents were split into 19–60 themes). The size rule stops that creep where the
-groups become small for the corpus. The rule is then parsimonious: take the **smallest**
-candidate whose score is within :func:`tolerance` of the best score: 10 % up to 1,000
-comments, then ``10 % × √(1000 / n)`` (5 % at 4,000, 2 % at 22,500). The silhouette of a
-large corpus, and its k-means, vary less from one candidate to the next, so a smaller
+comments): how much closer each comment is to its own theme than to the nearest other theme.
+Comments in groups smaller than :func:`min_theme_size` count as 0, as a lone comment does:
+half the square root of the number of comments, and at least :data:`MIN_THEME_SIZE` (5) — 5
+comments for up to 100 comments, 10 for 400, 28 for 3,000, 75 for 22,500. A theme smaller
+than that is too small to report, and short comments split into ever smaller, tighter groups
+whose silhouette creeps up past the real number of themes (with a fixed minimum of 5,
+subsets of 8–10 CLINC150 intents were split into 19–60 themes). The size rule stops that
+creep where the groups become small for the corpus. The rule is then parsimonious: take the
+**smallest** candidate whose score is within :func:`tolerance` of the best score: 10 % up to
+1,000 comments, then ``10 % × √(1000 / n)`` (5 % at 4,000, 2 % at 22,500). The silhouette of
+a large corpus, and its k-means, vary less from one candidate to the next, so a smaller
 allowance is enough; with 10 % the semantic engine took 75 themes for CLINC150's 150.
 Figures: ``benchmarks/themes_choice.py`` and the themes section of ``benchmarks/README.md``.
 """
