@@ -88,3 +88,32 @@ def test_results_do_not_depend_on_batch_size_or_order() -> None:
     once = semantic.embed(texts, batch_size=1)
     again = semantic.embed(list(reversed(texts)), batch_size=64)[::-1]
     np.testing.assert_allclose(once, again, atol=1e-5)
+
+
+@needs_extra
+@pytest.mark.usefixtures("offline")
+def test_embed_restores_the_torch_thread_setting() -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    wanted = 2 if semantic.TORCH_THREADS != 2 else 3
+    torch.set_num_threads(wanted)
+    try:
+        semantic.embed(["The rota changes too often."])
+        assert torch.get_num_threads() == wanted
+    finally:
+        torch.set_num_threads(before)
+
+
+@needs_extra
+@pytest.mark.usefixtures("offline")
+def test_automatic_number_on_a_synthetic_corpus_is_the_truth_or_near() -> None:
+    from sklearn.metrics import normalized_mutual_info_score
+
+    from analysis.themes import ThemeModel
+    from tests.unit.analysis.test_themes_model import synthetic_corpus
+
+    texts, truth = synthetic_corpus()
+    fitted = ThemeModel(engine="semantic", random_state=0).fit(texts)
+    assert 3 <= fitted.n_themes_ <= 6  # four themes
+    assert normalized_mutual_info_score(truth, fitted.labels_) >= 0.8
