@@ -348,6 +348,11 @@ def test_publishing_keeps_decisions_and_approved_quotes_only(
     assert [d["action"] for d in release.decisions["comments"]] == ["rename", "approve"]
     with sample_app.app_context(), get_db().session() as session:
         assert session.scalars(select(Release.workspace)).all() == [None]
+    admin, _ = staff_member(sample_app, "admin")
+    page = check_page(admin.get(f"{BASE}/report/comments"))
+    assert len(page.select("#review-decisions li")) == 2
+    viewer, _ = staff_member(sample_app, "viewer")
+    assert not check_page(viewer.get(f"{BASE}/report/comments")).select("#review-decisions")
     codebook = runner.invoke(args=["themes", "codebook", "--survey", SLUG])
     assert "label: Workload" in codebook.output and "codebooks:" in codebook.output
 
