@@ -8,15 +8,24 @@ https://github.com/clinc/oos-eval, and are licensed under Creative Commons Attri
 
 For each engine (``semantic`` only when ``analysis.themes.semantic.available()``), the model
 is fitted twice: with ``n_themes`` = the true number of labels, and with ``n_themes=None``
-(the automatic choice; the chosen number is printed). A baseline row fits plain scikit-learn
-TF-IDF → LSA (100 dimensions) → k-means with the true number. Each row reports NMI and ARI
+(the automatic choice; the chosen number is printed); the semantic engine is also fitted
+with ``lexical_weight=0`` (embeddings alone). Two baselines use the true number: plain
+scikit-learn TF-IDF → LSA (100 dimensions) → k-means, and (when the semantic extra is
+installed) all-MiniLM-L6-v2 embeddings → plain scikit-learn ``KMeans``. Each row reports NMI and ARI
 against the labels (``sklearn.metrics``), wall time of the fit, texts per second and peak
 memory. Every row runs in a fresh Python process, and memory is that process's
 ``ru_maxrss`` at the end minus ``ru_maxrss`` just before the fit (data and libraries
 already loaded): the extra resident memory the fit needed at its peak.
 
+Embedding all 22,500 texts on 2 CPU cores takes minutes, and four rows need the same
+embeddings. With ``--embed-once`` (benchmark only) a first process embeds the texts, timed as
+its own row, and keeps them in a temporary ``.npy`` file (CLINC150 is public; the file is
+deleted at the end). The rows marked "+ embeddings" then read them instead of embedding, and
+their time is the rest of the fit; add the embedding row's time for end to end. ThemeModel
+itself never writes embeddings anywhere.
+
 Run with ``.venv/bin/python benchmarks/themes.py [--engine lexical|semantic|all]
-[--sample N]``. It prints a table and asserts nothing.
+[--sample N] [--embed-once]``. It prints a table and asserts nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -58,25 +68,58 @@ def baseline(texts: list[str], n_themes: int) -> Any:
     return KMeans(n_themes, random_state=0).fit_predict(reduced), n_themes
 
 
-def worker(kind: str, auto: bool, sample: int | None) -> dict[str, Any]:
+def minilm_baseline(texts: list[str], n_themes: int) -> Any:
+    from sklearn.cluster import KMeans
+
+    from analysis.themes import model
+
+    embedded = model._embed(texts)
+    return KMeans(n_themes, random_state=0).fit_predict(embedded), n_themes
+
+
+def reuse_embeddings(texts: list[str], path: str) -> None:
+    """Make ThemeModel read this benchmark's saved embeddings of ``texts`` (benchmark only)."""
+    import numpy as np
+
+    from analysis.themes import model
+
+    saved = np.load(path)
+    row_of = {text: row for row, text in enumerate(texts)}
+    model._embed = lambda wanted: saved[[row_of[text] for text in wanted]]  # type: ignore[assignment]
+
+
+def worker(
+    kind: str, auto: bool, sample: int | None, weight: float, embedded: str | None
+) -> dict[str, Any]:
     """One row, measured in this process."""
+    import numpy as np
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
     from threadpoolctl import threadpool_limits
 
-    from analysis.themes import ThemeModel
+    from analysis.themes import ThemeModel, semantic
 
     texts, truth = load(sample)
     true_n = len(set(truth))
+    if embedded and kind != "embed":
+        reuse_embeddings(texts, embedded)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
-    if kind == "baseline":
+    if kind == "embed":
+        vectors = semantic.embed(texts)
+        labels, chosen = np.zeros(len(texts), dtype=np.int64), 0
+    elif kind in ("baseline", "minilm"):
         with threadpool_limits(limits=1, user_api="blas"):  # as ThemeModel does
-            labels, chosen = baseline(texts, true_n)
+            make = baseline if kind == "baseline" else minilm_baseline
+            labels, chosen = make(texts, true_n)
     else:
-        model = ThemeModel(n_themes=None if auto else true_n, engine=kind).fit(texts)
+        model = ThemeModel(
+            n_themes=None if auto else true_n, engine=kind, lexical_weight=weight
+        ).fit(texts)
         labels, chosen = model.labels_, model.n_themes_
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if kind == "embed" and embedded:
+        np.save(embedded, vectors)
     return {
         "n": len(texts),
         "true_n": true_n,
@@ -88,12 +131,16 @@ def worker(kind: str, auto: bool, sample: int | None) -> dict[str, Any]:
     }
 
 
-def run(kind: str, auto: bool, sample: int | None) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--worker", kind]
+def run(
+    kind: str, auto: bool, sample: int | None, weight: float = 0.5, embedded: str | None = None
+) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--worker", kind, "--weight", str(weight)]
     if auto:
         command.append("--auto")
     if sample is not None:
         command += ["--sample", str(sample)]
+    if embedded is not None:
+        command += ["--embedded", embedded]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         return {"error": done.stderr.strip().splitlines()[-1:]}
@@ -106,10 +153,13 @@ def main() -> None:
     parser.add_argument("--engine", choices=["lexical", "semantic", "all"], default="all")
     parser.add_argument("--sample", type=int, default=None, help="use N random texts")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--embed-once", action="store_true", help="embed once for all rows")
     parser.add_argument("--auto", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--weight", type=float, default=0.5, help=argparse.SUPPRESS)
+    parser.add_argument("--embedded", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker, args.auto, args.sample)))
+        print(json.dumps(worker(args.worker, args.auto, args.sample, args.weight, args.embedded)))
         return
 
     from analysis.themes import semantic
@@ -118,25 +168,44 @@ def main() -> None:
     if "semantic" in engines and not semantic.available():
         print("semantic engine not available here: skipped")
         engines.remove("semantic")
-    rows = [("baseline: TF-IDF → LSA(100) → k-means", "baseline", False)]
+    semantic_rows = "semantic" in engines
+    folder = tempfile.TemporaryDirectory() if semantic_rows and args.embed_once else None
+    shared = f"{folder.name}/embeddings.npy" if folder else None
+    reused = " + embeddings" if shared else ""
+    # (title, kind, automatic, lexical_weight, embeddings file)
+    rows: list[tuple[str, str, bool, float, str | None]] = []
+    if shared:
+        rows.append(("MiniLM embeddings only", "embed", False, 0.5, shared))
+    rows.append(("baseline: TF-IDF → LSA(100) → k-means", "baseline", False, 0.5, None))
+    if semantic_rows:
+        rows.append((f"baseline: MiniLM → k-means{reused}", "minilm", False, 0.5, shared))
     for engine in engines:
-        rows.append((f"{engine}, n_themes = true number", engine, False))
-        rows.append((f"{engine}, n_themes = None (automatic)", engine, True))
+        extra = reused if engine == "semantic" else ""
+        file = shared if engine == "semantic" else None
+        rows.append((f"{engine}, n_themes = true number{extra}", engine, False, 0.5, file))
+        rows.append((f"{engine}, n_themes = None (automatic){extra}", engine, True, 0.5, file))
+    if semantic_rows:
+        title = f"semantic, lexical_weight = 0, true number{reused}"
+        rows.append((title, "semantic", False, 0.0, shared))
 
     print(f"CLINC150 ({DATA}), sample: {args.sample or 'all'}")
-    header = f"{'run':44s} {'texts':>6s} {'n':>4s} {'NMI':>6s} {'ARI':>6s} {'s':>7s}"
+    header = f"{'run':54s} {'texts':>6s} {'n':>4s} {'NMI':>6s} {'ARI':>6s} {'s':>7s}"
     print(f"{header} {'texts/s':>8s} {'peak MiB':>9s}")
-    for title, kind, auto in rows:
-        result = run(kind, auto, args.sample)
-        if "error" in result:
-            print(f"{title:44s} failed: {result['error']}")
-            continue
-        print(
-            f"{title:44s} {result['n']:6d} {result['chosen']:4d} {result['nmi']:6.3f} "
-            f"{result['ari']:6.3f} {result['seconds']:7.1f} "
-            f"{result['n'] / result['seconds']:8.0f} {result['mib']:9.0f}",
-            flush=True,
-        )
+    try:
+        for title, kind, auto, weight, embedded in rows:
+            result = run(kind, auto, args.sample, weight, embedded)
+            if "error" in result:
+                print(f"{title:54s} failed: {result['error']}")
+                continue
+            print(
+                f"{title:54s} {result['n']:6d} {result['chosen']:4d} {result['nmi']:6.3f} "
+                f"{result['ari']:6.3f} {result['seconds']:7.1f} "
+                f"{result['n'] / result['seconds']:8.0f} {result['mib']:9.0f}",
+                flush=True,
+            )
+    finally:
+        if folder is not None:
+            folder.cleanup()
     print("n: themes asked for or chosen; peak MiB: ru_maxrss growth during the fit")
 
 

@@ -10,15 +10,16 @@ changes ``random_state`` there).
 For every engine, subset and seed the model is fitted twice: with the automatic choice and
 with the true number of themes (both with ``random_state`` = the seed). A row is "ok" when
 the chosen number is within ±50 % of the true number, or its NMI is at most 0.03 below the
-fit with the true number. ``--old-rule`` reproduces the rule before this one (groups under 5
-comments count as 0 and the tolerance is 10 %, whatever the corpus size).
+fit with the true number. ``--rules old`` (or ``both``) reproduces the rule before this one:
+groups under 5 comments count as 0, the tolerance is 10 % and each candidate gets one
+k-means start, whatever the corpus size.
 
 The semantic engine embeds each distinct text once per process: the benchmark wraps the
 model's embedding call with an in-memory dictionary (texts of a public data set; nothing is
 written to disk, and the product code itself never caches embeddings).
 
 Run with ``.venv/bin/python benchmarks/themes_choice.py [--engine lexical|semantic|all]
-[--seeds 0,1,2,3,4] [--old-rule]``. It prints a table and asserts nothing.
+[--seeds 0,1,2,3,4] [--rules current|old|both]``. It prints a table and asserts nothing.
 """
 
 from __future__ import annotations
@@ -84,16 +85,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", choices=["lexical", "semantic", "all"], default="all")
     parser.add_argument("--seeds", default="0,1,2,3,4")
-    parser.add_argument("--old-rule", action="store_true", help="the rule before: min size 5, 10 %")
+    parser.add_argument(
+        "--rules", default="current", help="current, old or both (the rule before: 5, 10 %%)"
+    )
     args = parser.parse_args()
 
-    from sklearn.metrics import normalized_mutual_info_score
+    from analysis.themes import choosing, semantic
 
-    from analysis.themes import ThemeModel, choosing, semantic
+    current = (choosing.SIZE_FACTOR, choosing.PRECISE_FROM, choosing.SMALL_STARTS)
 
-    if args.old_rule:  # minimum group size 5 and a 10 % tolerance at every corpus size
-        choosing.SIZE_FACTOR = 0.0
-        choosing.PRECISE_FROM = 10**12
+    rules = ["old", "current"] if args.rules == "both" else [args.rules]
     seeds = [int(seed) for seed in args.seeds.split(",")]
     engines = ["lexical", "semantic"] if args.engine == "all" else [args.engine]
     if "semantic" in engines:
@@ -107,7 +108,26 @@ def main() -> None:
     cases: list[tuple[str, int]] = [("fixture 5 × 12", seed) for seed in seeds]
     cases += [(f"{a} × {b}", seed) for a, b in SUBSETS for seed in seeds]
 
-    print(f"rule: {'old (groups < 5 count as 0)' if args.old_rule else 'current'}")
+    for rule in rules:
+        if rule == "old":  # groups under 5 count as 0, 10 % tolerance, one start
+            choosing.SIZE_FACTOR, choosing.PRECISE_FROM, choosing.SMALL_STARTS = 0.0, 10**12, 1
+        else:
+            choosing.SIZE_FACTOR, choosing.PRECISE_FROM, choosing.SMALL_STARTS = current
+        print(f"rule: {rule}")
+        table(engines, cases, seeds, clinc, fixture)
+
+
+def table(
+    engines: list[str],
+    cases: list[tuple[str, int]],
+    seeds: list[int],
+    clinc: tuple[list[str], list[str]],
+    fixture: tuple[list[str], list[str]],
+) -> None:
+    from sklearn.metrics import normalized_mutual_info_score
+
+    from analysis.themes import ThemeModel
+
     print(
         f"{'engine':9s} {'subset':15s} {'true':>4s}  chosen per seed "
         f"{'NMI auto':>20s}  {'NMI true k':>20s}  ok"
