@@ -7,33 +7,11 @@ from typing import Any
 
 from flask import Flask
 
-from survey_app.extensions import get_db, get_keyring, get_questionnaires, get_theme_options
-from survey_app.services import analysis, surveys
-from survey_app.services.submission import submit_response
 from tests.browser.test_respondent_pages import axe_violations, no_sideways_scroll
-from tests.helpers.journey import PASSPHRASE, create_survey
-from tests.integration.reports.test_themes import SLUG, answers
+from tests.integration.reports.test_themes import SLUG, build_themed
 from tests.integration.staff.support import make_user, sign_in
 
 BASE = f"/staff/surveys/{SLUG}"
-
-
-def _themed(app: Flask) -> None:
-    info = create_survey(app, "report-survey", slug=SLUG, min_group=5)
-    with app.app_context():
-        questionnaire = get_questionnaires()["report-survey"]
-        for index in range(48):
-            submit_response(get_db(), info, questionnaire, answers(index))
-        surveys.close_survey(get_db(), SLUG)
-        analysis.run_analysis(
-            get_db(),
-            get_keyring(),
-            questionnaire,
-            SLUG,
-            PASSPHRASE,
-            actor="test",
-            theme_options=get_theme_options(),
-        )
 
 
 def _signed_in_context(browser: Any, app: Flask, base: str, **options: Any) -> Any:
@@ -50,7 +28,7 @@ def test_review_and_report_pages_meet_wcag_aa(
     browser: Any, live_sample_app: tuple[Flask, str]
 ) -> None:
     app, base = live_sample_app
-    _themed(app)
+    build_themed(app)
     context = _signed_in_context(browser, app, base)
     page = context.new_page()
     checked = []
@@ -78,7 +56,7 @@ def test_an_analyst_renames_a_theme_on_a_phone_without_javascript(
     browser: Any, live_sample_app: tuple[Flask, str]
 ) -> None:
     app, base = live_sample_app
-    _themed(app)
+    build_themed(app)
     context = _signed_in_context(
         browser, app, base, java_script_enabled=False, viewport={"width": 320, "height": 640}
     )

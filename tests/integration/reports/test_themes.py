@@ -75,11 +75,10 @@ def answers(index: int) -> dict[str, Any]:
     return found
 
 
-@pytest.fixture
-def themed(sample_app: Flask) -> str:
-    """A closed survey of 48 responses, 36 with comments, analysed (a draft release)."""
-    info = create_survey(sample_app, QUESTIONNAIRE, slug=SLUG, min_group=MIN_GROUP)
-    with sample_app.app_context():
+def build_themed(app: Flask) -> str:
+    """A closed survey of 48 responses, 36 with comments, analysed: the draft release's id."""
+    info = create_survey(app, QUESTIONNAIRE, slug=SLUG, min_group=MIN_GROUP)
+    with app.app_context():
         questionnaire = get_questionnaires()[QUESTIONNAIRE]
         for index in range(48):
             submit_response(get_db(), info, questionnaire, answers(index), today=SUBMITTED_ON)
@@ -93,6 +92,11 @@ def themed(sample_app: Flask) -> str:
             actor="test",
             theme_options=get_theme_options(),
         )
+
+
+@pytest.fixture
+def themed(sample_app: Flask) -> str:
+    return build_themed(sample_app)
 
 
 def _review(app: Flask):  # type: ignore[no-untyped-def]
