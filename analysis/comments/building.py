@@ -207,7 +207,7 @@ def build_review(
         label = label_from(phrases, theme.id)
         members = [i for i in theme.representatives if labels[i] == theme.id]
         themes.append(ThemeState(theme.id, label, phrases, True, tuple(members)))
-        for index in members[:CANDIDATES_PER_THEME]:
+        for index in distinct_candidates(members, texts)[:CANDIDATES_PER_THEME]:
             quotes.append(Quote(f"q{len(quotes) + 1}", index, made[index].redacted))
     return QuestionReview(
         question_id,
@@ -219,6 +219,26 @@ def build_review(
         quotes=tuple(quotes),
         random_state=random_state,
     )
+
+
+#: Two candidate quotes sharing more than this share of their words say the same thing.
+NEAR_DUPLICATE = 0.6
+
+
+def distinct_candidates(indices: Sequence[int], texts: Sequence[str]) -> list[int]:
+    """``indices`` without near-duplicates (by the words they share), in order: a theme's
+    candidate quotes should show different ways it was put, not one comment five times."""
+    kept: list[int] = []
+    seen: list[set[str]] = []
+    for index in indices:
+        words = set(fold_text(texts[index]).split())
+        if not words:
+            continue
+        if any(len(words & other) / len(words | other) > NEAR_DUPLICATE for other in seen):
+            continue
+        kept.append(index)
+        seen.append(words)
+    return kept
 
 
 def _unthemed(comment: Comment) -> Comment:

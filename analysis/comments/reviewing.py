@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from analysis.comments.building import (
     CANDIDATES_PER_THEME,
+    distinct_candidates,
     fold_text,
     label_from,
     name_words,
@@ -154,7 +155,8 @@ def split(
     )
     quoted = {q.comment for q in review.quotes}
     quotes = list(review.quotes)
-    for index in typical[:CANDIDATES_PER_THEME]:
+    texts = [c.text for c in review.comments]
+    for index in distinct_candidates(typical, texts)[:CANDIDATES_PER_THEME]:
         if index not in quoted:
             quotes.append(Quote(_next_quote_id(quotes), index, review.comments[index].redacted))
     changed = replace(review, comments=comments, themes=themes, quotes=tuple(quotes))

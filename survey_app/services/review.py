@@ -157,19 +157,24 @@ def approve_clean_quotes(
     release_id: str,
     *,
     actor: str,
+    per_theme: int = 2,
 ) -> int:
-    """Approve every candidate quote that redaction raised no flag on (the demo's stand-in
-    for a moderator). Returns how many were approved."""
+    """Approve up to ``per_theme`` candidate quotes per theme that redaction raised no flag
+    on (the demo's stand-in for a moderator). Returns how many were approved."""
     context = open_review(db, keyring, {questionnaire.id: questionnaire}, None, survey.slug)
     if context.release_id != release_id:
         raise StaleReviewError("The release is no longer the draft")
     workspace = context.workspace
     approved = 0
     for review in context.reviews:
+        taken: dict[int, int] = {}
         for quote in review.pending_quotes:
-            if not review.comments[quote.comment].flags:
-                review = reviewing.approve(review, quote.id, actor=actor)
-                approved += 1
+            theme = review.quote_theme(quote)
+            if review.comments[quote.comment].flags or taken.get(theme, 0) >= per_theme:
+                continue
+            review = reviewing.approve(review, quote.id, actor=actor)
+            taken[theme] = taken.get(theme, 0) + 1
+            approved += 1
         workspace = workspace.replace_review(review)
     save(db, keyring, context, workspace)
     return approved

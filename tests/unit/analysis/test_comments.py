@@ -298,3 +298,16 @@ def test_key_phrases_lose_dangling_function_words(phrase: str, tidied: str) -> N
     from analysis.comments.building import tidy_phrase
 
     assert tidy_phrase(phrase) == tidied
+
+
+def test_candidate_quotes_are_not_near_duplicates() -> None:
+    from analysis.comments.building import distinct_candidates
+
+    texts = [
+        "Caseload allocation that is open, so we can see who gets the hardest cases.",
+        "Honestly, caseload allocation that is open, so we can see who gets the hardest cases.",
+        "A fair allocation of cases; my caseload is always the heaviest in the team.",
+        "",
+        "Caseload allocation that is open, so we can see who gets the hardest cases. Thank you.",
+    ]
+    assert distinct_candidates(range(5), texts) == [0, 2]
