@@ -22,6 +22,7 @@ must be shipped as package data of ``survey_app.domain``, for example in ``pypro
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -180,6 +181,29 @@ def _examine(path: Path) -> _Outcome:
         return whole_file("the file is not UTF-8 text")
     except OSError as error:
         return whole_file(f"the file cannot be read ({error.strerror or error})")
+
+    key = (outcome.file, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    known = _EXAMINED.get(key)
+    if known is not None:  # the same file, unchanged: parsing YAML is the slow part
+        declared_id, problems, questionnaire = known
+        return _Outcome(outcome.file, declared_id, questionnaire, list(problems))
+    found = _examine_text(outcome, text, path)
+    if len(_EXAMINED) >= _EXAMINED_MAX:
+        _EXAMINED.pop(next(iter(_EXAMINED)))
+    _EXAMINED[key] = (found.declared_id, tuple(found.problems), found.questionnaire)
+    return found
+
+
+# Outcomes by (file name, SHA-256 of its text), so that building several apps in one process
+# (the test suite, a CLI command after start-up) reads each unchanged file only once.
+_EXAMINED: dict[tuple[str, str], tuple[str | None, tuple[Problem, ...], Questionnaire | None]] = {}
+_EXAMINED_MAX = 64
+
+
+def _examine_text(outcome: _Outcome, text: str, path: Path) -> _Outcome:
+    def whole_file(reason: str) -> _Outcome:
+        outcome.problems.append(Problem(outcome.file, "/", reason))
+        return outcome
 
     try:
         # Equivalent to yaml.safe_load (the loader is a SafeLoader), plus refusing repeated keys.

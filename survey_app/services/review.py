@@ -8,13 +8,16 @@ action written to the audit log (without any comment text).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from analysis.comments import QuestionReview, ReviewError, reviewing
+from analysis.comments import QuestionReview, QuestionThemes, ReviewError, reviewing
+from analysis.disclosure import ProtectedRelease
 from survey_app.crypto import Keyring
 from survey_app.domain.model import Questionnaire
 from survey_app.services import analysis, audit, surveys, themes
@@ -44,6 +47,7 @@ class ReviewContext:
     k: int
     k_cell: int
     workspace: Workspace
+    digest: str  # of the sealed workspace as read: a change saved since then is refused
 
     def review(self, question_id: str) -> QuestionReview:
         found = self.workspace.reviews.get(question_id)
@@ -92,7 +96,13 @@ def open_review(
         if row is None or row.status != "draft" or row.workspace is None:
             raise NotFoundError(f"Survey '{slug}' has no draft release with comments to review")
         workspace = themes.open_workspace(keyring, row.workspace, survey.id, row.id)
-        return ReviewContext(survey, questionnaire, row.id, row.k, row.k_cell, workspace)
+        return ReviewContext(
+            survey, questionnaire, row.id, row.k, row.k_cell, workspace, _digest(row.workspace)
+        )
+
+
+def _digest(sealed: bytes) -> str:
+    return hashlib.sha256(sealed).hexdigest()
 
 
 def act(
@@ -134,13 +144,34 @@ def save(db: Database, keyring: Keyring, context: ReviewContext, workspace: Work
     protected, summaries = themes.protect(
         context.questionnaire, workspace, split, k=context.k, k_cell=context.k_cell
     )
+    try:
+        _store(db, keyring, context, workspace, protected, summaries)
+    except OperationalError:  # another analyst's change held the row for too long
+        raise StaleReviewError(
+            "Someone else was changing this review at the same moment. Try again."
+        ) from None
+
+
+def _store(
+    db: Database,
+    keyring: Keyring,
+    context: ReviewContext,
+    workspace: Workspace,
+    protected: ProtectedRelease,
+    summaries: Mapping[str, QuestionThemes],
+) -> None:
     survey = context.survey
     with db.transaction() as session:
         row = session.scalars(
             select(Release).where(Release.id == context.release_id).with_for_update()
         ).first()
-        if row is None or row.status != "draft":
+        if row is None or row.status != "draft" or row.workspace is None:
             raise StaleReviewError("This release has been published or replaced")
+        if _digest(row.workspace) != context.digest:
+            raise StaleReviewError(
+                "Someone else changed this review while you were looking at it. "
+                "Look at it again and repeat your change."
+            )
         document = analysis.open_document(keyring, survey.id, row.id, row.payload)
         header = {k: v for k, v in document.items() if k not in ("release", "themes", "decisions")}
         row.payload = analysis.seal_document(

@@ -417,3 +417,20 @@ def test_splitting_a_theme_makes_a_new_one_with_its_own_quotes(
     assert any("split" in e.detail for e in events(sample_app, "theme_review"))
     release = release_of(sample_app, SLUG)
     assert f"t{new.id}" in release.protected.items[theme_item("comments")][()]
+
+
+def test_a_change_made_meanwhile_by_someone_else_is_not_overwritten(
+    sample_app: Flask, themed: str
+) -> None:
+    from analysis.comments import reviewing
+    from survey_app.services import review
+
+    first, second = _review(sample_app), _review(sample_app)
+    theme = first.review("comments").themes[0].id
+    mine = reviewing.rename(first.review("comments"), theme, "Mine", actor="a@example.org")
+    theirs = reviewing.rename(second.review("comments"), theme, "Theirs", actor="b@example.org")
+    with sample_app.app_context():
+        review.save(get_db(), get_keyring(), first, first.workspace.replace_review(mine))
+        with pytest.raises(review.StaleReviewError, match="Someone else changed"):
+            review.save(get_db(), get_keyring(), second, second.workspace.replace_review(theirs))
+    assert _review(sample_app).review("comments").theme(theme).label == "Mine"
