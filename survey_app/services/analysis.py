@@ -200,7 +200,7 @@ def run_analysis(
     actor: str | None,
     progress: Progress | None = None,
     private_key: bytes | None = None,
-    theme_options: themes.ThemeOptions | None = None,
+    theme_options: themes.ThemeOptions,
 ) -> str:
     """Open every response of ``slug`` with ``passphrase`` (or an already unlocked key),
     compute and store the release (as a draft). Returns the release id."""
@@ -217,7 +217,7 @@ def run_analysis(
         frame,
         base,
         split,
-        theme_options or themes.ThemeOptions(),
+        theme_options,
         k_cell=K_CELL,
         progress=lambda message: report(70, message),
     )
@@ -429,7 +429,7 @@ def begin_analysis(
     passphrase: str,
     *,
     actor: str | None,
-    theme_options: themes.ThemeOptions | None = None,
+    theme_options: themes.ThemeOptions,
 ) -> str:
     """Check the passphrase now (a wrong one raises KeySlotError and stores nothing), then
     analyse in a background thread whose progress is kept in ``analysis_runs``."""
@@ -454,7 +454,7 @@ def _analyse_in_background(
     private_key: bytes,
     run_id: str,
     actor: str | None,
-    theme_options: themes.ThemeOptions | None,
+    theme_options: themes.ThemeOptions,
 ) -> None:
     from survey_app.services import audit
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from analysis.disclosure import Population, ProtectedRelease
 from analysis.report import percent
-from survey_app.extensions import get_db, get_keyring, get_questionnaires
+from survey_app.extensions import get_db, get_keyring, get_questionnaires, get_theme_options
 from survey_app.services import accounts, analysis, surveys
 from survey_app.services.analysis import ReleaseData
 from survey_app.services.submission import submit_response
@@ -79,7 +79,13 @@ def closed_survey(app: Flask, slug: str = SLUG, count: int = 40, *, analyse: boo
         release_id = ""
         if analyse:
             release_id = analysis.run_analysis(
-                get_db(), get_keyring(), questionnaire, slug, PASSPHRASE, actor="test"
+                get_db(),
+                get_keyring(),
+                questionnaire,
+                slug,
+                PASSPHRASE,
+                actor="test",
+                theme_options=get_theme_options(),
             )
     return Built(slug, release_id, ids)
 
