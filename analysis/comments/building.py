@@ -222,7 +222,7 @@ def build_review(
 
 
 #: Two candidate quotes sharing more than this share of their words say the same thing.
-NEAR_DUPLICATE = 0.6
+NEAR_DUPLICATE = 0.5
 
 
 def distinct_candidates(indices: Sequence[int], texts: Sequence[str]) -> list[int]:
