@@ -271,19 +271,6 @@ def _aad(survey_id: str, release_id: str) -> bytes:
 
 # --- review actions -----------------------------------------------------------------------------
 
-ACTIONS = (
-    "rename",
-    "reportable",
-    "not_reportable",
-    "merge",
-    "split",
-    "move",
-    "nominate",
-    "approve",
-    "reject",
-    "edit_quote",
-)
-
 
 def apply_action(
     questionnaire: Questionnaire,
