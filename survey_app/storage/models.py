@@ -3,6 +3,10 @@
 Anonymity is a property of these tables: a response row has a random id, its survey, the
 questionnaire version, the submission *date* and one sealed envelope — no address, no
 browser details, no time of day, no auto-increment number and no link to an access code.
+
+The respondents' tables (responses, access codes, spent tokens) are ``WITHOUT ROWID`` on
+SQLite: rows are stored in the order of their random keys, so neither a row id nor the
+physical order says when a row was written (DESIGN.md §5).
 """
 
 from __future__ import annotations
@@ -74,10 +78,15 @@ class KeySlot(Base):
     survey: Mapped[Survey] = relationship(back_populates="key_slots")
 
 
+# SQLite: store the table in the order of its (random) primary key, with no row id.
+NO_ROWID = {"sqlite_with_rowid": False}
+
+
 class Response(Base):
     """One sealed response. Readable only with a key holder's passphrase."""
 
     __tablename__ = "responses"
+    __table_args__ = NO_ROWID
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     survey_id: Mapped[str] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
@@ -91,11 +100,25 @@ class AccessCode(Base):
     when, and nothing points from a code to a response or back."""
 
     __tablename__ = "access_codes"
+    __table_args__ = NO_ROWID
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     survey_id: Mapped[str] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
     digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SpentToken(Base):
+    """A respondent token that has been used to send a response, kept as an HMAC so the same
+    draft can never be sent twice. The token is made when the respondent starts (after an
+    access code, if the survey uses codes) and lives only in their encrypted draft: nothing
+    stored links a spent token to a code. Deleted when the survey closes."""
+
+    __tablename__ = "spent_tokens"
+    __table_args__ = NO_ROWID
+
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    survey_id: Mapped[str] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
 
 
 # --- Staff side: accounts, assignments, audit log, analysis runs and releases ----------------
@@ -116,6 +139,26 @@ class StaffUser(Base):
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_on: Mapped[dt.date] = mapped_column(Date)
+    # Set when an admin resets the password: the next sign-in must choose a new one.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class StaffSession(Base):
+    """A signed-in member of staff. The browser holds a random token; only its SHA-256 is
+    kept here, so a copy of the database cannot be used to take over a session. A cookie
+    without a live row here opens nothing (DESIGN.md §5)."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256(token), hex
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    stage: Mapped[str] = mapped_column(String(10))  # enrol, code or done
+    # A digest of the account's credentials when the session began: any change ends it.
+    credentials: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class SurveyAssignment(Base):
@@ -151,6 +194,7 @@ class AnalysisRun(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     survey_id: Mapped[str] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10), default="analysis")  # analysis, publish
     status: Mapped[str] = mapped_column(String(10))  # queued, running, done, failed
     progress: Mapped[int] = mapped_column(Integer, default=0)  # 0-100
     message: Mapped[str] = mapped_column(String(300), default="")
@@ -177,6 +221,9 @@ class Release(Base):
     created_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
-    # The free-text review of a draft (comments, themes, quotes), encrypted with the keyring.
-    # It holds comment text, so it is dropped when the release is published.
+    # The free-text review of a draft (comments, themes, quotes), encrypted under a workspace
+    # key that only a key holder's passphrase unlocks. It holds comment text, so it is
+    # dropped when the release is published.
     workspace: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # The workspace key, sealed to the survey's public key (opened with a key slot).
+    workspace_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
