@@ -3,6 +3,7 @@
 Run on demand (``make benchmark``), never as part of the test suite::
 
     .venv/bin/python benchmarks/submit.py [--concurrency 8] [--responses 3000] [--duration 60]
+    .venv/bin/python benchmarks/submit.py --access codes     # each respondent types a code
 
 What it does, in one run:
 
@@ -14,6 +15,10 @@ What it does, in one run:
    "Start now" link, each section (GET, then POST with the CSRF token and varied answers,
    following the 303), "Check your answers" (GET, then POST), and the confirmation page. A
    response is *acknowledged* when the final POST answers 303 to the confirmation page.
+   With ``--access codes`` the survey is a codes survey of the same questionnaire, made with
+   ``flask surveys create --access codes`` and ``flask codes issue``: each respondent types
+   a fresh code on the start page (POST, which uses the code up) instead of following the
+   "Start now" link.
 3. After a short warm-up, times the journeys; then times ``GET /healthz`` at the same
    concurrency, so the cost of a response can be read against the cheapest request the app has.
 4. Stops gunicorn, counts the survey's rows in the SQLite file and compares them with the number
@@ -86,7 +91,16 @@ WORDS = (
 )
 
 # Journey steps, in the order a browser meets them (used for the per-step table).
-STEPS = ("start GET", "section GET", "section POST", "check GET", "check POST", "done GET")
+STEPS = (
+    "start GET",
+    "start POST",
+    "section GET",
+    "section POST",
+    "check GET",
+    "check POST",
+    "done GET",
+)
+CODES_PASSPHRASE = "benchmark-key-holder-passphrase"  # a throwaway instance
 HEALTH_STEP = "healthz GET"
 
 
@@ -319,8 +333,27 @@ def percentile(values: Sequence[float], fraction: float) -> float:
 # --- The journey ---------------------------------------------------------------------------
 
 
+class CodeBox:
+    """The issued access codes, handed out one per respondent across threads."""
+
+    def __init__(self, codes: list[str]) -> None:
+        self._codes = codes
+        self._lock = threading.Lock()
+
+    def take(self) -> str:
+        with self._lock:
+            if not self._codes:
+                raise JourneyError("start POST", "no access codes left")
+            return self._codes.pop()
+
+
 def respond(
-    port: int, slug: str, questionnaire: Questionnaire, stats: Stats, rng: random.Random
+    port: int,
+    slug: str,
+    questionnaire: Questionnaire,
+    stats: Stats,
+    rng: random.Random,
+    codes: CodeBox | None = None,
 ) -> None:
     """One respondent, start page to confirmation, as a browser does it."""
     base = f"/s/{slug}/"
@@ -328,10 +361,14 @@ def respond(
     started = time.perf_counter()
     try:
         start = _expect(browser.get("start GET", base), "start GET", 200)
-        link = re.search(rb'href="(' + re.escape(base.encode()) + rb'q/[^"?#]+)"', start.body)
-        if link is None:
-            raise JourneyError("start GET", "no Start now link")
-        path = link.group(1).decode("ascii")
+        if codes is not None:
+            form = [("csrf_token", _csrf(start, "start GET")), ("access_code", codes.take())]
+            path = _redirect(browser.post("start POST", base, form), "start POST")
+        else:
+            link = re.search(rb'href="(' + re.escape(base.encode()) + rb'q/[^"?#]+)"', start.body)
+            if link is None:
+                raise JourneyError("start GET", "no Start now link")
+            path = link.group(1).decode("ascii")
         answers: dict[str, Any] = {}
         for _ in range(MAX_PAGES):
             if path.startswith(base + "q/"):
@@ -531,16 +568,51 @@ def instance_environment(instance: Path) -> dict[str, str]:
 
 def set_up_instance(env: dict[str, str]) -> None:
     for command in (["db", "upgrade"], ["demo", "setup"]):
-        done = subprocess.run(
-            [sys.executable, "-m", "flask", *command],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"flask {' '.join(command)} failed:\n{done.stdout}{done.stderr}")
+        _flask(env, command)
+
+
+def set_up_codes_survey(
+    env: dict[str, str], instance: Path, questionnaire: Questionnaire, count: int
+) -> tuple[str, list[str]]:
+    """A codes survey of the questionnaire, opened, with ``count`` codes; (slug, codes)."""
+    slug = f"bench-codes-{questionnaire.id}"
+    out = instance / "codes.csv"
+    _flask(
+        env,
+        [
+            "surveys",
+            "create",
+            "--questionnaire",
+            questionnaire.id,
+            "--title",
+            f"{questionnaire.title} (benchmark, codes)",
+            "--access",
+            "codes",
+            "--slug",
+            slug,
+            "--key-label",
+            "Benchmark",
+            "--passphrase",
+            CODES_PASSPHRASE,
+        ],
+    )
+    _flask(env, ["codes", "issue", "--survey", slug, "--count", str(count), "--out", str(out)])
+    _flask(env, ["surveys", "open", slug])
+    codes = out.read_text(encoding="utf-8").split()[1:]
+    return slug, codes
+
+
+def _flask(env: dict[str, str], command: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", *command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"flask {' '.join(command)} failed:\n{done.stdout}{done.stderr}")
 
 
 @contextmanager
@@ -640,7 +712,8 @@ def report(
 
     print()
     print(
-        f"Candour submit benchmark, {dt.date.today().isoformat()}: {args.questionnaire}, "
+        f"Candour submit benchmark, {dt.date.today().isoformat()}: {args.questionnaire} "
+        f"({args.access} access), "
         f"gunicorn {args.workers} sync workers, SQLite, {args.concurrency} clients, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}"
     )
@@ -651,7 +724,9 @@ def report(
     _row("responses (journeys)", len(journeys.stats.journeys), rate, journeys.stats.journeys)
     every: list[float] = []
     for step in STEPS:
-        values = journeys.stats.latencies.get(step, [])
+        if step not in journeys.stats.latencies:
+            continue  # "start POST" happens only with --access codes
+        values = journeys.stats.latencies[step]
         every.extend(values)
         _row(f"  {step}", len(values), len(values) / journeys.seconds, values)
     _row("  all journey requests", len(every), request_rate, every)
@@ -723,6 +798,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--health-duration", type=float, default=10.0, help="seconds of /healthz, at most"
     )
     parser.add_argument(
+        "--access",
+        choices=("open", "codes"),
+        default="open",
+        help="answer the open demo survey, or a codes survey (a code typed per respondent)",
+    )
+    parser.add_argument(
         "--questionnaire",
         default="reflective-space-feedback",
         help="answer the demo survey of this questionnaire (demo-<id>)",
@@ -751,12 +832,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         env = instance_environment(instance)
         print(f"setting up {instance} (flask db upgrade, flask demo setup) ...", flush=True)
         set_up_instance(env)
+        codes: CodeBox | None = None
+        if args.access == "codes":
+            # Enough for every journey that can start, failed ones included.
+            count = args.warmup + args.responses + 2 * MAX_ERRORS + args.concurrency
+            slug, issued = set_up_codes_survey(env, instance, questionnaire, count)
+            codes = CodeBox(issued)
         port = free_port()
         with gunicorn(env, port, args.workers, instance / "gunicorn.log") as pid:
             print(f"gunicorn on {HOST}:{port}, {args.workers} workers", flush=True)
 
             def journey(stats: Stats, rng: random.Random) -> None:
-                respond(port, slug, questionnaire, stats, rng)
+                respond(port, slug, questionnaire, stats, rng, codes)
 
             def probe(stats: Stats, _rng: random.Random) -> None:
                 health(port, stats)

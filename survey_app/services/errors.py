@@ -16,7 +16,8 @@ class SurveyClosedError(ServiceError):
 
 
 class AccessCodeError(ServiceError):
-    """An access code was malformed, unknown or already used."""
+    """An access code was malformed, or refused: unknown or already used (one message for
+    both, so a code says nothing about whether its holder has taken part)."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)

@@ -1,12 +1,21 @@
-"""What the respondent pages need from the rest of the system, in one place."""
+"""What the respondent pages need from the rest of the system, in one place.
+
+Every respondent holds a single-use token from the moment they start, kept only in their
+encrypted draft: in a codes survey it is what the code is exchanged for, in an open survey it
+is simply made. Sending the answers spends it, so one draft can make only one response.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from survey_app.crypto import new_respondent_token, spent_token_digest
 from survey_app.domain.model import Questionnaire
+from survey_app.services.codes import redeem_code
 from survey_app.services.errors import NotFoundError
+from survey_app.services.submission import submit_response
 from survey_app.services.surveys import SurveyInfo, find_survey
 from survey_app.storage.database import Database
 
@@ -34,3 +43,31 @@ def live_survey(db: Database, questionnaires: Mapping[str, Questionnaire], slug:
         # safely any more, so it behaves as unknown rather than mixing versions.
         raise NotFoundError(slug)
     return LiveSurvey(info, questionnaire)
+
+
+def start_with_code(db: Database, survey: LiveSurvey, code_text: str, secret: bytes) -> bytes:
+    """A codes survey's start: use up the code now and return the respondent's token."""
+    return redeem_code(db, survey.info, code_text, secret)
+
+
+def start_without_code() -> bytes:
+    """An open survey's start: a token of the respondent's own, stored nowhere yet."""
+    return new_respondent_token()
+
+
+def send_answers(
+    db: Database,
+    survey: LiveSurvey,
+    answers: Mapping[str, Any],
+    token: bytes,
+    secret: bytes,
+) -> None:
+    """Seal and store the answers, spending the respondent's token in the same transaction.
+    Raises AlreadySentError if the token was spent before (the same draft sent again)."""
+    submit_response(
+        db,
+        survey.info,
+        survey.questionnaire,
+        answers,
+        spent_digest=spent_token_digest(token, secret, survey.info.id),
+    )

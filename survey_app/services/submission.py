@@ -12,11 +12,14 @@ from survey_app.crypto import seal
 from survey_app.domain.answers import answer_problems
 from survey_app.domain.model import Questionnaire
 from survey_app.domain.routing import first_unanswered_required, is_answered, prune_answers
-from survey_app.services.codes import consume_code
-from survey_app.services.errors import ServiceError, SurveyClosedError
-from survey_app.services.surveys import SurveyInfo, survey_row
-from survey_app.storage.database import Database
-from survey_app.storage.models import Response
+from survey_app.services.errors import ServiceError
+from survey_app.services.surveys import SurveyInfo, lock_open_survey
+from survey_app.storage.database import Database, insert_unless_present
+from survey_app.storage.models import Response, SpentToken
+
+
+class AlreadySentError(ServiceError):
+    """The respondent token has already been used: these answers were sent before."""
 
 
 def answers_document(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> bytes:
@@ -37,12 +40,17 @@ def submit_response(
     questionnaire: Questionnaire,
     answers: Mapping[str, Any],
     *,
-    code_digest: bytes | None = None,
+    spent_digest: bytes | None = None,
     today: dt.date | None = None,
 ) -> None:
     """Seal ``answers`` to the survey's public key and store them with nothing else but the
-    survey, the questionnaire version and the date. A code, if given, is marked used in the
-    same transaction, with nothing that links the two rows."""
+    survey, the questionnaire version and the date.
+
+    ``spent_digest`` is the digest of the respondent's token (`spent_token_digest`); it is
+    stored in the same transaction, and a digest already stored raises AlreadySentError, so
+    one draft makes at most one response. A codes survey needs it (its tokens come only from
+    redeemed codes). Without it, in an open survey, the response counts as a draft of its own.
+    """
     kept = {
         question_id: value
         for question_id, value in prune_answers(questionnaire, answers).items()
@@ -58,18 +66,21 @@ def submit_response(
         survey_id=survey.id,
         questionnaire_version=questionnaire.version,
     )
+    digest = spent_digest or secrets.token_bytes(32)  # none: a draft of its own
     with db.transaction() as session:
-        row = survey_row(session, survey.slug)
-        if row.status != "open":
-            raise SurveyClosedError("This survey has closed")
-        if row.access == "codes":
-            if code_digest is None:
-                raise ServiceError("An access code is needed for this survey")
-            consume_code(session, row.id, code_digest)
+        # The survey must still be open when this commits: PostgreSQL locks its row shared
+        # first (a close waits for us, or we wait for the close and see it); SQLite looks
+        # after the first write, which took the database's write lock.
+        access = None if db.locks_whole_file else lock_open_survey(session, survey.id)
+        if not insert_unless_present(session, SpentToken, digest=digest, survey_id=survey.id):
+            raise AlreadySentError("These answers have already been sent")
+        access = access or lock_open_survey(session, survey.id)
+        if access == "codes" and spent_digest is None:
+            raise ServiceError("An access code is needed for this survey")
         session.add(
             Response(
                 id=secrets.token_hex(16),
-                survey_id=row.id,
+                survey_id=survey.id,
                 questionnaire_version=questionnaire.version,
                 submitted_on=today or dt.date.today(),
                 envelope=envelope,

@@ -8,14 +8,14 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from survey_app.crypto import generate_survey_keypair, key_id, wrap_private_key
+from survey_app.crypto import generate_survey_keypair, key_id, reseal, wrap_private_key
 from survey_app.domain.model import Questionnaire
-from survey_app.services.errors import NotFoundError, ServiceError
+from survey_app.services.errors import NotFoundError, ServiceError, SurveyClosedError
 from survey_app.storage.database import Database
-from survey_app.storage.models import KeySlot, Response, Survey
+from survey_app.storage.models import AccessCode, KeySlot, Response, SpentToken, Survey
 
 ACCESS_MODES = ("open", "codes")
 MIN_GROUP_FLOOR = 5
@@ -190,37 +190,84 @@ def open_survey(db: Database, slug: str, today: dt.date | None = None) -> Survey
 
 
 def close_survey(db: Database, slug: str, today: dt.date | None = None) -> SurveyInfo:
-    """Stop accepting responses and rewrite the survey's responses in random order, so the
-    physical order of rows says nothing about the order people answered in."""
+    """Stop accepting responses and make the stored rows say nothing about who answered when.
+
+    In one transaction: the survey is marked closed; its responses are rewritten with fresh
+    random ids, in the order of those ids, each envelope sealed again in a fresh outer layer
+    (`reseal`, with the public key only) so that no stored byte matches a copy from before the
+    close (a backup, a write-ahead log); its access codes and spent tokens are deleted (a
+    closed survey needs neither). Then the deleted rows are purged from the database files.
+    """
     with db.transaction() as session:
         row = survey_row(session, slug)
         if row.status != "open":
             raise ServiceError(f"Only an open survey can be closed (this one is {row.status})")
-        row.status = "closed"
-        row.closed_on = today or dt.date.today()
+        # Conditional, and the first write: it takes the survey row's lock (PostgreSQL waits
+        # for respondent transactions holding it shared) or SQLite's write lock, so no code
+        # is redeemed and no response stored for this survey once the rows below are read.
+        changed = session.execute(
+            update(Survey)
+            .where(Survey.id == row.id, Survey.status == "open")
+            .values(status="closed", closed_on=today or dt.date.today())
+        )
+        if getattr(changed, "rowcount", 0) != 1:
+            raise ServiceError("Only an open survey can be closed (this one is closed)")
+        session.refresh(row)
         survey_id = row.id
-        stored = [
-            (r.questionnaire_version, r.submitted_on, r.envelope)
-            for r in session.scalars(select(Response).where(Response.survey_id == survey_id))
-        ]
-        session.execute(delete(Response).where(Response.survey_id == survey_id))
-        session.flush()
-        # Fresh random ids, inserted in the order of those ids: neither ids nor positions
-        # keep any trace of the submission order.
-        rewritten = sorted((secrets.token_hex(16), *values) for values in stored)
-        for new_id, version, day, envelope in rewritten:
-            session.add(
-                Response(
-                    id=new_id,
+        stored = session.execute(
+            select(Response.questionnaire_version, Response.submitted_on, Response.envelope).where(
+                Response.survey_id == survey_id
+            )
+        ).all()
+        for table in (Response, AccessCode, SpentToken):
+            session.execute(delete(table).where(table.survey_id == survey_id))
+        # Fresh random ids, inserted in the order of those ids: neither ids, nor positions,
+        # nor envelope bytes keep any trace of the submission order.
+        rewritten = sorted(
+            (
+                secrets.token_hex(16),
+                version,
+                day,
+                reseal(
+                    bytes(envelope),
+                    row.public_key,
                     survey_id=survey_id,
                     questionnaire_version=version,
-                    submitted_on=day,
-                    envelope=envelope,
-                )
+                ),
+            )
+            for version, day, envelope in stored
+        )
+        if rewritten:
+            session.execute(
+                insert(Response),
+                [
+                    {
+                        "id": new_id,
+                        "survey_id": survey_id,
+                        "questionnaire_version": version,
+                        "submitted_on": day,
+                        "envelope": envelope,
+                    }
+                    for new_id, version, day, envelope in rewritten
+                ],
             )
         closed = _info(row)
-    db.purge_deleted_rows("responses")
+    db.purge_deleted_rows("responses", "access_codes", "spent_tokens")
     return closed
+
+
+def lock_open_survey(session: Session, survey_id: str) -> str:
+    """Inside a respondent's transaction: check the survey is still open and return its access
+    mode. On PostgreSQL the survey row is locked shared until the transaction ends, so a close
+    waits for it (and it waits for a close). Raises SurveyClosedError otherwise."""
+    found = session.execute(
+        select(Survey.status, Survey.access)
+        .where(Survey.id == survey_id)
+        .with_for_update(read=True)
+    ).first()
+    if found is None or found.status != "open":
+        raise SurveyClosedError("This survey has closed")
+    return str(found.access)
 
 
 def survey_row(session: Session, slug: str) -> Survey:

@@ -1,9 +1,13 @@
 """Unfinished answers live only in the respondent's browser, encrypted.
 
-The draft (answers so far, and the digest of an access code if one was typed) is compressed,
-encrypted with the application data key and bound to the survey, then split across a few
-cookies scoped to the survey's path. The server keeps no copy. The cookies are session
-cookies: closing the browser, submitting, or "Exit this page" removes them.
+The draft (answers so far, and the respondent's single-use token) is compressed, encrypted
+with the application data key and bound to the survey, then split across a few cookies scoped
+to the survey's path. The server keeps no copy. The cookies are session cookies: closing the
+browser, submitting, or "Exit this page" removes them.
+
+The token is made when the respondent starts (in a codes survey, in exchange for the code,
+which is then used up). It is the only thing that lets this draft be sent, once. A draft
+without a token, or one sealed for another survey, is no draft at all.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,10 +35,13 @@ class DraftTooLarge(Exception):
     """The answers no longer fit in the browser's cookies."""
 
 
+TOKEN_HEX = re.compile(r"[0-9a-f]{64}")
+
+
 @dataclass
 class Draft:
+    token: bytes
     answers: dict[str, Any] = field(default_factory=dict)
-    code_digest: str | None = None
     started_on: str = field(default_factory=lambda: dt.date.today().isoformat())
 
     def is_stale(self, max_age_days: int, today: dt.date | None = None) -> bool:
@@ -53,7 +61,8 @@ def _aad(survey_id: str) -> bytes:
 
 
 def load_draft(request: Request, keyring: Keyring, survey_id: str) -> Draft | None:
-    """The draft in this request's cookies, or None if there is none or it cannot be read."""
+    """The draft in this request's cookies, or None if there is none, it cannot be read (for
+    instance it was sealed for another survey), or it holds no token."""
     parts: list[str] = []
     for index in range(MAX_CHUNKS):
         part = request.cookies.get(_name(survey_id, index))
@@ -63,11 +72,14 @@ def load_draft(request: Request, keyring: Keyring, survey_id: str) -> Draft | No
     if not parts:
         return None
     try:
-        token = base64.urlsafe_b64decode("".join(parts).encode("ascii"))
-        data = json.loads(zlib.decompress(keyring.decrypt(token, aad=_aad(survey_id))))
+        sealed = base64.urlsafe_b64decode("".join(parts).encode("ascii"))
+        data = json.loads(zlib.decompress(keyring.decrypt(sealed, aad=_aad(survey_id))))
+        respondent_token = data["t"]
+        if not isinstance(respondent_token, str) or not TOKEN_HEX.fullmatch(respondent_token):
+            return None
         return Draft(
+            token=bytes.fromhex(respondent_token),
             answers=dict(data["a"]),
-            code_digest=data.get("c"),
             started_on=str(data["d"]),
         )
     except (ValueError, KeyError, TypeError, zlib.error, DecryptError):
@@ -78,12 +90,12 @@ def save_draft(
     response: Response, keyring: Keyring, survey_id: str, path: str, draft: Draft, secure: bool
 ) -> None:
     payload = json.dumps(
-        {"a": draft.answers, "c": draft.code_digest, "d": draft.started_on},
+        {"a": draft.answers, "t": draft.token.hex(), "d": draft.started_on},
         separators=(",", ":"),
         ensure_ascii=False,
     ).encode("utf-8")
-    token = keyring.encrypt(zlib.compress(payload, 6), aad=_aad(survey_id))
-    text = base64.urlsafe_b64encode(token).decode("ascii")
+    sealed = keyring.encrypt(zlib.compress(payload, 6), aad=_aad(survey_id))
+    text = base64.urlsafe_b64encode(sealed).decode("ascii")
     chunks = [text[i : i + CHUNK] for i in range(0, len(text), CHUNK)]
     if len(chunks) > MAX_CHUNKS:
         raise DraftTooLarge()

@@ -30,15 +30,20 @@ from survey_app.domain.routing import (
 from survey_app.extensions import get_code_secret, get_db, get_keyring, get_questionnaires
 from survey_app.forms import messages
 from survey_app.forms.registry import ErrorLink, answers_with_section, error_links, section_form
-from survey_app.services.codes import check_code
 from survey_app.services.errors import (
     AccessCodeError,
     NotFoundError,
     ServiceError,
     SurveyClosedError,
 )
-from survey_app.services.journey import LiveSurvey, live_survey
-from survey_app.services.submission import submit_response
+from survey_app.services.journey import (
+    LiveSurvey,
+    live_survey,
+    send_answers,
+    start_with_code,
+    start_without_code,
+)
+from survey_app.services.submission import AlreadySentError
 from survey_app.services.surveys import list_surveys
 from survey_app.web import drafts
 from survey_app.web.presenting import summary
@@ -85,14 +90,17 @@ def start(slug: str) -> Response | str:
         return render_template("respond/start.html", survey=survey, errors=[])
     code_text = request.form.get("access_code", "")[:100]
     try:
-        digest = check_code(get_db(), survey.info, code_text, get_code_secret())
+        token = start_with_code(get_db(), survey, code_text, get_code_secret())
     except AccessCodeError as error:
         errors = [ErrorLink("#access_code", str(error))]
         return render_template(
             "respond/start.html", survey=survey, errors=errors, code_value=code_text
         )
+    except SurveyClosedError:
+        return _closed(survey)
+    # The code is used up: from now on only this browser's draft can send answers.
     response = redirect(_first_url(survey), code=303)
-    _save(response, survey, drafts.Draft(code_digest=digest.hex()))
+    _save(response, survey, drafts.Draft(token=token))
     return response
 
 
@@ -144,6 +152,7 @@ def section(slug: str, section_id: str) -> Response | str:
         number=number,
         total=total,
         back_url=back,
+        code_notice=survey.info.access == "codes" and not draft.answers,
     )
 
 
@@ -171,31 +180,29 @@ def done(slug: str) -> str:
 
 
 def _submit(survey: LiveSurvey, draft: drafts.Draft) -> Response | str:
-    digest = bytes.fromhex(draft.code_digest) if draft.code_digest else None
     try:
-        submit_response(
-            get_db(), survey.info, survey.questionnaire, draft.answers, code_digest=digest
-        )
-    except AccessCodeError as error:
-        page = make_response(
-            render_template(
-                "respond/start.html",
-                survey=survey,
-                errors=[ErrorLink("#access_code", str(error))],
-            )
-        )
-        drafts.clear_draft(page, survey.info.id, _path(survey))
+        send_answers(get_db(), survey, draft.answers, draft.token, get_code_secret())
+    except AlreadySentError:
+        # The same draft sent again (a second click, a copied cookie): one response is kept.
+        page = make_response(render_template("respond/already_sent.html", survey=survey), 409)
+        _forget_draft(page, survey)
         return page
     except SurveyClosedError:
         return _closed(survey)
     except ServiceError:
-        # The draft no longer makes a whole response (e.g. it lost its code): start again.
+        # The answers no longer make a whole response (the questionnaire refuses them).
         return redirect(url_for("respond.start", slug=survey.info.slug), code=303)
     response = redirect(url_for("respond.done", slug=survey.info.slug), code=303)
+    _forget_draft(response, survey)
+    return response
+
+
+def _forget_draft(response: Response, survey: LiveSurvey) -> None:
+    """The draft has been sent: drop it, and in an open survey remember that this browser
+    has answered."""
     drafts.clear_draft(response, survey.info.id, _path(survey))
     if survey.info.access == "open":
         drafts.mark_done(response, survey.info.id, _path(survey), _secure())
-    return response
 
 
 def _survey(slug: str, allow_closed: bool = False) -> LiveSurvey:
@@ -221,10 +228,10 @@ def _draft(survey: LiveSurvey) -> drafts.Draft | None:
     if draft is not None and draft.is_stale(max_age):
         draft = None
     if survey.info.access == "codes":
-        return draft if draft is not None and draft.code_digest else None
+        return draft
     if drafts.is_done(request, survey.info.id):
         return None
-    return draft or drafts.Draft(started_on=dt.date.today().isoformat())
+    return draft or drafts.Draft(token=start_without_code(), started_on=dt.date.today().isoformat())
 
 
 def _save(response: Response, survey: LiveSurvey, draft: drafts.Draft) -> None:

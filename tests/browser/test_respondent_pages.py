@@ -110,3 +110,40 @@ def test_exit_this_page_with_three_shift_presses(browser: Any, live_app: tuple[F
     page.wait_for_url(f"{base}/healthz", timeout=5000)
     assert page.url == f"{base}/healthz"
     page.close()
+
+
+def test_a_code_respondent_s_pages_meet_wcag_aa_and_a_resend_is_refused_kindly(
+    browser: Any, live_app: tuple[Flask, str]
+) -> None:
+    from survey_app.extensions import get_code_secret
+    from survey_app.services.codes import issue_codes
+
+    app, base = live_app
+    create_survey(app, "reflective-space-feedback", slug="coded", access="codes")
+    with app.app_context():
+        (code,) = issue_codes(get_db(), "coded", 1, get_code_secret())
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    checked = []
+    page.goto(f"{base}/s/coded/")
+    checked.append(("start with a code", axe_violations(page)))
+    page.get_by_label("Enter your access code").fill(code)
+    page.get_by_role("button", name="Start now").click()
+    assert "Your code has been accepted" in page.locator("main").inner_text()
+    checked.append(("first question, code accepted", axe_violations(page)))
+    assert no_sideways_scroll(page)
+    page.get_by_label("Webinar").check()
+    page.get_by_role("button", name="Continue").click()
+    unsent = context.cookies()  # the draft, as a second tab or a back button would keep it
+    page.get_by_role("button", name="Send my answers").click()
+    assert "your answers have been sent" in page.locator("h1").inner_text()
+    context.add_cookies(unsent)
+    page.goto(f"{base}/s/coded/check")
+    page.get_by_role("button", name="Send my answers").click()
+    assert page.locator("h1").inner_text() == "Your answers have already been sent"
+    checked.append(("already sent", axe_violations(page)))
+    assert no_sideways_scroll(page)
+    context.close()
+    assert [(name, found) for name, found in checked if found] == []
+    with app.app_context():
+        assert len(open_responses(get_db(), "coded", PASSPHRASE)) == 1

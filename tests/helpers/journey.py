@@ -80,10 +80,17 @@ def post_page(client: FlaskClient, url: str, data: dict[str, Any]) -> Any:
     return client.post(url, data={**data, "csrf_token": page.csrf_token()})
 
 
+def enter_code(client: FlaskClient, slug: str, code: str) -> Any:
+    """Start a codes survey: type the code on the start page. This uses the code up at once
+    (it is exchanged for a token kept only in this client's draft cookie)."""
+    return post_page(client, f"/s/{slug}/", {"access_code": code})
+
+
 def answer_everything(
     client: FlaskClient, questionnaire: Questionnaire, slug: str, seed: int = 0
 ) -> dict[str, Any]:
-    """Answer every visible question on every page, then send. Returns the expected answers."""
+    """Answer every visible question on every page, then send. Returns the expected answers.
+    In a codes survey, `enter_code` first."""
     rng = random.Random(seed)
     expected: dict[str, Any] = {}
     url = f"/s/{slug}/q/{questionnaire.sections[0].id}"

@@ -63,3 +63,17 @@ def test_access_codes_keep_used_but_never_when(app: Flask) -> None:
         for table in inspector.get_table_names():
             for fk in inspector.get_foreign_keys(table):
                 assert fk["referred_table"] != "access_codes", table
+
+
+def test_spent_tokens_hold_a_digest_and_the_survey_only(app: Flask) -> None:
+    """A spent token is an HMAC of a random token: no time, no code, no response."""
+    with app.app_context():
+        inspector = inspect(get_db().engine)
+        columns = {c["name"]: c for c in inspector.get_columns("spent_tokens")}
+        assert set(columns) == {"digest", "survey_id"}
+        assert inspector.get_pk_constraint("spent_tokens")["constrained_columns"] == ["digest"]
+        targets = {fk["referred_table"] for fk in inspector.get_foreign_keys("spent_tokens")}
+        assert targets == {"surveys"}
+        for table in inspector.get_table_names():
+            for fk in inspector.get_foreign_keys(table):
+                assert fk["referred_table"] != "spent_tokens", table

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from survey_app.crypto import open_envelope
+from survey_app.crypto import open_envelope, spent_token_digest
 from survey_app.domain.model import Questionnaire
 from survey_app.services import surveys
+from survey_app.services.codes import issue_codes, redeem_code
 from survey_app.services.errors import NotFoundError, ServiceError
 from survey_app.services.export import open_responses, write_export
 from survey_app.services.keys import list_slots, unlock_survey
@@ -217,13 +218,13 @@ def test_close_sets_status_and_date_and_keeps_every_response(
 
 def physical_ids(db: Database, survey_id: str) -> list[str]:
     """Response ids in the order the rows sit in the table (not in any index)."""
-    position = "rowid" if db.engine.dialect.name == "sqlite" else "ctid"
+    if db.engine.dialect.name == "sqlite":
+        # A full scan of the table's own b-tree (``responses`` has no row ids).
+        sql = "SELECT id FROM responses NOT INDEXED WHERE survey_id = :s"
+    else:
+        sql = "SELECT id FROM responses WHERE survey_id = :s ORDER BY ctid"
     with db.engine.connect() as connection:
-        rows = connection.execute(
-            text(f"SELECT id FROM responses WHERE survey_id = :s ORDER BY {position}"),
-            {"s": survey_id},
-        )
-        return [row[0] for row in rows]
+        return [row[0] for row in connection.execute(text(sql), {"s": survey_id})]
 
 
 def comments_in_physical_order(db: Database, slug: str, survey_id: str) -> list[str]:
@@ -252,9 +253,13 @@ def test_close_gives_new_random_ids_and_forgets_the_order_of_submission(
     for comment in order:
         submit_response(db, info, questionnaire, minimal_answers(comment))
     before = physical_ids(db, info.id)
-    # Before closing, the table does reveal the order people answered in: that is what
-    # closing must undo (and shows that the check below can see an order).
-    assert comments_in_physical_order(db, "shuffle", info.id) == order
+    if db.engine.dialect.name == "postgresql":
+        # Before closing, PostgreSQL's heap does reveal the order people answered in: that is
+        # what closing must undo (and shows that the check below can see an order).
+        assert comments_in_physical_order(db, "shuffle", info.id) == order
+    else:
+        # SQLite keeps the rows in the order of their random ids from the start.
+        assert before == sorted(before)
 
     surveys.close_survey(db, "shuffle")
 
@@ -269,6 +274,52 @@ def test_close_gives_new_random_ids_and_forgets_the_order_of_submission(
     shuffled = comments_in_physical_order(db, "shuffle", info.id)
     assert sorted(shuffled) == sorted(order)
     assert shuffled != order
+
+
+def test_close_seals_every_envelope_again(db: Database, questionnaire: Questionnaire) -> None:
+    info = new_survey(db, questionnaire, slug="reseal")
+    for number in range(4):
+        submit_response(db, info, questionnaire, minimal_answers(f"Comment {number}"))
+    before = {bytes(row["envelope"]) for row in raw_rows(db, "responses", survey_id=info.id)}
+    assert {envelope[0] for envelope in before} == {1}
+
+    surveys.close_survey(db, "reseal")
+
+    after = {bytes(row["envelope"]) for row in raw_rows(db, "responses", survey_id=info.id)}
+    assert len(after) == 4 and after.isdisjoint(before)
+    # One outer layer each (version 2, 69 bytes more), and every one still opens.
+    assert {envelope[0] for envelope in after} == {2}
+    assert sorted(len(e) for e in after) == sorted(len(e) + 69 for e in before)
+    opened = open_responses(db, "reseal", PASSPHRASE)
+    assert sorted(r.answers["comment"] for r in opened) == [f"Comment {n}" for n in range(4)]
+
+
+def test_close_deletes_the_surveys_codes_and_spent_tokens_only(
+    db: Database, questionnaire: Questionnaire, code_secret: bytes
+) -> None:
+    info = new_survey(db, questionnaire, slug="coded", access="codes")
+    other = new_survey(db, questionnaire, slug="bystander", access="codes")
+    for survey in (info, other):
+        issued = issue_codes(db, survey.slug, 3, code_secret)
+        token = redeem_code(db, survey, issued[0], code_secret)
+        submit_response(
+            db,
+            survey,
+            questionnaire,
+            minimal_answers(),
+            spent_digest=spent_token_digest(token, code_secret, survey.id),
+        )
+    assert len(raw_rows(db, "access_codes", survey_id=info.id)) == 3
+    assert len(raw_rows(db, "spent_tokens", survey_id=info.id)) == 1
+
+    surveys.close_survey(db, "coded")
+
+    assert raw_rows(db, "access_codes", survey_id=info.id) == []
+    assert raw_rows(db, "spent_tokens", survey_id=info.id) == []
+    assert surveys.response_count(db, info.id) == 1
+    # Another survey's codes and tokens are untouched.
+    assert len(raw_rows(db, "access_codes", survey_id=other.id)) == 3
+    assert len(raw_rows(db, "spent_tokens", survey_id=other.id)) == 1
 
 
 def test_list_surveys_and_filter_by_status(db: Database, questionnaire: Questionnaire) -> None:

@@ -10,12 +10,14 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from survey_app.extensions import get_code_secret, get_db, get_questionnaires
 from survey_app.services.codes import issue_codes
 from survey_app.services.export import OpenedResponse, open_responses
 from survey_app.services.surveys import SurveyInfo, close_survey, response_count
+from survey_app.storage.models import SpentToken
 from tests.helpers.journey import PASSPHRASE, answer_everything, post_page
 from tests.helpers.pages import Page
 
@@ -43,6 +45,14 @@ def stored(app: Flask, info: SurveyInfo) -> int:
     """How many rows the ``responses`` table holds for the survey."""
     with app.app_context():
         return response_count(get_db(), info.id)
+
+
+def spent_tokens(app: Flask, info: SurveyInfo) -> int:
+    """How many spent respondent tokens the survey has (one per response sent)."""
+    with app.app_context(), get_db().session() as session:
+        return len(
+            session.scalars(select(SpentToken.digest).where(SpentToken.survey_id == info.id)).all()
+        )
 
 
 def close(app: Flask, slug: str = SLUG) -> None:

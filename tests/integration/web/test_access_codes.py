@@ -1,5 +1,5 @@
 """Surveys answered with single-use access codes: typed on the start page, never in a URL,
-used once, and never linked to the response."""
+used up as the respondent starts, and never linked to the response."""
 
 from __future__ import annotations
 
@@ -11,15 +11,16 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from survey_app.extensions import get_code_secret, get_db
-from survey_app.services.codes import MALFORMED, UNKNOWN, USED, check_code
+from survey_app.services.codes import MALFORMED, REFUSED, check_code
 from survey_app.services.errors import AccessCodeError
 from survey_app.services.surveys import SurveyInfo, get_survey
-from tests.helpers.journey import create_survey, post_page
+from tests.helpers.journey import create_survey, enter_code
 from tests.helpers.pages import Page, check_page
 from tests.integration.web.support import (
     CHECK,
     START,
     answer_first_two,
+    close,
     complete,
     field_error,
     issue,
@@ -35,7 +36,7 @@ def coded(sample_app: Flask) -> SurveyInfo:
 
 
 def _enter(client: FlaskClient, code: str) -> TestResponse:
-    response: TestResponse = post_page(client, START, {"access_code": code})
+    response: TestResponse = enter_code(client, "sample-survey", code)
     return response
 
 
@@ -97,14 +98,15 @@ def test_valid_code_leads_to_the_first_section(
     response = _enter(sample_app.test_client(), typed)
     assert response.status_code == 303
     assert response.headers["Location"] == section_url("first")
-    # Entering a code does not use it up: only sending answers does.
-    assert _code_state(sample_app, code) == "unused"
+    # Entering a code uses it up at once, in a transaction of its own, before any answer.
+    assert _code_state(sample_app, code) == "used"
+    assert stored(sample_app, coded) == 0
 
 
 def test_unknown_code_is_refused(sample_app: Flask, coded: SurveyInfo) -> None:
     issue(sample_app, 3)
     response = _enter(sample_app.test_client(), "ABCD-EFGH-JKMN-PQRS")
-    _assert_refused(response, UNKNOWN, "ABCD-EFGH-JKMN-PQRS")
+    _assert_refused(response, REFUSED, "ABCD-EFGH-JKMN-PQRS")
 
 
 @pytest.mark.parametrize(
@@ -125,7 +127,7 @@ def test_code_for_another_survey_is_not_recognised(sample_app: Flask, coded: Sur
     create_survey(sample_app, "sample-survey", slug="other-survey", access="codes")
     (other_code,) = issue(sample_app, 1, slug="other-survey")
     response = _enter(sample_app.test_client(), other_code)
-    _assert_refused(response, UNKNOWN, other_code)
+    _assert_refused(response, REFUSED, other_code)
 
 
 def test_whole_journey_with_a_code(sample_app: Flask, coded: SurveyInfo) -> None:
@@ -149,31 +151,76 @@ def test_used_code_is_refused_with_a_clear_message(sample_app: Flask, coded: Sur
     complete(sample_app, first)
 
     response = _enter(sample_app.test_client(), code.lower())
-    _assert_refused(response, USED, code.lower())
+    _assert_refused(response, REFUSED, code.lower())
     assert stored(sample_app, coded) == 1
 
 
-def test_code_cannot_be_used_twice_by_two_browsers(sample_app: Flask, coded: SurveyInfo) -> None:
+def test_a_used_code_looks_exactly_like_an_unknown_one(
+    sample_app: Flask, coded: SurveyInfo
+) -> None:
+    """Someone holding a colleague's code must not learn from the start page whether that
+    colleague has taken part: the pages differ only in the text typed."""
+    taken, unused = issue(sample_app, 2)
+    assert _enter(sample_app.test_client(), taken).status_code == 303
+    unknown = "ZZZZ-ZZZZ-ZZZZ-ZZZZ"
+
+    def refusal(typed: str) -> str:
+        page = _assert_refused(_enter(sample_app.test_client(), typed), REFUSED, typed)
+        for token in page.select("input[name=csrf_token]"):
+            token.decompose()  # differs per browser session, not per code
+        return str(page.one("main")).replace(typed, "TYPED")
+
+    assert refusal(taken) == refusal(unknown)
+    assert _code_state(sample_app, unused) == "unused"
+
+
+def test_a_second_browser_cannot_start_with_a_code_already_entered(
+    sample_app: Flask, coded: SurveyInfo
+) -> None:
     (code,) = issue(sample_app, 1)
     first, second = sample_app.test_client(), sample_app.test_client()
-    # Both enter the same code before either has sent answers.
     assert _enter(first, code).status_code == 303
-    assert _enter(second, code).status_code == 303
-    answer_first_two(first)
-    answer_first_two(second)
-    second_token = check_page(second.get(CHECK)).csrf_token()
-
-    first_token = check_page(first.get(CHECK)).csrf_token()
-    assert first.post(CHECK, data={"csrf_token": first_token}).status_code == 303
-    assert stored(sample_app, coded) == 1
-
-    response = second.post(CHECK, data={"csrf_token": second_token})
-    page = check_page(response, 200)
-    assert summary_links(page) == [("#access_code", USED)]
-    assert field_error(page, "access_code") == f"Error: {USED}"
-    assert stored(sample_app, coded) == 1
-    # The second browser's draft is gone; its questions need a new code.
+    # The code was used up when the first browser started, so the second one is refused
+    # at once, before it has typed any answer.
+    _assert_refused(_enter(second, code), REFUSED, code)
     assert second.get(section_url("first")).headers["Location"] == START
+    # The first browser carries on and sends its answers.
+    complete(sample_app, first)
+    assert stored(sample_app, coded) == 1
+
+
+def test_the_respondent_is_told_the_code_now_works_only_in_this_browser(
+    sample_app: Flask, coded: SurveyInfo
+) -> None:
+    (code,) = issue(sample_app, 1)
+    client = sample_app.test_client()
+    start = check_page(client.get(START))
+    assert "your code is used up" in start.one("#access_code-use").get_text(" ", strip=True)
+    first = check_page(client.get(_enter(client, code).headers["Location"]))
+    banner = first.one(".cd-notification-banner")
+    assert banner.select_one("h2").get_text(strip=True) == "Your code has been accepted"
+    text = banner.get_text(" ", strip=True)
+    assert "cannot be used again" in text
+    assert "kept only in this browser" in text
+    assert "If you close the browser before then, your answers are lost" in text
+    # Once answering has begun, the pages no longer repeat it.
+    answer_first_two(client)
+    assert not check_page(client.get(section_url("first"))).select(".cd-notification-banner")
+    # An open survey has no code, so no such notice.
+    create_survey(sample_app, "sample-survey", slug="open-one")
+    page = check_page(sample_app.test_client().get(section_url("first", slug="open-one")))
+    assert not page.select(".cd-notification-banner")
+
+
+def test_a_closed_survey_takes_no_code(sample_app: Flask, coded: SurveyInfo) -> None:
+    (code,) = issue(sample_app, 1)
+    client = sample_app.test_client()
+    token = check_page(client.get(START)).csrf_token()
+    close(sample_app)
+    response = client.post(START, data={"access_code": code, "csrf_token": token})
+    page = check_page(response, 410)
+    assert page.h1 == "This survey has closed"
+    assert stored(sample_app, coded) == 0
 
 
 def test_no_code_ever_appears_in_a_url(sample_app: Flask, coded: SurveyInfo) -> None:
