@@ -107,7 +107,7 @@ def users_unassign(email: str, slug: str) -> None:
 @users_cli.command("deactivate")
 @click.option("--email", required=True)
 def users_deactivate(email: str) -> None:
-    """Stop an account signing in. Any session it has ends at once."""
+    """Stop an account signing in, and sign it out everywhere."""
     try:
         account = accounts.deactivate(get_db(), email=email, actor=CLI_ACTOR)
     except ServiceError as error:
@@ -119,10 +119,41 @@ def users_deactivate(email: str) -> None:
 @users_cli.command("reset-2fa")
 @click.option("--email", required=True)
 def users_reset_2fa(email: str) -> None:
-    """Forget an account's authenticator app (for a lost phone)."""
+    """Forget an account's authenticator app (for a lost phone), and sign it out everywhere."""
     try:
         account = accounts.reset_two_factor(get_db(), email=email, actor=CLI_ACTOR)
     except ServiceError as error:
         _fail(str(error))
         return
     click.echo(f"Reset two-factor for {account.email}. They set it up again at their next sign-in.")
+
+
+@users_cli.command("reactivate")
+@click.option("--email", required=True)
+def users_reactivate(email: str) -> None:
+    """Let a deactivated account sign in again (with its old password and authenticator)."""
+    try:
+        account = accounts.reactivate(get_db(), email=email, actor=CLI_ACTOR)
+    except ServiceError as error:
+        _fail(str(error))
+        return
+    click.echo(f"Reactivated {account.email}. They can sign in again with their password.")
+
+
+@users_cli.command("reset-password")
+@click.option("--email", required=True)
+def users_reset_password(email: str) -> None:
+    """Give an account a temporary password (shown once) and sign it out everywhere."""
+    try:
+        account, password = accounts.reset_password(
+            get_db(), _hasher(), email=email, actor=CLI_ACTOR
+        )
+    except ServiceError as error:
+        _fail(str(error))
+        return
+    click.echo(f"Reset the password for {account.email}. Their temporary password is:")
+    click.echo(f"    {password}")
+    click.echo(
+        "It is shown only this once and not kept. Give it to them in person or by phone. "
+        "They must choose a new password when they sign in with it."
+    )

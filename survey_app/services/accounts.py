@@ -5,12 +5,17 @@ unknown email address still costs one hash check, so timing does not reveal whic
 have accounts. The TOTP secret is stored encrypted with the application data keyring, bound to
 its account; it travels together with the last time step used, so a code is never accepted
 twice (see ``_seal_totp``). Sign-in events go to the audit log from here.
+
+Every change to what lets someone in — deactivation, a password reset or change, a two-factor
+reset — ends the account's server-side sessions (``staff_sessions``) in the same transaction;
+changing your own password keeps only the session that did it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import hmac
 import json
 import re
@@ -29,7 +34,7 @@ from survey_app.services import audit, surveys
 from survey_app.services.errors import NotFoundError, ServiceError
 from survey_app.services.surveys import SurveyInfo
 from survey_app.storage.database import Database
-from survey_app.storage.models import StaffUser, Survey, SurveyAssignment
+from survey_app.storage.models import StaffSession, StaffUser, Survey, SurveyAssignment
 
 ROLES = ("admin", "analyst", "facilitator", "viewer")
 TWO_FACTOR_ROLES = frozenset({"admin", "analyst"})
@@ -42,10 +47,21 @@ TOTP_INTERVAL = 30
 TOTP_VALID_WINDOW = 1
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CODE = re.compile(r"^[0-9]{6}$")
+# Temporary passwords: 4 groups of 4 from 31 characters that are hard to misread (79 bits).
+TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+TEMPORARY_GROUPS = 4
 
 
 class AccountError(ServiceError):
     """An account change was refused; the message says why."""
+
+
+class PasswordChangeError(AccountError):
+    """A new password was refused. ``field`` names the form field the message belongs to."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -58,6 +74,8 @@ class StaffAccount:
     active: bool
     totp_enabled: bool
     created_on: dt.date
+    # Set by a password reset: no staff page but "Change your password" until it is done.
+    must_change_password: bool = False
 
     @property
     def needs_two_factor(self) -> bool:
@@ -103,7 +121,38 @@ def _account(row: StaffUser) -> StaffAccount:
         active=row.active,
         totp_enabled=row.totp_enabled,
         created_on=row.created_on,
+        must_change_password=bool(row.must_change_password),
     )
+
+
+def account_of(row: StaffUser) -> StaffAccount:
+    """The account a ``staff_users`` row describes (for the session store)."""
+    return _account(row)
+
+
+def credentials_digest(row: StaffUser) -> str:
+    """What a session was signed in with: any change to it ends the session.
+
+    The password hash, role, whether two-factor is on, whether the account is active and
+    whether the password must change. Not the sealed TOTP secret: it changes with every code.
+    """
+    parts = [
+        row.id,
+        row.password_hash,
+        row.role,
+        bool(row.totp_enabled),
+        bool(row.active),
+        bool(row.must_change_password),
+    ]
+    return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
+
+
+def _end_sessions(session: Session, user_id: str, keep: str | None = None) -> None:
+    """End every session of an account (but ``keep``, a session id), inside a transaction."""
+    query = delete(StaffSession).where(StaffSession.user_id == user_id)
+    if keep is not None:
+        query = query.where(StaffSession.id != keep)
+    session.execute(query)
 
 
 # --- passwords --------------------------------------------------------------------------------
@@ -215,24 +264,143 @@ def list_users(db: Database) -> list[StaffSummary]:
         return [StaffSummary(_account(row), tuple(slugs.get(row.id, ()))) for row in rows]
 
 
+def get_summary(db: Database, user_id: str) -> StaffSummary | None:
+    """One account and the surveys it is assigned to, or None."""
+    with db.session() as session:
+        row = session.get(StaffUser, user_id)
+        if row is None:
+            return None
+        slugs = session.scalars(
+            select(Survey.slug)
+            .join(SurveyAssignment, SurveyAssignment.survey_id == Survey.id)
+            .where(SurveyAssignment.user_id == user_id)
+            .order_by(Survey.slug)
+        ).all()
+        return StaffSummary(_account(row), tuple(slugs))
+
+
 def deactivate(db: Database, *, email: str, actor: str) -> StaffAccount:
-    """Stop an account signing in; any session it has ends at its next request."""
+    """Stop an account signing in, and end every session it has. ``actor`` (an email address,
+    or ``cli``) cannot deactivate their own account."""
     with db.transaction() as session:
         row = _user_row(session, email)
+        if row.email == actor:
+            raise AccountError("You cannot deactivate your own account")
         row.active = False
+        _end_sessions(session, row.id)
         account = _account(row)
     audit.record(db, actor, "user_deactivated", detail=account.email)
     return account
 
 
-def reset_two_factor(db: Database, *, email: str, actor: str) -> StaffAccount:
-    """Forget an account's authenticator; it must set one up again at its next sign-in."""
+def reactivate(db: Database, *, email: str, actor: str) -> StaffAccount:
+    """Let a deactivated account sign in again, with its old password and authenticator."""
     with db.transaction() as session:
         row = _user_row(session, email)
+        if row.active:
+            raise AccountError(f"The account for {row.email} is already active")
+        row.active = True
+        account = _account(row)
+    audit.record(db, actor, "user_reactivated", detail=account.email)
+    return account
+
+
+def reset_two_factor(db: Database, *, email: str, actor: str) -> StaffAccount:
+    """Forget an account's authenticator and end its sessions; it must set one up again at
+    its next sign-in. Nobody resets their own (``actor`` is an email address, or ``cli``)."""
+    with db.transaction() as session:
+        row = _user_row(session, email)
+        if row.email == actor:
+            raise AccountError(
+                "You cannot reset your own two-factor authentication. Ask another admin"
+            )
         row.totp_secret = None
         row.totp_enabled = False
+        _end_sessions(session, row.id)
         account = _account(row)
     audit.record(db, actor, "totp_reset", detail=account.email)
+    return account
+
+
+def temporary_password() -> str:
+    """A new random password to hand over, like ``k7mq-2xpd-ta9h-wn3c``."""
+    groups = (
+        "".join(secrets.choice(TEMPORARY_ALPHABET) for _ in range(4))
+        for _ in range(TEMPORARY_GROUPS)
+    )
+    return "-".join(groups)
+
+
+def reset_password(
+    db: Database, hasher: PasswordHasher, *, email: str, actor: str
+) -> tuple[StaffAccount, str]:
+    """Give an account a temporary password and end its sessions. Returns the password, to
+    be shown once to whoever hands it over: it is stored only as a hash and never logged.
+    At the next sign-in its owner must choose a new password before anything else.
+    Nobody resets their own (``actor`` is an email address, or ``cli``)."""
+    password = temporary_password()
+    with db.transaction() as session:
+        row = _user_row(session, email)
+        if row.email == actor:
+            raise AccountError("To change your own password, use Change your password")
+        row.password_hash = hasher.hash(password)
+        row.must_change_password = True
+        _end_sessions(session, row.id)
+        account = _account(row)
+    audit.record(db, actor, "password_reset", detail=account.email)
+    return account, password
+
+
+def change_password(
+    db: Database,
+    hasher: PasswordHasher,
+    user_id: str,
+    *,
+    current: str | None,
+    new: str,
+    keep_session: str | None = None,
+) -> StaffAccount:
+    """Change your own password and end your other sessions (``keep_session``, a session id,
+    carries on with the new credentials).
+
+    The current password is needed unless a reset made the change compulsory. Refusals are
+    ``PasswordChangeError`` with the field they belong to.
+    """
+    try:
+        validate_password(new)
+    except AccountError as error:
+        raise PasswordChangeError(str(error), "new_password") from None
+    with db.session() as session:
+        row = _active_row(session, user_id)
+        stored, forced = row.password_hash, bool(row.must_change_password)
+    if not forced and (not current or not _verify(hasher, stored, current)):
+        raise PasswordChangeError("Enter your current password correctly", "current_password")
+    if _verify(hasher, stored, new):
+        raise PasswordChangeError(
+            "Enter a new password that is different from your current one", "new_password"
+        )
+    with db.transaction() as session:
+        # Compare-and-swap on the hash: of two changes made at once, one wins.
+        result = session.execute(
+            update(StaffUser)
+            .where(StaffUser.id == user_id, StaffUser.password_hash == stored)
+            .values(password_hash=hasher.hash(new), must_change_password=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            raise PasswordChangeError(
+                "Your password was changed somewhere else. Sign in again", "current_password"
+            )
+        updated = session.get(StaffUser, user_id)
+        assert updated is not None
+        _end_sessions(session, user_id, keep=keep_session)
+        if keep_session is not None:
+            session.execute(
+                update(StaffSession)
+                .where(StaffSession.id == keep_session)
+                .values(credentials=credentials_digest(updated))
+            )
+        account = _account(updated)
+    audit.record(db, account.email, "password_changed", detail="after a reset" if forced else "")
     return account
 
 
@@ -340,7 +508,9 @@ def survey_detail(info: SurveyInfo) -> str:
 
 
 def sign_in(db: Database, hasher: PasswordHasher, email: str, password: str) -> StaffAccount | None:
-    """Check an email address and password. Every failure is audited with the address tried.
+    """Check an email address and password. Every failure is audited: with the account's
+    address when there is such an account, and with no actor when there is not — what was
+    typed is never recorded (people type passwords into the email field).
 
     Accounts without a second factor are signed in here; the others still need a code.
     """
@@ -349,7 +519,7 @@ def sign_in(db: Database, hasher: PasswordHasher, email: str, password: str) -> 
         row = session.scalar(select(StaffUser).where(StaffUser.email == address))
     if row is None:
         _dummy_verify(hasher, password)
-        audit.record(db, address or None, "login_failed", detail="unknown email address")
+        audit.record(db, None, "login_failed", detail="unknown email address")
         return None
     stored = row.password_hash
     if not _verify(hasher, stored, password):

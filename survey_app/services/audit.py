@@ -35,12 +35,17 @@ ACTIONS = frozenset(
         "analysis_run",
         "release_published",
         "theme_review",
+        "review_unlocked",
+        "review_locked",
         "release_withdrawn",
         "export",
         "user_created",
         "user_assigned",
         "user_unassigned",
         "user_deactivated",
+        "user_reactivated",
+        "password_reset",
+        "password_changed",
     }
 )
 

@@ -1,16 +1,21 @@
 """Who is signed in, and what they may see.
 
-The Flask session holds the staff member's id, how far their sign-in has got (``enrol`` or
-``code`` while a second factor is still needed, then ``done``), when they signed in and when
-they last did something. Idle for too long, or signed in for too long, and the session is
-cleared: the next staff page sends them to the sign-in page with a "You were signed out"
-message. The account is read again on every request, so deactivating it takes effect at once.
+Staff sessions live on the server (``services.staff_sessions``). Flask's signed cookie holds
+only the session's random token, beside the CSRF token, where to go after signing in and a
+one-off notice: forging or copying the cookie opens nothing without a live row, and the row,
+not the cookie, says how far the sign-in has got (``enrol`` or ``code`` while a second factor
+is still needed, then ``done``). The row is checked on every request: idle for too long,
+signed in for too long, signed out, or the account changed (deactivated, password or
+two-factor reset, role) and the next staff page sends them to the sign-in page — with a
+"You were signed out" message for the two timeouts.
+
+Someone whose password was reset sees no staff page but "Change your password" until they
+have chosen a new one.
 """
 
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -19,72 +24,99 @@ from flask import abort, current_app, g, redirect, render_template, request, ses
 from werkzeug.wrappers import Response
 
 from survey_app.extensions import get_db
-from survey_app.services import accounts
+from survey_app.services import accounts, staff_sessions
 from survey_app.services.accounts import StaffAccount
+from survey_app.services.staff_sessions import CODE as CODE
+from survey_app.services.staff_sessions import DONE as DONE
+from survey_app.services.staff_sessions import ENROL as ENROL
+from survey_app.services.staff_sessions import LiveSession
 from survey_app.services.surveys import SurveyInfo
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-USER = "staff_user"
-STAGE = "staff_stage"
-SIGNED_IN_AT = "staff_signed_in_at"
-SEEN_AT = "staff_seen_at"
+TOKEN = "staff_token"  # noqa: S105 - the name of a session key
 NEXT = "staff_next"
 NOTICE = "staff_notice"
 
-ENROL, CODE, DONE = "enrol", "code", "done"
 STAGE_ENDPOINTS = {ENROL: "staff.enrol", CODE: "staff.code"}
+CHANGE_PASSWORD = "staff.change_password"  # noqa: S105 - an endpoint name
+
+
+def limits() -> staff_sessions.Limits:
+    return staff_sessions.Limits.of(
+        int(current_app.config["SURVEY_STAFF_IDLE_MINUTES"]),
+        int(current_app.config["SURVEY_STAFF_MAX_HOURS"]),
+    )
 
 
 def load_staff() -> None:
-    """Before every staff request: end stale sessions, then note who is signed in."""
+    """Before every staff request: find the session the cookie's token names, if it is live."""
     g.staff = None
     g.staff_stage = None
-    user_id = session.get(USER)
-    if not isinstance(user_id, str):
+    g.staff_session = None
+    token = session.get(TOKEN)
+    if not isinstance(token, str):
         return
-    now = int(time.time())
-    idle = int(current_app.config["SURVEY_STAFF_IDLE_MINUTES"]) * 60
-    lifetime = int(current_app.config["SURVEY_STAFF_MAX_HOURS"]) * 3600
-    if now - int(session.get(SIGNED_IN_AT, 0)) > lifetime:
-        end_session(notice="expired")
+    found = staff_sessions.load(get_db(), token, limits())
+    if found.session is None:
+        _forget(notice=found.ended)
         return
-    if now - int(session.get(SEEN_AT, 0)) > idle:
-        end_session(notice="idle")
-        return
-    account = accounts.get_account(get_db(), user_id)
-    if account is None or not account.active:
-        end_session()
-        return
-    g.staff = account
-    g.staff_stage = session.get(STAGE)
-    session[SEEN_AT] = now
+    g.staff_session = found.session
+    g.staff = found.session.account
+    g.staff_stage = found.session.stage
 
 
 def begin_session(account: StaffAccount, next_url: str | None) -> str:
     """A fresh session for a password that checked out; returns where to go next."""
+    old = session.get(TOKEN)
     session.clear()  # a new session on every sign-in: nothing from before survives
-    now = int(time.time())
     stage = DONE
     if account.needs_two_factor:
         stage = CODE if account.totp_enabled else ENROL
-    session.update({USER: account.id, STAGE: stage, SIGNED_IN_AT: now, SEEN_AT: now})
+    token = staff_sessions.begin(
+        get_db(), account, stage, limits(), replacing=old if isinstance(old, str) else None
+    )
+    session[TOKEN] = token
     if next_url:
         session[NEXT] = next_url
-    return url_for(STAGE_ENDPOINTS[stage]) if stage != DONE else finish_session()
+    return url_for(STAGE_ENDPOINTS[stage]) if stage != DONE else _landing(account)
 
 
 def finish_session() -> str:
-    """The second factor (if any) is done: the session may reach every page its role allows."""
-    session[STAGE] = DONE
+    """The second factor is done: the session may reach every page its role allows."""
+    live = g.get("staff_session")
+    assert isinstance(live, LiveSession)
+    if not staff_sessions.advance(get_db(), live, DONE):
+        end_session()  # it ended, or the account changed, while the code was checked
+        return url_for("staff.login")
+    return _landing(live.account)
+
+
+def _landing(account: StaffAccount) -> str:
+    if account.must_change_password:
+        return url_for(CHANGE_PASSWORD)
     return session.pop(NEXT, None) or url_for("staff.home")
 
 
 def end_session(notice: str | None = None) -> None:
+    """Sign out: the session's row goes, and the cookie forgets its token."""
+    token = session.get(TOKEN)
+    if isinstance(token, str):
+        staff_sessions.end(get_db(), token)
+    _forget(notice)
+
+
+def _forget(notice: str | None = None) -> None:
     session.clear()
     if notice:
         session[NOTICE] = notice
+
+
+def session_id() -> str | None:
+    """The stored id of this request's session (to keep it when the password changes)."""
+    live = g.get("staff_session")
+    return live.id if isinstance(live, LiveSession) else None
 
 
 def safe_next(value: str | None) -> str | None:
@@ -110,7 +142,8 @@ def pending_staff(stage: str) -> StaffAccount | None:
 
 
 def login_required(view: Callable[P, R]) -> Callable[P, R | Response]:
-    """Signed in, second factor included; otherwise to the sign-in page (or its next step)."""
+    """Signed in, second factor included; otherwise to the sign-in page (or its next step).
+    After a password reset, only "Change your password" until a new one is chosen."""
 
     @functools.wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | Response:
@@ -119,6 +152,8 @@ def login_required(view: Callable[P, R]) -> Callable[P, R | Response]:
         stage = g.get("staff_stage")
         if stage != DONE:
             return redirect(url_for(STAGE_ENDPOINTS.get(stage, "staff.login")), code=303)
+        if current_staff().must_change_password and request.endpoint != CHANGE_PASSWORD:
+            return redirect(url_for(CHANGE_PASSWORD), code=303)
         return view(*args, **kwargs)
 
     return wrapper

@@ -1,4 +1,5 @@
-"""Signing in (password, then a two-factor code for admins and analysts) and signing out.
+"""Signing in (password, then a two-factor code for admins and analysts), signing out, and
+changing your own password (compulsory after an admin reset it).
 
 Sign-in attempts are limited per account (keyed by the email address typed, lower-cased) and
 across all accounts together. They are never keyed by the client's IP address: the service's
@@ -13,10 +14,10 @@ from werkzeug.wrappers import Response
 
 from survey_app.extensions import get_db, get_keyring, limiter
 from survey_app.forms.registry import ErrorLink, error_links
-from survey_app.services import accounts
-from survey_app.services.accounts import StaffAccount
+from survey_app.services import accounts, staff_sessions
+from survey_app.services.accounts import PasswordChangeError, StaffAccount
 from survey_app.web.staff import access, bp, messages
-from survey_app.web.staff.forms import CodeForm, LoginForm
+from survey_app.web.staff.forms import ChangePasswordForm, CodeForm, LoginForm
 
 
 def _typed_email() -> str:
@@ -25,7 +26,10 @@ def _typed_email() -> str:
 
 
 def _pending_account() -> str:
-    return "account:" + str(session.get(access.USER, ""))
+    # Limits are checked before the session is loaded: look up whose session this is.
+    token = session.get(access.TOKEN)
+    user_id = staff_sessions.user_id(get_db(), token) if isinstance(token, str) else None
+    return "account:" + (user_id or "")
 
 
 def _everyone() -> str:
@@ -48,6 +52,9 @@ password_limit = limiter.limit(
 )
 code_limit = limiter.limit(
     _per_account_limit, scope="staff-code", key_func=_pending_account, methods=["POST"]
+)
+change_limit = limiter.limit(
+    _per_account_limit, scope="staff-change-password", key_func=_pending_account, methods=["POST"]
 )
 
 
@@ -115,6 +122,41 @@ def logout() -> Response:
         accounts.record_logout(get_db(), account)
     access.end_session(notice="signed_out")
     return redirect(url_for("staff.login"), code=303)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@overall_limit
+@change_limit
+@access.login_required
+def change_password() -> Response | str:
+    """Change your own password; the only page open after an admin reset it."""
+    account = access.current_staff()
+    forced = account.must_change_password
+    form = ChangePasswordForm(request.form if request.method == "POST" else None, forced=forced)
+    errors: list[ErrorLink] = []
+    if request.method == "POST":
+        errors = error_links(form) if not form.validate() else []
+        if not errors:
+            try:
+                accounts.change_password(
+                    get_db(),
+                    access.hasher(),
+                    account.id,
+                    current=None if forced else form.current_password.data,
+                    new=form.new_password.data,
+                    keep_session=access.session_id(),
+                )
+            except PasswordChangeError as error:
+                errors = [ErrorLink(f"#{error.field}", str(error))]
+            else:
+                return redirect(url_for("staff.password_changed"), code=303)
+    return render_template("staff/password.html", forced=forced, errors=errors)
+
+
+@bp.get("/account/password/changed")
+@access.login_required
+def password_changed() -> str:
+    return render_template("staff/password_changed.html", next_url=session.pop(access.NEXT, None))
 
 
 def _code_form() -> tuple[CodeForm, list[ErrorLink]]:

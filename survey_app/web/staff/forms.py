@@ -9,6 +9,7 @@ from typing import Any
 from wtforms import Field, Form, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, StopValidation
 
+from survey_app.services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from survey_app.services.codes import MAX_CODES_PER_BATCH
 from survey_app.services.surveys import ACCESS_MODES, MIN_GROUP_FLOOR
 from survey_app.web.staff import messages
@@ -69,6 +70,36 @@ class CodeForm(Form):  # type: ignore[misc]
             Length(max=20, message=messages.ENTER_CODE),
         ],
     )
+
+
+class ChangePasswordForm(Form):  # type: ignore[misc]
+    """Change your own password. The current one is asked for unless a reset made the change
+    compulsory (then the temporary password was just used to sign in)."""
+
+    current_password = PasswordField(
+        "Current password",
+        validators=[Length(max=MAX_PASSWORD_LENGTH, message=messages.WRONG_CURRENT_PASSWORD)],
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=[
+            InputRequired(messages.ENTER_NEW_PASSWORD),
+            Length(min=MIN_PASSWORD_LENGTH, message=messages.NEW_PASSWORD_TOO_SHORT),
+            Length(max=MAX_PASSWORD_LENGTH, message=messages.NEW_PASSWORD_TOO_LONG),
+        ],
+    )
+    confirm_password = PasswordField(
+        "Confirm new password",
+        validators=[EqualTo("new_password", message=messages.NEW_PASSWORDS_DIFFER)],
+    )
+
+    def __init__(self, formdata: Any, *, forced: bool) -> None:
+        super().__init__(formdata=formdata)
+        self.forced = forced
+
+    def validate_current_password(self, field: Field) -> None:
+        if not self.forced and not field.data:
+            raise StopValidation(messages.ENTER_CURRENT_PASSWORD)
 
 
 class SurveyForm(Form):  # type: ignore[misc]

@@ -28,3 +28,10 @@ PASSPHRASES_DIFFER = "Enter the same passphrase twice"
 ENTER_COUNT = "Enter how many codes to make, as a whole number"
 COUNT_RANGE = "Enter a number of codes between 1 and {maximum:,}"
 SELECT_FORMAT = "Select how you want the codes"
+
+ENTER_CURRENT_PASSWORD = "Enter your current password"  # noqa: S105
+WRONG_CURRENT_PASSWORD = "Enter your current password correctly"  # noqa: S105
+ENTER_NEW_PASSWORD = "Enter a new password"  # noqa: S105
+NEW_PASSWORD_TOO_SHORT = "Enter a new password of at least 12 characters"  # noqa: S105
+NEW_PASSWORD_TOO_LONG = "Enter a new password of 1,024 characters or fewer"  # noqa: S105
+NEW_PASSWORDS_DIFFER = "Enter the same new password twice"

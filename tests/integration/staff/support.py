@@ -1,5 +1,5 @@
 """Shared steps for the staff page tests: accounts, signing in (with a real authenticator code
-computed by pyotp) and what the audit log holds."""
+computed by pyotp), the server-side sessions and what the audit log holds."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from typing import Any
 import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
 from survey_app.extensions import get_db
 from survey_app.services import accounts
 from survey_app.services.audit import Event, list_events
+from survey_app.storage.models import StaffSession
 from tests.helpers.pages import Page, check_page
 
 PASSWORD = "a long staff password"
@@ -23,6 +25,9 @@ LOGIN = "/staff/login"
 ENROL = "/staff/login/enrol"
 CODE = "/staff/login/code"
 HOME = "/staff/"
+LOGOUT = "/staff/logout"
+CHANGE_PASSWORD = "/staff/account/password"
+COOKIE = "candour_session"
 
 
 @dataclass
@@ -104,3 +109,77 @@ def events(app: Flask, action: str | None = None) -> list[Event]:
     with app.app_context():
         found = list_events(get_db(), 1, per_page=10_000).events
     return [e for e in found if action is None or e.action == action]
+
+
+def account_id(app: Flask, email: str) -> str:
+    with app.app_context():
+        account = accounts.find_account(get_db(), email)
+    assert account is not None
+    return account.id
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: str
+    user_id: str
+    stage: str
+    credentials: str
+    created_at: dt.datetime
+    seen_at: dt.datetime
+
+
+def session_rows(app: Flask, email: str | None = None) -> list[SessionRow]:
+    """The stored sessions (of one account, or everyone's), with times in UTC."""
+    query = select(StaffSession)
+    if email is not None:
+        query = query.where(StaffSession.user_id == account_id(app, email))
+    with app.app_context(), get_db().session() as session:
+        return [
+            SessionRow(
+                row.id,
+                row.user_id,
+                row.stage,
+                row.credentials,
+                _utc(row.created_at),
+                _utc(row.seen_at),
+            )
+            for row in session.scalars(query)
+        ]
+
+
+def age_sessions(
+    app: Flask, email: str, idle: dt.timedelta, signed_in_for: dt.timedelta | None = None
+) -> None:
+    """Move an account's stored session times back: last used ``idle`` ago, begun
+    ``signed_in_for`` ago (at least ``idle``)."""
+    now = dt.datetime.now(dt.UTC)
+    begun = max(idle, signed_in_for or idle)
+    with app.app_context(), get_db().transaction() as session:
+        session.execute(
+            update(StaffSession)
+            .where(StaffSession.user_id == account_id(app, email))
+            .values(seen_at=now - idle, created_at=now - begun)
+        )
+
+
+def session_cookie(client: FlaskClient) -> str:
+    cookie = client.get_cookie(COOKIE)
+    assert cookie is not None
+    return cookie.value
+
+
+def browser_with_cookie(app: Flask, value: str) -> FlaskClient:
+    """A new browser holding a given session cookie (copied, or forged)."""
+    other = app.test_client()
+    other.set_cookie(COOKIE, value)
+    return other
+
+
+def sign_out(client: FlaskClient) -> TestResponse:
+    page = check_page(client.get(CHANGE_PASSWORD))
+    token = str(page.one("form.staff-nav__sign-out input[name=csrf_token]")["value"])
+    return client.post(LOGOUT, data={"csrf_token": token})
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)

@@ -12,7 +12,17 @@ from flask.testing import FlaskCliRunner
 from survey_app.extensions import get_db, get_questionnaires
 from survey_app.services import accounts
 from tests.helpers.journey import PASSPHRASE, create_survey
-from tests.integration.staff.support import PASSWORD, events, make_user, submit_password
+from tests.integration.staff.support import (
+    CHANGE_PASSWORD,
+    HOME,
+    LOGIN,
+    PASSWORD,
+    events,
+    make_user,
+    session_rows,
+    signed_in,
+    submit_password,
+)
 
 EMAIL = "lead@example.org"
 
@@ -107,11 +117,13 @@ def test_assign_and_unassign(app: Flask, runner: FlaskCliRunner) -> None:
 
 
 def test_deactivate(app: Flask, runner: FlaskCliRunner) -> None:
-    staff = make_user(app, "viewer")
+    client, staff = signed_in(app, "viewer")
     result = runner.invoke(args=["users", "deactivate", "--email", staff.email])
     assert result.exit_code == 0
     assert f"Deactivated {staff.email}." in result.output
     assert submit_password(app.test_client(), staff.email, staff.password).status_code == 200
+    assert client.get("/staff/releases").headers["Location"].startswith(LOGIN)  # signed out
+    assert session_rows(app) == []
     [event] = events(app, "user_deactivated")
     assert (event.actor, event.detail) == ("cli", staff.email)
     result = runner.invoke(args=["users", "deactivate", "--email", "nobody@example.org"])
@@ -120,11 +132,54 @@ def test_deactivate(app: Flask, runner: FlaskCliRunner) -> None:
 
 
 def test_reset_2fa(app: Flask, runner: FlaskCliRunner) -> None:
-    staff = make_user(app, "admin")
+    client, staff = signed_in(app, "admin")
     result = runner.invoke(args=["users", "reset-2fa", "--email", staff.email])
     assert result.exit_code == 0
     assert "They set it up again at their next sign-in." in result.output
     assert [e.actor for e in events(app, "totp_reset")] == ["cli"]
+    assert client.get(HOME).headers["Location"].startswith(LOGIN)  # signed out
+    assert session_rows(app) == []
+
+
+def test_reactivate(app: Flask, runner: FlaskCliRunner) -> None:
+    staff = make_user(app, "viewer")
+    runner.invoke(args=["users", "deactivate", "--email", staff.email])
+    result = runner.invoke(args=["users", "reactivate", "--email", " Viewer@Example.org "])
+    assert result.exit_code == 0, result.output
+    assert f"Reactivated {staff.email}." in result.output
+    assert submit_password(app.test_client(), staff.email, staff.password).status_code == 303
+    [event] = events(app, "user_reactivated")
+    assert (event.actor, event.detail) == ("cli", staff.email)
+    result = runner.invoke(args=["users", "reactivate", "--email", staff.email])
+    assert result.exit_code == 1
+    assert f"The account for {staff.email} is already active" in result.output
+    result = runner.invoke(args=["users", "reactivate", "--email", "nobody@example.org"])
+    assert result.exit_code == 1
+    assert "There is no staff account for nobody@example.org" in result.output
+    assert len(events(app, "user_reactivated")) == 1
+
+
+def test_reset_password(app: Flask, runner: FlaskCliRunner) -> None:
+    client, staff = signed_in(app, "facilitator")
+    result = runner.invoke(args=["users", "reset-password", "--email", staff.email])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"Reset the password for {staff.email}. Their temporary password is:"
+    temporary = lines[1].strip()
+    assert len(temporary) >= 12
+    assert "must choose a new password" in result.output
+    assert client.get(HOME).headers["Location"].startswith(LOGIN)  # signed out everywhere
+    assert submit_password(app.test_client(), staff.email, PASSWORD).status_code == 200
+    response = submit_password(app.test_client(), staff.email, temporary)
+    assert response.headers["Location"] == CHANGE_PASSWORD
+    [event] = events(app, "password_reset")
+    assert (event.actor, event.detail) == ("cli", staff.email)
+    assert temporary not in repr(events(app))
+    again = runner.invoke(args=["users", "reset-password", "--email", staff.email])
+    assert temporary not in again.output  # a new one each time
+    result = runner.invoke(args=["users", "reset-password", "--email", "nobody@example.org"])
+    assert result.exit_code == 1
+    assert "There is no staff account for nobody@example.org" in result.output
 
 
 def test_older_commands_are_audited(app: Flask, runner: FlaskCliRunner, tmp_path: Path) -> None:

@@ -3,7 +3,7 @@ timeouts and signing out."""
 
 from __future__ import annotations
 
-import time
+import datetime as dt
 
 import pytest
 from flask import Flask
@@ -16,9 +16,11 @@ from tests.integration.staff.support import (
     HOME,
     LOGIN,
     PASSWORD,
+    age_sessions,
     events,
     make_user,
     post_form,
+    session_rows,
     sign_in,
     signed_in,
     submit_password,
@@ -72,9 +74,11 @@ def test_wrong_details_get_one_message_whoever_it_is(
     assert page.one("#email")["value"] == email
     assert not page.one("#password").has_attr("value")
     with client.session_transaction() as session:
-        assert "staff_user" not in session
+        assert "staff_token" not in session
+    assert session_rows(app) == []
     [failed] = events(app, "login_failed")
-    assert failed.actor == email
+    # An address with no account is not recorded: it could be anything, even a password.
+    assert failed.actor == (email if email == "viewer@example.org" else None)
 
 
 def test_empty_form_says_what_to_enter(client: FlaskClient) -> None:
@@ -89,7 +93,23 @@ def test_sign_in_starts_a_new_session(app: Flask, client: FlaskClient) -> None:
     submit_password(client, staff.email, staff.password)
     with client.session_transaction() as session:
         assert "left_over" not in session
-        assert session["staff_stage"] == "done"
+        assert isinstance(session["staff_token"], str)
+    [row] = session_rows(app)
+    assert row.stage == "done"
+
+
+def test_signing_in_again_replaces_the_token(app: Flask, client: FlaskClient) -> None:
+    """Session fixation: a token planted in a browser before sign-in never becomes signed in."""
+    staff = make_user(app, "analyst")  # half-way (enrol) after the password: may sign in again
+    submit_password(client, staff.email, staff.password)
+    with client.session_transaction() as session:
+        planted = session["staff_token"]
+    [before] = session_rows(app)
+    submit_password(client, staff.email, staff.password)
+    with client.session_transaction() as session:
+        assert session["staff_token"] != planted
+    [after] = session_rows(app)
+    assert after.id != before.id  # the planted token's session is gone
 
 
 def test_pages_need_a_signed_in_user(client: FlaskClient) -> None:
@@ -136,18 +156,11 @@ def test_deactivated_account_cannot_sign_in_and_its_session_ends(app: Flask) -> 
     assert page.error_messages() == ["Enter a correct email address and password"]
 
 
-def _age_session(client: FlaskClient, idle: int = 0, signed_in_for: int = 0) -> None:
-    now = int(time.time())
-    with client.session_transaction() as session:
-        session["staff_seen_at"] = now - idle
-        session["staff_signed_in_at"] = now - max(idle, signed_in_for)
-
-
 def test_idle_session_is_signed_out(app: Flask) -> None:
-    client, _staff = signed_in(app, "facilitator")
-    _age_session(client, idle=29 * 60)
+    client, staff = signed_in(app, "facilitator")
+    age_sessions(app, staff.email, idle=dt.timedelta(minutes=29))
     assert client.get(HOME).status_code == 200  # still inside the 30 minutes
-    _age_session(client, idle=31 * 60)
+    age_sessions(app, staff.email, idle=dt.timedelta(minutes=31))
     response = client.get(HOME)
     assert response.status_code == 303
     assert response.headers["Location"].startswith(LOGIN)
@@ -155,14 +168,16 @@ def test_idle_session_is_signed_out(app: Flask) -> None:
     banner = page.one(".cd-notification-banner__heading").get_text(strip=True)
     assert banner.startswith("You were signed out because you had not used Candour for 30")
     with client.session_transaction() as session:
-        assert "staff_user" not in session
+        assert "staff_token" not in session
+    assert session_rows(app) == []  # the stale row is deleted, not just ignored
 
 
 def test_activity_keeps_a_session_alive_until_its_lifetime_ends(app: Flask) -> None:
-    client, _staff = signed_in(app, "facilitator")
-    _age_session(client, idle=60, signed_in_for=11 * 3600)
+    client, staff = signed_in(app, "facilitator")
+    minute = dt.timedelta(minutes=1)
+    age_sessions(app, staff.email, idle=minute, signed_in_for=dt.timedelta(hours=11))
     assert client.get(HOME).status_code == 200
-    _age_session(client, idle=60, signed_in_for=12 * 3600 + 60)
+    age_sessions(app, staff.email, idle=minute, signed_in_for=dt.timedelta(hours=12) + minute)
     response = client.get(HOME)
     assert response.headers["Location"].startswith(LOGIN)
     page = check_page(client.get(LOGIN))
@@ -172,8 +187,10 @@ def test_activity_keeps_a_session_alive_until_its_lifetime_ends(app: Flask) -> N
 
 def test_idle_timeout_comes_from_configuration(app: Flask) -> None:
     app.config["SURVEY_STAFF_IDLE_MINUTES"] = 5
-    client, _staff = signed_in(app, "facilitator")
-    _age_session(client, idle=6 * 60)
+    client, staff = signed_in(app, "facilitator")
+    age_sessions(app, staff.email, idle=dt.timedelta(minutes=4))
+    assert client.get(HOME).status_code == 200
+    age_sessions(app, staff.email, idle=dt.timedelta(minutes=6))
     assert client.get(HOME).status_code == 303
 
 

@@ -40,7 +40,7 @@ def test_sixth_attempt_in_a_minute_gets_the_too_many_attempts_page(
     page = check_page(response, 429)
     assert page.h1 == "Sorry, there have been too many attempts"
     with client.session_transaction() as session:
-        assert "staff_user" not in session  # even the right password is not tried
+        assert "staff_token" not in session  # even the right password is not tried
 
 
 def test_limit_is_per_account_typed_in_any_case(app: Flask) -> None:

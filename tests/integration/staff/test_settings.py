@@ -19,6 +19,7 @@ def production_env(tmp_path: Path, **changes: str) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(48),
         "SURVEY_DATA_KEYS": generate_key_spec("k1"),
         "SURVEY_CODE_SECRET": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
         **changes,
     }
 
@@ -28,7 +29,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert (config.SURVEY_ARGON2_TIME_COST, config.SURVEY_ARGON2_MEMORY_COST) == (3, 65536)
     assert config.SURVEY_STAFF_IDLE_MINUTES == 30
     assert config.SURVEY_STAFF_MAX_HOURS == 12
-    assert config.RATELIMIT_STORAGE_URI == "memory://"
+    assert config.RATELIMIT_STORAGE_URI == "redis://127.0.0.1:6379/0"
     # Tests hash cheaply.
     test = configuration.TestConfig({"SURVEY_INSTANCE_DIR": str(tmp_path)})
     assert (test.SURVEY_ARGON2_TIME_COST, test.SURVEY_ARGON2_MEMORY_COST) == (1, 64)

@@ -86,3 +86,54 @@ def test_sealed_secret_opens_only_for_its_account() -> None:
     other = Keyring.parse(generate_key_spec("k1"))
     with pytest.raises(DecryptError):
         other.decrypt(sealed, aad=b"candour/totp/user-1")
+
+
+def staff_row(**changes: object) -> StaffUser:
+    values: dict[str, object] = {
+        "id": "user-1",
+        "email": "e@x.org",
+        "role": "analyst",
+        "password_hash": "$argon2id$v=19$m=64,t=1,p=4$c2FsdA$aGFzaA",
+        "totp_secret": b"sealed once",
+        "totp_enabled": True,
+        "active": True,
+        "must_change_password": False,
+        "created_on": dt.date(2026, 1, 1),
+    }
+    return StaffUser(**{**values, **changes})
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"id": "user-2"},
+        {"role": "admin"},
+        {"password_hash": "$argon2id$v=19$m=64,t=1,p=4$c2FsdA$b3RoZXI"},
+        {"totp_enabled": False},
+        {"active": False},
+        {"must_change_password": True},
+    ],
+)
+def test_any_credentials_change_changes_the_digest(change: dict[str, object]) -> None:
+    digest = accounts.credentials_digest(staff_row())
+    assert len(digest) == 64 and int(digest, 16) >= 0
+    assert accounts.credentials_digest(staff_row(**change)) != digest
+
+
+def test_the_digest_ignores_the_sealed_totp_secret_and_the_email() -> None:
+    """The sealed secret is re-sealed at every code used; that is not a credentials change."""
+    digest = accounts.credentials_digest(staff_row())
+    assert accounts.credentials_digest(staff_row(totp_secret=b"sealed again")) == digest
+    assert accounts.credentials_digest(staff_row(totp_secret=None)) == digest
+
+
+def test_temporary_passwords_are_long_random_and_easy_to_read() -> None:
+    made = {accounts.temporary_password() for _ in range(200)}
+    assert len(made) == 200
+    for password in made:
+        groups = password.split("-")
+        assert [len(g) for g in groups] == [4, 4, 4, 4]
+        assert set("".join(groups)) <= set(accounts.TEMPORARY_ALPHABET)
+        assert accounts.validate_password(password) == password  # long enough to be accepted
+    assert not set("01ilo") & set(accounts.TEMPORARY_ALPHABET)  # nothing easily misread
+    assert len(accounts.TEMPORARY_ALPHABET) ** 16 >= 2**78
