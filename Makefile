@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# Unlocked theme reviews live in the server process's memory unless REDIS_URL names a Redis
+# that every process shares: one process (with threads) then, two with Redis.
+WORKERS ?= $(if $(REDIS_URL),2,1)
 export FLASK_APP := survey_app.wsgi:build()
 
 .PHONY: install install-semantic run serve test test-postgres lint format benchmark clean
@@ -32,7 +35,7 @@ run: install
 	$(BIN)/flask questionnaires validate
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo setup --base-url http://127.0.0.1:$(PORT)
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --config python:survey_app.gunicorn_conf '$(FLASK_APP)'
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --threads 4 --config python:survey_app.gunicorn_conf '$(FLASK_APP)'
 
 test: install
 	$(BIN)/python -m pytest -q

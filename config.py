@@ -67,6 +67,8 @@ class Config:
     SURVEY_THEME_ENGINE = "auto"
     # Optional YAML file of words redaction always replaces: names, places and teams lists.
     SURVEY_REDACTION_FILE: str | None = None
+    # How long a key holder's unlocking of a draft's theme review lasts.
+    SURVEY_REVIEW_UNLOCK_HOURS = 8
     # Flask-Limiter: only the staff sign-in pages are limited; never keyed by client address.
     RATELIMIT_HEADERS_ENABLED = False
 
@@ -95,11 +97,17 @@ class Config:
                 setattr(self, name, _int(env, name))
         if "SURVEY_STAFF_IDLE_MINUTES" in env:
             self.SURVEY_STAFF_IDLE_MINUTES = _int(env, "SURVEY_STAFF_IDLE_MINUTES")
+        if "SURVEY_STAFF_MAX_HOURS" in env:
+            self.SURVEY_STAFF_MAX_HOURS = _int(env, "SURVEY_STAFF_MAX_HOURS")
         if "SURVEY_THEME_ENGINE" in env:
             self.SURVEY_THEME_ENGINE = env["SURVEY_THEME_ENGINE"]
         if self.SURVEY_THEME_ENGINE not in ("auto", "lexical", "semantic"):
             raise ConfigError("SURVEY_THEME_ENGINE must be auto, lexical or semantic")
         self.SURVEY_REDACTION_FILE = env.get("SURVEY_REDACTION_FILE") or None
+        if "SURVEY_REVIEW_UNLOCK_HOURS" in env:
+            self.SURVEY_REVIEW_UNLOCK_HOURS = _int(env, "SURVEY_REVIEW_UNLOCK_HOURS")
+        if not 1 <= self.SURVEY_REVIEW_UNLOCK_HOURS <= 24:
+            raise ConfigError("SURVEY_REVIEW_UNLOCK_HOURS must be between 1 and 24")
 
     def as_mapping(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in dir(self) if name.isupper()}
@@ -164,6 +172,9 @@ class ProductionConfig(Config):
             raise ConfigError("SURVEY_SCRYPT_LOG2_N must be between 17 and 20 in production")
         if self.SURVEY_ARGON2_TIME_COST < 2 or self.SURVEY_ARGON2_MEMORY_COST < 19456:
             raise ConfigError("SURVEY_ARGON2_* costs are below the safe minimum (2, 19456 KiB)")
+        if not self.REDIS_URL:
+            # Several server processes must share rate limits and unlocked review keys.
+            raise ConfigError("REDIS_URL must be set in production (a Redis without persistence)")
         # Imported here: survey_app imports this module at start-up.
         from survey_app.crypto.datakeys import Keyring
 

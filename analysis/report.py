@@ -35,6 +35,7 @@ FOOTNOTE = (
 )
 
 MULTIPLE_NOTE = "People could choose more than one answer, so the percentages do not add up to 100."
+OVERALL_ONLY_NOTE = "These figures are shown for everyone only, not by group."
 PERCENT_NOTE = "Percentages are of everyone in the group, including people who did not answer."
 
 NO_ANSWER_LABEL = "No answer"
@@ -66,6 +67,7 @@ class Labels:
     ``groups[dimension]`` and ``options[item]`` map codes to labels; the "not answered" group
     (``analysis.counting.MISSING``) and the no-answer column (``NO_ANSWER``) have default
     labels. ``multiple`` holds the items where people could choose more than one answer.
+    ``overall_only[item]`` says in one sentence why an item is not broken down by group.
     """
 
     breakdowns: Mapping[str, str] = field(default_factory=dict)
@@ -73,6 +75,7 @@ class Labels:
     items: Mapping[str, str] = field(default_factory=dict)
     options: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     multiple: frozenset[str] = frozenset()
+    overall_only: Mapping[str, str] = field(default_factory=dict)
 
     def breakdown(self, dimension: str) -> str:
         return self.breakdowns.get(dimension, dimension)
@@ -260,7 +263,19 @@ def _row_parts(view: View, label: object, labels: Labels) -> tuple[Population, s
 
 def build_table(release: ProtectedRelease, view: View, item: str, labels: Labels) -> Table:
     """The published table of ``item`` broken down by ``view``, with percentages of each
-    row's total worked out from shown numbers only."""
+    row's total worked out from shown numbers only. An item the release publishes overall only
+    gives a table with no rows for any other view, and a note saying why."""
+    if not release.publishes(item, tuple(view)):
+        return Table(
+            view=tuple(view),
+            item=item,
+            title=labels.item(item),
+            view_label=labels.view(tuple(view)),
+            column_codes=(),
+            column_labels=(),
+            rows=(),
+            notes=(labels.overall_only.get(item, OVERALL_ONLY_NOTE),),
+        )
     frame = release.table(tuple(view), item)
     codes = tuple(str(c) for c in frame.columns if c != TOTAL)
     cells = _cells(frame)

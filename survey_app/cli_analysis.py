@@ -1,16 +1,29 @@
-"""``flask analysis`` and ``flask report``: run an analysis, publish and export a release."""
+"""``flask analysis``: run an analysis and publish a release, with a key holder's passphrase.
+
+The command line is a short-lived process of its own: the passphrase, the survey key and the
+opened responses go when the command ends.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from flask.cli import AppGroup
 
-from survey_app.extensions import get_db, get_keyring, get_questionnaires, get_theme_options
-from survey_app.services import analysis
-from survey_app.services.errors import ServiceError
-from survey_app.services.surveys import find_survey
+from survey_app.domain.model import Questionnaire
+from survey_app.extensions import (
+    get_db,
+    get_keyring,
+    get_questionnaires,
+    get_theme_options,
+    get_unlock_store,
+    unlock_seconds,
+)
+from survey_app.services import analysis, publishing
+from survey_app.services.errors import KeySlotError, ServiceError
+from survey_app.services.surveys import SurveyInfo, find_survey
 
 analysis_cli = AppGroup("analysis", help="Unlock a survey and compute its protected release.")
 
@@ -31,35 +44,50 @@ def read_passphrase(passphrase_file: Path | None) -> str:
     return str(click.prompt("A key holder's passphrase", hide_input=True))
 
 
-@analysis_cli.command("run")
-@click.option("--survey", "slug", required=True)
-@click.option(
+PASSPHRASE_FILE = click.option(
     "--passphrase-file",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
     help="Read the passphrase from the first line of this file instead of prompting.",
 )
-def analysis_run(slug: str, passphrase_file: Path | None) -> None:
-    """Open the survey's responses in memory and store a protected (draft) release."""
-    from survey_app.services import audit
 
+
+def _survey(slug: str) -> tuple[SurveyInfo, Questionnaire]:
     survey = find_survey(get_db(), slug)
     if survey is None:
         _fail(f"There is no survey with the slug '{slug}'")
-        return
+        raise AssertionError  # not reached
+    if survey.status != "closed":
+        _fail(analysis.NOT_CLOSED)
     questionnaire = get_questionnaires().get(survey.questionnaire_id)
     if questionnaire is None or questionnaire.version != survey.questionnaire_version:
         _fail("The survey's questionnaire version is no longer loaded")
-        return
+        raise AssertionError  # not reached
+    return survey, questionnaire
+
+
+class _Bar:
+    """A click progress bar fed with (percent, message) reports."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar, self.done = bar, 0
+
+    def __call__(self, percent: int, _message: str) -> None:
+        self.bar.update(max(0, percent - self.done))
+        self.done = max(self.done, percent)
+
+
+@analysis_cli.command("run")
+@click.option("--survey", "slug", required=True)
+@PASSPHRASE_FILE
+def analysis_run(slug: str, passphrase_file: Path | None) -> None:
+    """Open the closed survey's responses in memory and store a protected (draft) release."""
+    from survey_app.services import audit
+
+    _survey_info, questionnaire = _survey(slug)
     passphrase = read_passphrase(passphrase_file)
+    store, seconds = get_unlock_store(), unlock_seconds()
     with click.progressbar(length=100, label="Analysing", show_percent=True) as bar:
-        done = 0
-
-        def progress(percent: int, _message: str) -> None:
-            nonlocal done
-            bar.update(max(0, percent - done))
-            done = max(done, percent)
-
         try:
             release_id = analysis.run_analysis(
                 get_db(),
@@ -68,8 +96,9 @@ def analysis_run(slug: str, passphrase_file: Path | None) -> None:
                 slug,
                 passphrase,
                 actor="cli",
-                progress=progress,
+                progress=_Bar(bar),
                 theme_options=get_theme_options(),
+                unlocked=lambda release, key: store.put(release, key, seconds),
             )
         except ServiceError as error:
             audit.record(get_db(), "cli", "analysis_run", slug, f"failed: {error}"[:200])
@@ -77,24 +106,40 @@ def analysis_run(slug: str, passphrase_file: Path | None) -> None:
             return
     audit.record(get_db(), "cli", "analysis_run", slug, f"release {release_id}")
     click.echo(f"Stored draft release {release_id} for '{slug}'.")
+    click.echo(f"Review its themes with: flask themes list --survey {slug}")
     click.echo(f"Publish it with: flask analysis publish --survey {slug} --release {release_id}")
 
 
 @analysis_cli.command("publish")
 @click.option("--survey", "slug", required=True)
 @click.option("--release", "release_id", required=True)
-def analysis_publish(slug: str, release_id: str) -> None:
-    """Make a release readable by viewers."""
+@PASSPHRASE_FILE
+def analysis_publish(slug: str, release_id: str, passphrase_file: Path | None) -> None:
+    """Publish a draft release: count its themes by group (with a key holder's passphrase),
+    protect them with everything else and make the report readable by viewers."""
     from survey_app.services import audit
 
-    survey = find_survey(get_db(), slug)
-    if survey is None:
-        _fail(f"There is no survey with the slug '{slug}'")
-        return
-    try:
-        analysis.publish_release(get_db(), survey, release_id)
-    except ServiceError:
-        _fail(f"Survey '{slug}' has no release {release_id}")
-        return
+    _survey_info, questionnaire = _survey(slug)
+    passphrase = read_passphrase(passphrase_file)
+    with click.progressbar(length=100, label="Publishing", show_percent=True) as bar:
+        try:
+            publishing.publish(
+                get_db(),
+                get_keyring(),
+                questionnaire,
+                slug,
+                release_id,
+                passphrase,
+                actor="cli",
+                progress=_Bar(bar),
+                store=get_unlock_store(),
+            )
+        except ServiceError as error:
+            if isinstance(error, KeySlotError):
+                audit.record(
+                    get_db(), "cli", "release_published", slug, "refused: wrong passphrase"
+                )
+            _fail(str(error))
+            return
     audit.record(get_db(), "cli", "release_published", slug, f"release {release_id}")
     click.echo(f"Published release {release_id} of '{slug}'.")

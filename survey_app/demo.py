@@ -20,8 +20,9 @@ from flask.cli import AppGroup
 
 from survey_app.demo_data import synthetic_answers
 from survey_app.extensions import get_db, get_keyring, get_questionnaires, get_theme_options
-from survey_app.services import accounts, analysis, review, surveys
+from survey_app.services import accounts, analysis, publishing, review, surveys
 from survey_app.services.submission import submit_response
+from survey_app.services.unlocking import MemoryUnlockStore
 
 # Printed on purpose by `make run`; demo surveys are refused in production.
 DEMO_PASSPHRASE = "demo-key-holder-passphrase"  # noqa: S105
@@ -86,6 +87,8 @@ def ensure_past_survey(log2_n: int, responses: int = PAST_RESPONSES) -> surveys.
             submit_response(db, info, questionnaire, synthetic_answers(questionnaire, rng))
         info = surveys.close_survey(db, PAST_SLUG)
     if analysis.release_count(db, info.id) == 0:
+        # The demo key holder's passphrase stands in for a key holder at each step.
+        store = MemoryUnlockStore()
         release_id = analysis.run_analysis(
             db,
             get_keyring(),
@@ -94,11 +97,14 @@ def ensure_past_survey(log2_n: int, responses: int = PAST_RESPONSES) -> surveys.
             DEMO_PASSPHRASE,
             actor="demo",
             theme_options=get_theme_options(),
+            unlocked=lambda release, key: store.put(release, key, 600),
         )
         review.approve_clean_quotes(
-            db, get_keyring(), questionnaire, info, release_id, actor="demo"
+            db, get_keyring(), questionnaire, info, release_id, store, actor="demo"
         )
-        analysis.publish_release(db, info, release_id)
+        publishing.publish(
+            db, get_keyring(), questionnaire, PAST_SLUG, release_id, DEMO_PASSPHRASE, actor="demo"
+        )
     return info
 
 

@@ -13,7 +13,9 @@ from flask_wtf.csrf import CSRFProtect
 from survey_app.crypto import Keyring
 from survey_app.domain.loading import load_directory
 from survey_app.domain.model import Questionnaire
+from survey_app.services.jobs import JobSettings
 from survey_app.services.themes import ThemeOptions, theme_options
+from survey_app.services.unlocking import UnlockStore, unlock_store
 from survey_app.storage.database import Database
 
 csrf = CSRFProtect()
@@ -40,6 +42,7 @@ QUESTIONNAIRES = "candour.questionnaires"
 KEYRING = "candour.keyring"
 CODE_SECRET = "candour.code_secret"  # noqa: S105 - an extensions key, not a secret
 THEME_OPTIONS = "candour.theme_options"
+UNLOCKS = "candour.unlocks"
 
 
 def init_app(app: Flask) -> None:
@@ -55,6 +58,8 @@ def init_app(app: Flask) -> None:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     app.extensions[DB] = Database(url)
+    # Unlocked review keys: this process's memory, or Redis shared by every process.
+    app.extensions[UNLOCKS] = unlock_store(app.config.get("REDIS_URL"))
     csrf.init_app(app)
     limiter.init_app(app)
 
@@ -77,3 +82,17 @@ def get_code_secret() -> bytes:
 
 def get_theme_options() -> ThemeOptions:
     return cast(ThemeOptions, current_app.extensions[THEME_OPTIONS])
+
+
+def get_unlock_store() -> UnlockStore:
+    return cast(UnlockStore, current_app.extensions[UNLOCKS])
+
+
+def unlock_seconds() -> int:
+    """How long a review stays unlocked."""
+    return int(current_app.config["SURVEY_REVIEW_UNLOCK_HOURS"]) * 3600
+
+
+def job_settings() -> JobSettings:
+    """What a key holder job process needs from this application's configuration."""
+    return JobSettings.from_config(current_app.config)

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 #: A set of respondents, named by (dimension, group) pairs sorted by dimension; ``()`` is everyone.
 Population = tuple[tuple[str, str], ...]
 
+#: One published value: ``(population, item, column)``; ``item`` is ``None`` (and ``column``
+#: ``"Total"``) for a population size.
+Cell = tuple[Population, str | None, str]
+
 #: The column counting people in a population who did not answer an item.
 NO_ANSWER = "_no_answer"
 
@@ -179,6 +183,78 @@ class ProtectedRelease:
         from analysis.disclosure.tables import render
 
         return render(self, view, item)
+
+    def publishes(self, item: str, view: tuple[str, ...]) -> bool:
+        """Whether ``item`` is broken down by ``view`` (some items are published overall only:
+        see :meth:`with_overall_items`)."""
+        rows = self.items.get(item)
+        if rows is None:
+            return False
+        return all(
+            _canonical(((dim, group),)) in rows
+            for dim in view
+            for group in self.dimensions.get(dim, ())
+        )
+
+    def hidden_cells(self) -> set[Cell]:
+        """Every hidden value, as ``(population, item, column)``."""
+        found: set[Cell] = {
+            (pop, None, TOTAL) for pop, value in self.sizes.items() if value is None
+        }
+        for item_id, rows in self.items.items():
+            for pop, row in rows.items():
+                found.update(
+                    (pop, item_id, column) for column, value in row.items() if value is None
+                )
+        return found
+
+    def without_items(self, item_ids: set[str]) -> ProtectedRelease:
+        """The same release without the named items (and their audit entries)."""
+        return ProtectedRelease(
+            k=self.k,
+            k_cell=self.k_cell,
+            sizes=self.sizes,
+            items=_freeze({i: rows for i, rows in self.items.items() if i not in item_ids}),
+            audit=tuple(e for e in self.audit if e.item not in item_ids),
+            dimensions=self.dimensions,
+            views=self.views,
+        )
+
+    def with_items_of(self, other: ProtectedRelease, item_ids: set[str]) -> ProtectedRelease:
+        """This release plus the named items exactly as ``other`` published them. ``other``
+        must be a release of the same respondents with the same published sizes, so the items
+        say nothing together with this release that they did not say with ``other``."""
+        if dict(other.sizes) != dict(self.sizes):
+            raise ValueError("items can only be taken from a release with the same sizes")
+        base = self.without_items(item_ids)
+        return ProtectedRelease(
+            k=self.k,
+            k_cell=self.k_cell,
+            sizes=self.sizes,
+            items=_freeze({**base.items, **{i: other.items[i] for i in item_ids}}),
+            audit=base.audit + tuple(e for e in other.audit if e.item in item_ids),
+            dimensions=self.dimensions,
+            views=self.views,
+        )
+
+    def with_overall_items(self, other: ProtectedRelease) -> ProtectedRelease:
+        """This release plus the items of ``other``, a release of the same respondents that
+        publishes the overall row only (its items replace any of the same id here).
+
+        Safe to combine: the two share nothing but the overall count, which both show.
+        """
+        if set(other.sizes) != {()} or other.sizes[()] != self.sizes.get(()):
+            raise ValueError("the added release must publish the same overall count only")
+        base = self.without_items(set(other.items))
+        return ProtectedRelease(
+            k=self.k,
+            k_cell=self.k_cell,
+            sizes=self.sizes,
+            items=_freeze({**base.items, **other.items}),
+            audit=base.audit + tuple(e for e in other.audit if e.item is not None),
+            dimensions=self.dimensions,
+            views=self.views,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dictionary; :meth:`from_dict` turns it back into an equal release."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from types import MappingProxyType
 
 import numpy as np
@@ -15,6 +16,7 @@ from analysis.disclosure.complement import (
 )
 from analysis.disclosure.model import (
     AuditEntry,
+    Cell,
     DisclosureError,
     Population,
     ProtectedRelease,
@@ -31,8 +33,16 @@ from analysis.disclosure.withhold import Withholding
 MAX_AUDIT_ROUNDS = 4
 
 
-def protect_release(spec: ReleaseInput, *, k: int = 10, k_cell: int = 3) -> ProtectedRelease:
+def protect_release(
+    spec: ReleaseInput, *, k: int = 10, k_cell: int = 3, keep_hidden: Iterable[Cell] = ()
+) -> ProtectedRelease:
     """Protect every table of a release at once and audit the result.
+
+    ``keep_hidden`` names cells ``(population, item or None, column)`` that must stay hidden
+    whatever their value: the hidden cells of earlier releases of the same data. Hiding them
+    again means this release shows nothing those releases hid, so a reader who holds them all
+    knows no more than the earlier release alone told them (cells the release does not have
+    are ignored).
 
     Raises ``ValueError`` for inconsistent input and :class:`DisclosureError` when no safe
     release can be found. See ``analysis/disclosure/README.md`` for the rules and what the
@@ -41,18 +51,44 @@ def protect_release(spec: ReleaseInput, *, k: int = 10, k_cell: int = 3) -> Prot
     check_parameters(k, k_cell)
     check_release(spec)
     structure = Structure(spec)
-    return _finish(structure, suppress(structure, k, k_cell), k, k_cell)
+    kept = cell_numbers(structure, keep_hidden)
+    return _finish(structure, suppress(structure, k, k_cell, kept), k, k_cell)
 
 
-def suppress(structure: Structure, k: int, k_cell: int) -> Suppression:
-    """Decide every hidden cell of a (validated) release and audit the result."""
+def cell_numbers(structure: Structure, cells: Iterable[Cell]) -> np.ndarray:
+    """The numbers of the named cells that ``structure`` has, in increasing order."""
+    items = {item_id: i for i, item_id in enumerate(structure.item_ids)}
+    found: set[int] = set()
+    for population, item_id, column in cells:
+        pop = structure.pop_index.get(tuple(sorted(population)), -1)
+        if pop < 0:
+            continue
+        if item_id is None:
+            found.add(pop)
+            continue
+        item = items.get(item_id, -1)
+        if item < 0 or column not in structure.columns[item]:
+            continue
+        found.add(structure.cell(item, pop, structure.columns[item].index(column)))
+    return np.array(sorted(found), dtype=np.int64)
+
+
+def suppress(
+    structure: Structure, k: int, k_cell: int, kept: np.ndarray | None = None
+) -> Suppression:
+    """Decide every hidden cell of a (validated) release and audit the result. ``kept`` are
+    cell numbers that must be hidden in any case (see :func:`protect_release`)."""
+    kept = np.zeros(0, dtype=np.int64) if kept is None else kept
     state = Suppression(structure)
     if int(structure.sizes[0]) < k:
         return _whole_survey_too_small(structure, state)
     apply_population_rules(structure, state, k)
+    # Sizes kept hidden join the primary suppressions, so every later search starts from them.
+    state.hide_complements(kept[kept < structure.n_pops])
     withheld = Withholding(structure)
     protect_populations(structure, state, withheld, k_cell=k_cell)
     apply_cell_rules(structure, state, k_cell)
+    state.hide_complements(kept[kept >= structure.n_pops])
     layouts = Layouts(structure)
     for item in range(len(structure.items)):
         protect_item(structure, state, item, layouts)

@@ -5,9 +5,12 @@ Columns: ``view, group, question, option, count, percent, status``. A hidden fig
 ``shown`` (its percent is ``c`` when the group's total is hidden). Each row's ``Total`` is a
 figure too. Encoded as UTF-8 with a byte-order mark, so spreadsheet programs read it right.
 
-Free-text questions add, after their theme tables, each theme's tone figures (question
-"<question> – Tone: <theme>") and its key phrases and approved quotes as text rows: the
-phrase or quote in ``option``, empty count and percent, status ``key phrase`` or ``quote``.
+A table published overall only (theme counts in a draft, or themes that changed after an
+earlier publication) has, for each other view, one row with its note in ``option`` and the
+status ``note``. Free-text questions add, after their theme tables, each theme's tone figures
+(question "<question> – Tone: <theme>") and its key phrases and approved quotes as text rows:
+the phrase or quote in ``option``, empty count and percent, status ``key phrase`` or
+``quote``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from analysis.report import HIDDEN, OVERALL_LABEL, Figure, Report, Table, TextRe
 
 COLUMNS = ("view", "group", "question", "option", "count", "percent", "status")
 TOTAL_LABEL = "Total"
-SHOWN, HIDDEN_STATUS = "shown", "hidden"
+SHOWN, HIDDEN_STATUS, NOTE_STATUS = "shown", "hidden", "note"
 
 # A spreadsheet treats a cell starting with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -48,6 +51,11 @@ def _figure_row(
 
 
 def _table_rows(table: Table, question: str, with_total: bool) -> list[tuple[str, ...]]:
+    if not table.rows:  # published overall only: one text row says why
+        return [
+            (_text(table.view_label), "", _text(question), _text(note), "", "", NOTE_STATUS)
+            for note in table.notes
+        ]
     rows = []
     for row in table.rows:
         for label, figure in zip(table.column_labels, row.figures, strict=True):

@@ -182,6 +182,10 @@ def _put(sheet: Worksheet, row: int, column: int, value: int | None, fmt: str) -
 def _block(sheet: Worksheet, row: int, title: str, table: Table, *, with_total: bool) -> int:
     """Write one table from ``row``; returns the first free row after it."""
     sheet.cell(row=row, column=1, value=title).font = _BOLD
+    if not table.rows:  # published overall only: its note says why
+        for offset, note in enumerate(table.notes, start=row + 1):
+            sheet.cell(row=offset, column=1, value=note).font = Font(italic=True)
+        return row + len(table.notes) + 2
     header = ["Group"]
     if with_total:
         header.append("Total")

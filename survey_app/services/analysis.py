@@ -1,22 +1,29 @@
-"""Analysis runs: unlock a survey, open its responses in memory, build and protect the
-release, store it encrypted, and drop the plaintext and the keys.
+"""Analysis runs: unlock a closed survey, open its responses in memory, build and protect
+the draft release, store it encrypted, and drop the plaintext and the keys.
 
-Every figure that ever leaves the system is read from a release made here; nothing else
-reads responses (DESIGN.md §6).
+Every figure that ever leaves the system is read from a release made here or at publishing
+(``services.publishing``); nothing else reads responses (DESIGN.md §6). A draft shows the
+closed questions' tables and the free text's theme and code counts **overall only**; counts by
+group are worked out once, when a key holder publishes. Once a survey has a published
+release, every later release shows its closed questions exactly as that release did, so no two
+releases of a survey can be set side by side to work out what either hid.
+
+Runs started from the web execute in a short-lived job process (``survey_app.jobs``), so the
+passphrase, the private key and the plaintext never stay in a long-lived web worker.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
-import logging
 import secrets
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from analysis.comments import QuestionThemes
 from analysis.counting import Breakdown, Item, release_input
@@ -31,12 +38,20 @@ from survey_app.services.surveys import SurveyInfo, survey_row
 from survey_app.storage.database import Database
 from survey_app.storage.models import AnalysisRun, Release, Response, Survey
 
-log = logging.getLogger(__name__)
-
 RELEASE_FORMAT = 1
 K_CELL = 3
 
+#: Why a free-text item is shown overall only (the reports say so in one sentence each).
+DRAFT = "draft"  # drafts never show theme or code counts by group
+CHANGED = "changed"  # the themes changed after an earlier release was published
+
+NOT_CLOSED = (
+    "Results are worked out only after a survey closes, so that nobody can compare one set "
+    "of results with a later one. Close the survey first."
+)
+
 Progress = Callable[[int, str], None]
+Unlocked = Callable[[str, bytes], None]
 
 _KIND = {
     QuestionType.SINGLE_CHOICE: "single",
@@ -113,6 +128,8 @@ class ReleaseData:
     themes: Mapping[str, QuestionThemes] = field(default_factory=dict)
     decisions: Mapping[str, tuple[Mapping[str, str], ...]] = field(default_factory=dict)
     has_workspace: bool = False
+    #: free-text items shown overall only, and why (DRAFT or CHANGED)
+    overall_only: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def k(self) -> int:
@@ -150,7 +167,10 @@ def compute_release(
 class OpenedSurvey:
     survey_id: str
     min_group: int
+    public_key: bytes
     answers: list[dict[str, Any]]
+    #: a digest of the response ids in the order read (rows of the analysis table)
+    responses: str
 
 
 def open_answers(
@@ -161,23 +181,27 @@ def open_answers(
     private_key: bytes | None = None,
     progress: Progress | None = None,
 ) -> OpenedSurvey:
-    """Unlock the survey (unless a key is given) and open every response, in memory only."""
+    """Unlock a closed survey (unless a key is given) and open every response, in memory
+    only, in the order of their (random) ids, so every run reads them in the same order."""
     report = progress or (lambda _percent, _message: None)
     report(2, "Unlocking the survey key")
     with db.session() as session:
         survey = survey_row(session, slug)
+        if survey.status != "closed":
+            raise ServiceError(NOT_CLOSED)
         if private_key is None:
             private_key, _slot = unlock(session, survey, passphrase)
-        survey_id, k = survey.id, survey.min_group
+        survey_id, k, public_key = survey.id, survey.min_group, survey.public_key
         rows = session.execute(
-            select(Response.envelope, Response.questionnaire_version).where(
-                Response.survey_id == survey_id
-            )
+            select(Response.id, Response.envelope, Response.questionnaire_version)
+            .where(Response.survey_id == survey_id)
+            .order_by(Response.id)
         ).all()
     total = len(rows)
     answers: list[dict[str, Any]] = []
+    digest = hashlib.sha256()
     report(5, f"Opening {total:,} responses")
-    for index, (envelope, version) in enumerate(rows, start=1):
+    for index, (response_id, envelope, version) in enumerate(rows, start=1):
         try:
             plaintext = open_envelope(
                 envelope, private_key, survey_id=survey_id, questionnaire_version=version
@@ -185,9 +209,10 @@ def open_answers(
         except CryptoError:
             raise ServiceError("A stored response could not be opened; nothing was saved") from None
         answers.append(json.loads(plaintext)["answers"])
+        digest.update(response_id.encode("ascii") + b"\n")
         if index % 2000 == 0:
             report(5 + int(60 * index / total), f"Opened {index:,} of {total:,} responses")
-    return OpenedSurvey(survey_id, k, answers)
+    return OpenedSurvey(survey_id, k, public_key, answers, digest.hexdigest())
 
 
 def run_analysis(
@@ -201,44 +226,111 @@ def run_analysis(
     progress: Progress | None = None,
     private_key: bytes | None = None,
     theme_options: themes.ThemeOptions,
+    unlocked: Unlocked | None = None,
 ) -> str:
-    """Open every response of ``slug`` with ``passphrase`` (or an already unlocked key),
-    compute and store the release (as a draft). Returns the release id."""
+    """Open every response of the closed survey ``slug`` with ``passphrase`` (or an already
+    unlocked key), compute and store the draft release. Returns the release id.
+
+    The review workspace is sealed under a new key; ``unlocked(release_id, key)`` is given
+    that key so the key holder who ran the analysis can review at once."""
     report = progress or (lambda _percent, _message: None)
     opened = open_answers(db, slug, passphrase, private_key=private_key, progress=report)
     del private_key
     frame = build_frame(question_specs(questionnaire), opened.answers)
     del opened.answers[:]
     split = breakdowns(questionnaire)
-    base = release_input(frame, report_items(questionnaire), split, permitted_views(questionnaire))
-    report(66, "Finding themes in the comments")
+    views = permitted_views(questionnaire)
+    report(50, "Protecting the tables")
+    tables = closed_tables(db, keyring, questionnaire, opened.survey_id, frame, split, views)
+    closed = closed_protection(tables, opened.min_group)
+    report(60, "Finding themes in the comments")
     workspace = themes.analyse(
         questionnaire,
         frame,
-        base,
-        split,
         theme_options,
+        responses=opened.responses,
         k_cell=K_CELL,
         progress=lambda message: report(70, message),
     )
     del frame
-    report(85, "Protecting the tables")
-    protected, summaries = themes.protect(
-        questionnaire, workspace, split, k=opened.min_group, k_cell=K_CELL
-    )
+    report(85, "Protecting the theme counts")
+    text = themes.protect_overall(questionnaire, workspace, k=opened.min_group, k_cell=K_CELL)
+    protected = closed.with_overall_items(text)
+    summaries = themes.summaries(workspace, protected, k=opened.min_group)
     report(95, "Saving the release")
+    key = themes.new_workspace_key() if workspace.reviews else None
     release_id = store_release(
         db,
         keyring,
         opened.survey_id,
         protected,
-        permitted_views(questionnaire),
+        views,
         actor=actor,
         summaries=summaries,
-        workspace=workspace if workspace.reviews else None,
+        workspace=workspace if key is not None else None,
+        workspace_key=key,
+        overall_only=dict.fromkeys(text.items, DRAFT),
     )
+    if key is not None and unlocked is not None:
+        unlocked(release_id, key)
     report(100, "Done")
     return release_id
+
+
+@dataclass(frozen=True)
+class ClosedTables:
+    """The closed questions of a release: raw counts to protect, or the tables an earlier
+    published release already showed (which every later release shows unchanged)."""
+
+    spec: ReleaseInput
+    published: ProtectedRelease | None
+
+
+def closed_tables(
+    db: Database,
+    keyring: Keyring,
+    questionnaire: Questionnaire,
+    survey_id: str,
+    frame: Any,
+    split: list[Breakdown],
+    views: list[tuple[str, ...]],
+) -> ClosedTables:
+    spec = release_input(frame, report_items(questionnaire), split, views)
+    with db.session() as session:
+        earlier = first_published(session, keyring, survey_id)
+    if earlier is None:
+        return ClosedTables(spec, None)
+    shown = earlier.without_items(set(earlier.items) - {i.id for i in spec.items})
+    if set(shown.items) != {i.id for i in spec.items} or set(shown.sizes) != set(spec.sizes):
+        raise ServiceError(
+            "This survey's report was published with other tables than its questionnaire "
+            "now asks for. Restore the questionnaire's reports section to publish again."
+        )
+    return ClosedTables(spec, shown)
+
+
+def closed_protection(closed: ClosedTables, k: int) -> ProtectedRelease:
+    """The closed questions as protected: as published before, or protected now."""
+    if closed.published is not None:
+        return closed.published
+    try:
+        return protect_release(closed.spec, k=k, k_cell=K_CELL)
+    except DisclosureError as error:
+        raise ServiceError(f"The release was refused by the disclosure check: {error}") from None
+
+
+def first_published(session: Session, keyring: Keyring, survey_id: str) -> ProtectedRelease | None:
+    """The protected tables of a survey's first published release, if it has one."""
+    row = session.scalars(
+        select(Release)
+        .where(Release.survey_id == survey_id, Release.status == "published")
+        .order_by(Release.published_at, Release.created_at)
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    document = open_document(keyring, survey_id, row.id, row.payload)
+    return ProtectedRelease.from_dict(document["release"])
 
 
 def store_release(
@@ -251,7 +343,11 @@ def store_release(
     actor: str | None,
     summaries: Mapping[str, QuestionThemes] | None = None,
     workspace: themes.Workspace | None = None,
+    workspace_key: bytes | None = None,
+    overall_only: Mapping[str, str] | None = None,
 ) -> str:
+    """Store a draft release; its review workspace (if any) sealed under ``workspace_key``,
+    and that key sealed to the survey's public key."""
     release_id = secrets.token_hex(16)
     now = dt.datetime.now(dt.UTC)
     with db.transaction() as session:
@@ -268,10 +364,17 @@ def store_release(
             },
             "as_at": now.date().isoformat(),
             "views": [list(v) for v in views],
+            "overall_only": dict(overall_only or {}),
         }
         payload = seal_document(
             keyring, survey_id, release_id, document, protected, summaries or {}, workspace
         )
+        sealed, sealed_key = None, None
+        if workspace is not None and workspace_key is not None:
+            sealed = themes.seal_workspace(workspace_key, workspace, survey_id, release_id)
+            sealed_key = themes.seal_workspace_key(
+                workspace_key, row.public_key, survey_id, release_id
+            )
         session.add(
             Release(
                 id=release_id,
@@ -282,9 +385,8 @@ def store_release(
                 created_at=now,
                 created_by=actor,
                 payload=payload,
-                workspace=None
-                if workspace is None
-                else themes.seal_workspace(keyring, workspace, survey_id, release_id),
+                workspace=sealed,
+                workspace_key=sealed_key,
             )
         )
     return release_id
@@ -354,38 +456,52 @@ def load_release(
                 str(qid): tuple(entries) for qid, entries in document.get("decisions", {}).items()
             },
             has_workspace=row.workspace is not None,
+            overall_only={
+                str(item): str(why) for item, why in document.get("overall_only", {}).items()
+            },
         )
 
 
-def publish_release(db: Database, survey: SurveyInfo, release_id: str) -> None:
-    with db.transaction() as session:
-        result = session.execute(
-            update(Release)
-            .where(Release.id == release_id, Release.survey_id == survey.id)
-            .values(status="published", published_at=dt.datetime.now(dt.UTC), workspace=None)
-        )
-        if getattr(result, "rowcount", 0) != 1:
-            raise NotFoundError(release_id)
-
-
-def release_count(db: Database, survey_id: str) -> int:
+def release_count(db: Database, survey_id: str, *, status: str | None = None) -> int:
     with db.session() as session:
-        found = session.scalar(
-            select(func.count()).select_from(Release).where(Release.survey_id == survey_id)
-        )
-        return int(found or 0)
+        query = select(func.count()).select_from(Release).where(Release.survey_id == survey_id)
+        if status is not None:
+            query = query.where(Release.status == status)
+        return int(session.scalar(query) or 0)
+
+
+@dataclass(frozen=True)
+class ReleaseState:
+    id: str
+    status: str
+    has_workspace: bool
+
+
+def newest_release(db: Database, survey_id: str) -> ReleaseState | None:
+    """The id and status of a survey's newest release (nothing decrypted)."""
+    with db.session() as session:
+        row = session.scalars(
+            select(Release)
+            .where(Release.survey_id == survey_id)
+            .order_by(Release.created_at.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        return ReleaseState(row.id, row.status, row.workspace is not None)
 
 
 # --- runs (progress for the web page) -----------------------------------------------------------
 
 
-def start_run(db: Database, survey_id: str, actor: str | None) -> str:
+def start_run(db: Database, survey_id: str, actor: str | None, *, kind: str = "analysis") -> str:
     run_id = secrets.token_hex(16)
     with db.transaction() as session:
         session.add(
             AnalysisRun(
                 id=run_id,
                 survey_id=survey_id,
+                kind=kind,
                 status="running",
                 progress=0,
                 message="Starting",
@@ -411,6 +527,7 @@ class RunInfo:
     progress: int
     message: str
     release_id: str | None
+    kind: str = "analysis"
 
 
 def get_run(db: Database, run_id: str) -> RunInfo | None:
@@ -418,70 +535,6 @@ def get_run(db: Database, run_id: str) -> RunInfo | None:
         row = session.get(AnalysisRun, run_id)
         if row is None:
             return None
-        return RunInfo(row.id, row.survey_id, row.status, row.progress, row.message, row.release_id)
-
-
-def begin_analysis(
-    db: Database,
-    keyring: Keyring,
-    questionnaire: Questionnaire,
-    survey: SurveyInfo,
-    passphrase: str,
-    *,
-    actor: str | None,
-    theme_options: themes.ThemeOptions,
-) -> str:
-    """Check the passphrase now (a wrong one raises KeySlotError and stores nothing), then
-    analyse in a background thread whose progress is kept in ``analysis_runs``."""
-    with db.session() as session:
-        private_key, _slot = unlock(session, survey_row(session, survey.slug), passphrase)
-    run_id = start_run(db, survey.id, actor)
-    worker = threading.Thread(
-        target=_analyse_in_background,
-        args=(db, keyring, questionnaire, survey.slug, private_key, run_id, actor, theme_options),
-        name=f"analysis-{run_id[:8]}",
-        daemon=True,
-    )
-    worker.start()
-    return run_id
-
-
-def _analyse_in_background(
-    db: Database,
-    keyring: Keyring,
-    questionnaire: Questionnaire,
-    slug: str,
-    private_key: bytes,
-    run_id: str,
-    actor: str | None,
-    theme_options: themes.ThemeOptions,
-) -> None:
-    from survey_app.services import audit
-
-    def progress(percent: int, message: str) -> None:
-        update_run(db, run_id, progress=percent, message=message)
-
-    try:
-        release_id = run_analysis(
-            db,
-            keyring,
-            questionnaire,
-            slug,
-            "",
-            actor=actor,
-            progress=progress,
-            private_key=private_key,
-            theme_options=theme_options,
+        return RunInfo(
+            row.id, row.survey_id, row.status, row.progress, row.message, row.release_id, row.kind
         )
-    except ServiceError as error:
-        update_run(db, run_id, status="failed", message=str(error)[:300])
-        audit.record(db, actor, "analysis_run", slug, f"failed: {error}"[:200])
-    except Exception:  # the page must say so rather than spin for ever
-        log.exception("analysis run %s failed", run_id)
-        update_run(db, run_id, status="failed", message="The analysis stopped unexpectedly")
-        audit.record(db, actor, "analysis_run", slug, "failed unexpectedly")
-    else:
-        update_run(db, run_id, status="done", progress=100, message="Done", release_id=release_id)
-        audit.record(db, actor, "analysis_run", slug, f"release {release_id}")
-    finally:
-        del private_key

@@ -8,7 +8,6 @@ no release is read at all.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -22,6 +21,7 @@ from analysis.exports import write_csv, write_workbook
 from analysis.report import (
     MISSING_LABEL,
     NO_ANSWER_LABEL,
+    OVERALL_ONLY_NOTE,
     Labels,
     Question,
     Report,
@@ -39,10 +39,10 @@ from analysis.report import (
 )
 from survey_app.crypto import Keyring
 from survey_app.domain.model import Questionnaire, QuestionType
-from survey_app.services import analysis, audit, surveys
+from survey_app.services import analysis, audit, publishing, surveys
 from survey_app.services.accounts import StaffAccount, may_work_on
 from survey_app.services.analysis import ReleaseData
-from survey_app.services.errors import NotFoundError, ServiceError
+from survey_app.services.errors import NotFoundError
 from survey_app.services.surveys import SurveyInfo
 from survey_app.storage.database import Database
 from survey_app.storage.models import Release, Survey
@@ -55,17 +55,29 @@ MIMETYPES: Mapping[str, str] = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "html": "text/html",
 }
-_RELEASE_ID = re.compile(r"^[0-9a-f]{32}$")
+
+#: Why a free-text question's counts are shown for everyone only (one sentence each).
+OVERALL_ONLY_NOTES: Mapping[str, str] = {
+    analysis.DRAFT: (
+        "In a draft, theme counts are shown for everyone only. Counts by group are worked "
+        "out once, when a key holder publishes the report."
+    ),
+    analysis.CHANGED: (
+        "These themes changed after an earlier report of this survey was published, so they "
+        "are shown for everyone only: counts by group set beside the earlier report could "
+        "show who wrote the comments that moved."
+    ),
+    publishing.KEPT_AS_DRAFT: (
+        "Theme counts by group could not be shown without hiding figures the draft showed, "
+        "so they are shown for everyone only."
+    ),
+}
 
 _COUNTED = {
     QuestionType.SINGLE_CHOICE,
     QuestionType.LIKERT,
     QuestionType.MULTIPLE_CHOICE,
 }
-
-
-class ReportAccessError(ServiceError):
-    """The signed-in member of staff may not do this (a 403, not a 404)."""
 
 
 # --- labels and questions from the questionnaire -----------------------------------------------
@@ -103,6 +115,10 @@ def report_labels(
             items[q.id] = q.text
             options[q.id] = {**labelled, NO_ANSWER: NO_ANSWER_LABEL}
     multiple = {q.id for q in questionnaire.questions() if q.type is QuestionType.MULTIPLE_CHOICE}
+    overall_only = {
+        item: OVERALL_ONLY_NOTES.get(why, OVERALL_ONLY_NOTE)
+        for item, why in (release.overall_only if release is not None else {}).items()
+    }
     for question_id, summary in (release.themes if release is not None else {}).items():
         items[theme_item(question_id)] = THEMES_TITLE
         options[theme_item(question_id)] = {**summary.theme_labels(), NO_ANSWER: NO_COMMENT_LABEL}
@@ -115,6 +131,7 @@ def report_labels(
         items=items,
         options=options,
         multiple=frozenset(multiple),
+        overall_only=overall_only,
     )
 
 
@@ -300,28 +317,6 @@ def question_page(
 
 
 # --- publishing --------------------------------------------------------------------------------
-
-
-def publish(
-    db: Database,
-    keyring: Keyring,
-    questionnaires: Mapping[str, Questionnaire],
-    account: StaffAccount,
-    slug: str,
-    release_id: str,
-) -> ReportContext:
-    """Publish the draft release an analyst (assigned) or admin was looking at."""
-    context = open_report(db, keyring, questionnaires, account, slug)
-    if not context.is_worker:
-        raise ReportAccessError("Only analysts working on this survey and admins can publish")
-    release = context.release
-    if release is None or not _RELEASE_ID.match(release_id) or release.id != release_id:
-        raise NotFoundError("That release is not the newest release of this survey")
-    if release.status != "draft":
-        return context  # a second click: already published
-    analysis.publish_release(db, context.survey, release.id)
-    audit.record(db, account.email, "release_published", slug, f"release {release.id}")
-    return context
 
 
 @dataclass(frozen=True)

@@ -1,34 +1,42 @@
 """Analyst review of a draft release's free text: themes, comments and quotes.
 
 Only analysts assigned to the survey and admins may review, and only the newest release
-while it is a draft (its encrypted workspace exists). Every action is checked, applied to
-the workspace, the whole release protected again, both saved in one transaction, and the
-action written to the audit log (without any comment text).
+while it is a draft (its encrypted workspace exists) and **unlocked**: its workspace is
+sealed under a key that only a key holder's passphrase opens, and a key holder unlocks it for
+a limited time (``services.unlocking``). Every action is checked, applied to the workspace,
+the draft's theme and code counts protected again (overall only: see
+``services.publishing``), both saved in one transaction, and the action written to the audit
+log (without any comment text).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from analysis.comments import QuestionReview, QuestionThemes, ReviewError, reviewing
+from analysis.comments import QuestionReview, ReviewError, reviewing
 from analysis.disclosure import ProtectedRelease
 from survey_app.crypto import Keyring
 from survey_app.domain.model import Questionnaire
 from survey_app.services import analysis, audit, surveys, themes
 from survey_app.services.accounts import StaffAccount, may_work_on
 from survey_app.services.errors import NotFoundError, ServiceError
+from survey_app.services.keys import unlock
 from survey_app.services.surveys import SurveyInfo
 from survey_app.services.themes import ThemeOptions, Workspace
+from survey_app.services.unlocking import UnlockStore
 from survey_app.storage.database import Database
 from survey_app.storage.models import Release
 
 __all__ = ["ReviewContext", "ReviewError", "act", "open_review"]
+
+#: How long a review stays unlocked unless configured (``SURVEY_REVIEW_UNLOCK_HOURS``).
+UNLOCK_HOURS = 8
 
 
 class ReviewAccessError(ServiceError):
@@ -37,6 +45,18 @@ class ReviewAccessError(ServiceError):
 
 class StaleReviewError(ServiceError):
     """The form was for a release that is no longer the draft under review."""
+
+
+class ReviewLockedError(ServiceError):
+    """The draft's review workspace is not unlocked (or its unlock has run out)."""
+
+    def __init__(self, slug: str, release_id: str) -> None:
+        super().__init__(
+            "This review is locked. A key holder must unlock it with their passphrase "
+            "before anyone can read or change the comments."
+        )
+        self.slug = slug
+        self.release_id = release_id
 
 
 @dataclass(frozen=True)
@@ -48,6 +68,7 @@ class ReviewContext:
     k_cell: int
     workspace: Workspace
     digest: str  # of the sealed workspace as read: a change saved since then is refused
+    key: bytes = field(repr=False, default=b"")  # the workspace key, from the unlock store
 
     def review(self, question_id: str) -> QuestionReview:
         found = self.workspace.reviews.get(question_id)
@@ -81,8 +102,10 @@ def open_review(
     questionnaires: Mapping[str, Questionnaire],
     account: StaffAccount | None,
     slug: str,
+    store: UnlockStore,
 ) -> ReviewContext:
-    """The review of ``slug``'s draft release (``account`` ``None``: the command line)."""
+    """The review of ``slug``'s draft release (``account`` ``None``: the command line).
+    Raises ``ReviewLockedError`` when no key holder has unlocked it (or the unlock expired)."""
     survey = surveys.find_survey(db, slug)
     if survey is None:
         raise NotFoundError(f"There is no survey with the slug '{slug}'")
@@ -95,10 +118,61 @@ def open_review(
         row = _newest(session, survey)
         if row is None or row.status != "draft" or row.workspace is None:
             raise NotFoundError(f"Survey '{slug}' has no draft release with comments to review")
-        workspace = themes.open_workspace(keyring, row.workspace, survey.id, row.id)
+        key = store.get(row.id)
+        if key is None:
+            raise ReviewLockedError(slug, row.id)
+        workspace = themes.open_workspace(key, row.workspace, survey.id, row.id)
         return ReviewContext(
-            survey, questionnaire, row.id, row.k, row.k_cell, workspace, _digest(row.workspace)
+            survey,
+            questionnaire,
+            row.id,
+            row.k,
+            row.k_cell,
+            workspace,
+            _digest(row.workspace),
+            key,
         )
+
+
+def draft_under_review(db: Database, slug: str) -> str | None:
+    """The id of ``slug``'s draft release that has a review workspace, if any."""
+    survey = surveys.find_survey(db, slug)
+    if survey is None:
+        return None
+    with db.session() as session:
+        row = _newest(session, survey)
+        if row is None or row.status != "draft" or row.workspace is None:
+            return None
+        return row.id
+
+
+def workspace_key(db: Database, slug: str, release_id: str, private_key: bytes) -> bytes:
+    """Open the workspace key of the draft ``release_id`` with the survey's private key."""
+    with db.session() as session:
+        survey = surveys.survey_row(session, slug)
+        row = session.get(Release, release_id)
+        if (
+            row is None
+            or row.survey_id != survey.id
+            or row.status != "draft"
+            or row.workspace_key is None
+        ):
+            raise NotFoundError(f"Survey '{slug}' has no draft release with comments to review")
+        return themes.open_workspace_key(row.workspace_key, private_key, survey.id, release_id)
+
+
+def unlock_review(
+    db: Database, store: UnlockStore, slug: str, passphrase: str, *, hours: int = UNLOCK_HOURS
+) -> str:
+    """Unlock ``slug``'s draft review in this process (the command line). Returns the
+    release id; a wrong passphrase raises ``KeySlotError``."""
+    release_id = draft_under_review(db, slug)
+    if release_id is None:
+        raise NotFoundError(f"Survey '{slug}' has no draft release with comments to review")
+    with db.session() as session:
+        private_key, _slot = unlock(session, surveys.survey_row(session, slug), passphrase)
+    store.put(release_id, workspace_key(db, slug, release_id, private_key), hours * 3600)
+    return release_id
 
 
 def _digest(sealed: bytes) -> str:
@@ -116,10 +190,12 @@ def act(
     question_id: str,
     action: str,
     values: Mapping[str, str],
+    store: UnlockStore,
 ) -> ReviewContext:
-    """Apply one review action and protect the release again. ``ReviewError`` (the action
-    cannot be done) and ``StaleReviewError`` leave everything as it was."""
-    context = open_review(db, keyring, questionnaires, account, slug)
+    """Apply one review action and protect the draft's counts again. ``ReviewError`` (the
+    action cannot be done), ``StaleReviewError`` and ``ReviewLockedError`` leave everything
+    as it was."""
+    context = open_review(db, keyring, questionnaires, account, slug, store)
     if release_id != context.release_id:
         raise StaleReviewError(
             "A newer analysis has replaced the release you were reviewing. Review it instead."
@@ -135,17 +211,17 @@ def act(
     save(db, keyring, context, workspace)
     detail = after.decisions[-1].detail if after.decisions else action
     audit.record(db, actor, "theme_review", slug, f"{question_id}: {detail}"[:200])
-    return open_review(db, keyring, questionnaires, account, slug)
+    return open_review(db, keyring, questionnaires, account, slug, store)
 
 
 def save(db: Database, keyring: Keyring, context: ReviewContext, workspace: Workspace) -> None:
-    """Protect the release from ``workspace`` and store both, if it is still the draft."""
-    split = analysis.breakdowns(context.questionnaire)
-    protected, summaries = themes.protect(
-        context.questionnaire, workspace, split, k=context.k, k_cell=context.k_cell
+    """Protect the draft's theme and code counts (overall only) from ``workspace`` and store
+    both, if the release is still the draft."""
+    text = themes.protect_overall(
+        context.questionnaire, workspace, k=context.k, k_cell=context.k_cell
     )
     try:
-        _store(db, keyring, context, workspace, protected, summaries)
+        _store(db, keyring, context, workspace, text)
     except OperationalError:  # another analyst's change held the row for too long
         raise StaleReviewError(
             "Someone else was changing this review at the same moment. Try again."
@@ -157,8 +233,7 @@ def _store(
     keyring: Keyring,
     context: ReviewContext,
     workspace: Workspace,
-    protected: ProtectedRelease,
-    summaries: Mapping[str, QuestionThemes],
+    text: ProtectedRelease,
 ) -> None:
     survey = context.survey
     with db.transaction() as session:
@@ -174,10 +249,16 @@ def _store(
             )
         document = analysis.open_document(keyring, survey.id, row.id, row.payload)
         header = {k: v for k, v in document.items() if k not in ("release", "themes", "decisions")}
+        before = ProtectedRelease.from_dict(document["release"])
+        protected = before.without_items(set(document.get("overall_only", {}))).with_overall_items(
+            text
+        )
+        header["overall_only"] = dict.fromkeys(text.items, analysis.DRAFT)
+        summaries = themes.summaries(workspace, protected, k=context.k)
         row.payload = analysis.seal_document(
             keyring, survey.id, row.id, header, protected, summaries, workspace
         )
-        row.workspace = themes.seal_workspace(keyring, workspace, survey.id, row.id)
+        row.workspace = themes.seal_workspace(context.key, workspace, survey.id, row.id)
 
 
 def approve_clean_quotes(
@@ -186,13 +267,14 @@ def approve_clean_quotes(
     questionnaire: Questionnaire,
     survey: SurveyInfo,
     release_id: str,
+    store: UnlockStore,
     *,
     actor: str,
     per_theme: int = 2,
 ) -> int:
     """Approve up to ``per_theme`` candidate quotes per theme that redaction raised no flag
     on (the demo's stand-in for a moderator). Returns how many were approved."""
-    context = open_review(db, keyring, {questionnaire.id: questionnaire}, None, survey.slug)
+    context = open_review(db, keyring, {questionnaire.id: questionnaire}, None, survey.slug, store)
     if context.release_id != release_id:
         raise StaleReviewError("The release is no longer the draft")
     workspace = context.workspace

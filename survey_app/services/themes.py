@@ -2,20 +2,24 @@
 
 The analysis run (``services.analysis.run_analysis``) calls :func:`analyse` with the
 analysis table. Every free-text question gets a :class:`~analysis.comments.QuestionReview`
-(themes, codes, tones, redacted comments, candidate quotes) and its theme and code counts
-join the release's items, protected together with every other table.
+(themes, codes, tones, redacted comments, candidate quotes).
 
-While the release is a draft, the reviews live in an encrypted **workspace** beside it: the
-raw counts of the closed questions, each respondent's groups and the comments. Every review
-action reprotects the whole release from the workspace, so the draft report always shows
-what publishing would. Publishing drops the workspace: after that only protected figures,
-labels, key phrases, approved quotes and the list of decisions remain.
+While the release is a draft, the reviews live in an encrypted **workspace** beside it,
+sealed under a random key that is itself kept only sealed to the survey's public key: the
+server's own keys cannot open it, only a key holder's passphrase can (see
+``services.unlocking``). The workspace holds the comments and their themes, never
+respondents' groups. A draft shows theme and code counts overall only
+(:func:`protect_overall`); counts by group are worked out once, when a key holder publishes
+(``services.publishing``), from the final themes and the responses opened again. Publishing
+drops the workspace: after that only protected figures, labels, key phrases, approved quotes
+and the list of decisions remain.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,16 +39,17 @@ from analysis.comments import (
     theme_columns,
     theme_items,
 )
-from analysis.counting import Breakdown, release_input
+from analysis.counting import Breakdown, Item, release_input
 from analysis.disclosure import DisclosureError, ProtectedRelease, ReleaseInput, protect_release
 from analysis.redaction import Redactor
-from survey_app.crypto import DecryptError, Keyring
+from survey_app.crypto import CryptoError, DecryptError, Keyring, open_envelope, seal
 from survey_app.domain.model import Questionnaire, QuestionType
 from survey_app.services.errors import NotFoundError, ServiceError
 
 log = logging.getLogger(__name__)
 
-WORKSPACE_FORMAT = 1
+WORKSPACE_FORMAT = 2
+WORKSPACE_KEY_LEN = 32
 #: Quotes only from groups of at least this many respondents (DESIGN.md §6 ``k_text``).
 K_TEXT = 10
 
@@ -123,19 +128,23 @@ def free_text_questions(questionnaire: Questionnaire) -> list[str]:
 
 @dataclass(frozen=True)
 class Workspace:
-    """Everything needed to protect the release again after a review action."""
+    """The review of every free-text question of a draft release.
 
-    base: ReleaseInput  # the closed questions' raw counts
-    groups: Mapping[str, list[str | None]]  # each respondent's group, per breakdown
+    ``rows`` is the number of responses and ``responses`` a digest of their ids in the order
+    the analysis read them: a comment's ``row`` is its respondent's position in that order,
+    and publishing checks it reads the same responses in the same order. No groups, no raw
+    counts of anything else.
+    """
+
     rows: int
+    responses: str
     reviews: Mapping[str, QuestionReview] = field(default_factory=dict)
 
     def to_json(self) -> bytes:
         document = {
             "format": WORKSPACE_FORMAT,
-            "base": self.base.to_dict(),
-            "groups": {k: list(v) for k, v in self.groups.items()},
             "rows": self.rows,
+            "responses": self.responses,
             "reviews": {qid: r.to_dict() for qid, r in self.reviews.items()},
         }
         return json.dumps(document, separators=(",", ":")).encode("utf-8")
@@ -143,33 +152,31 @@ class Workspace:
     @classmethod
     def from_json(cls, data: bytes) -> Workspace:
         document = json.loads(data)
+        if document.get("format") != WORKSPACE_FORMAT:
+            raise ServiceError("This review was made by an older version: analyse the survey again")
         return cls(
-            base=ReleaseInput.from_dict(document["base"]),
-            groups={str(k): list(v) for k, v in document["groups"].items()},
             rows=int(document["rows"]),
+            responses=str(document["responses"]),
             reviews={
                 str(qid): QuestionReview.from_dict(r) for qid, r in document["reviews"].items()
             },
         )
 
     def replace_review(self, review: QuestionReview) -> Workspace:
-        return Workspace(
-            self.base, self.groups, self.rows, {**self.reviews, review.question_id: review}
-        )
+        return Workspace(self.rows, self.responses, {**self.reviews, review.question_id: review})
 
 
 def analyse(
     questionnaire: Questionnaire,
     frame: pd.DataFrame,
-    base: ReleaseInput,
-    breakdowns: list[Breakdown],
     options: ThemeOptions,
     *,
+    responses: str,
     k_cell: int,
     progress: Callable[[str], None] | None = None,
 ) -> Workspace:
-    """Make the review of every free-text question from the analysis table ``frame``."""
-    groups = {b.id: [None if pd.isna(v) else str(v) for v in frame[b.id]] for b in breakdowns}
+    """Make the review of every free-text question from the analysis table ``frame`` (one
+    row per response, in the order that ``responses`` digests)."""
     reviews: dict[str, QuestionReview] = {}
     lists = _lists(questionnaire, options)
     for question_id in free_text_questions(questionnaire):
@@ -200,39 +207,76 @@ def analyse(
             # Only the error's type is logged: its message could quote a comment.
             log.error("themes failed for %s: %s", question_id, type(error).__name__)
             reviews[question_id] = QuestionReview(question_id, "failed", engine="none")
-    return Workspace(base, groups, len(frame), reviews)
+    return Workspace(len(frame), responses, reviews)
 
 
-def protect(
+def text_items(questionnaire: Questionnaire, workspace: Workspace) -> list[Item]:
+    """The release items of the reviewed questions: theme and code counts."""
+    items: list[Item] = []
+    for question_id, review in workspace.reviews.items():
+        items.extend(theme_items(review, sensitive=_sensitive(questionnaire, question_id)))
+    return items
+
+
+def text_columns(workspace: Workspace) -> dict[str, Any]:
+    """Analysis-table columns for :func:`text_items`, one value per response."""
+    columns: dict[str, Any] = {}
+    for review in workspace.reviews.values():
+        columns.update(theme_columns(review, workspace.rows))
+    return columns
+
+
+def protect_overall(
     questionnaire: Questionnaire,
     workspace: Workspace,
-    breakdowns: list[Breakdown],
+    items: list[Item] | None = None,
     *,
     k: int,
     k_cell: int,
-) -> tuple[ProtectedRelease, dict[str, QuestionThemes]]:
-    """Protect the closed questions and the reviewed themes and codes as one release, then
-    summarise each free-text question from the protected figures."""
-    columns: dict[str, Any] = {b: pd.Series(v, dtype="string") for b, v in workspace.groups.items()}
-    items = []
-    for question_id, review in workspace.reviews.items():
-        sensitive = _sensitive(questionnaire, question_id)
-        items.extend(theme_items(review, sensitive=sensitive))
-        columns.update(theme_columns(review, workspace.rows))
-    spec = workspace.base
-    if items:
-        frame = pd.DataFrame(columns, index=range(workspace.rows))
-        counted = release_input(frame, items, breakdowns, list(spec.views))
-        spec = spec.with_items(counted.items)
+) -> ProtectedRelease:
+    """Theme and code counts of everyone, and of nobody else, protected on their own.
+
+    This is all a draft shows of the free text, so moving a comment from one theme to another
+    changes overall counts only and says nothing about who wrote it. ``items``: only these.
+    """
+    chosen = text_items(questionnaire, workspace) if items is None else items
+    frame = pd.DataFrame(text_columns(workspace), index=range(workspace.rows))
+    spec = release_input(frame, chosen, [], [()])
+    return _protected(spec, k=k, k_cell=k_cell)
+
+
+def by_group_input(
+    questionnaire: Questionnaire,
+    workspace: Workspace,
+    items: list[Item],
+    groups: pd.DataFrame,
+    breakdowns: list[Breakdown],
+    views: list[tuple[str, ...]],
+) -> ReleaseInput:
+    """Raw counts of ``items`` in every permitted population, from the final themes and each
+    response's groups (``groups``: one column per breakdown, rows in the workspace's order)."""
+    if len(groups) != workspace.rows:
+        raise ServiceError("The responses no longer match the review: analyse the survey again")
+    columns = {**{b.id: groups[b.id] for b in breakdowns}, **text_columns(workspace)}
+    frame = pd.DataFrame(columns, index=range(workspace.rows))
+    return release_input(frame, items, breakdowns, views)
+
+
+def _protected(spec: ReleaseInput, *, k: int, k_cell: int, **options: Any) -> ProtectedRelease:
     try:
-        protected = protect_release(spec, k=k, k_cell=k_cell)
+        return protect_release(spec, k=k, k_cell=k_cell, **options)
     except DisclosureError as error:
         raise ServiceError(f"The release was refused by the disclosure check: {error}") from None
-    summaries = {
+
+
+def summaries(
+    workspace: Workspace, protected: ProtectedRelease, *, k: int
+) -> dict[str, QuestionThemes]:
+    """What readers see of each free-text question, read from the protected figures."""
+    return {
         qid: summarise(review, protected, k_text=max(K_TEXT, k))
         for qid, review in workspace.reviews.items()
     }
-    return protected, summaries
 
 
 def _sensitive(questionnaire: Questionnaire, question_id: str) -> bool:
@@ -252,17 +296,48 @@ def decisions_of(workspace: Workspace) -> dict[str, list[dict[str, str]]]:
     }
 
 
-def seal_workspace(
-    keyring: Keyring, workspace: Workspace, survey_id: str, release_id: str
-) -> bytes:
-    return keyring.encrypt(workspace.to_json(), aad=_aad(survey_id, release_id))
+def seal_workspace(key: bytes, workspace: Workspace, survey_id: str, release_id: str) -> bytes:
+    """Encrypt the workspace under its own key (AES-256-GCM, bound to survey and release)."""
+    return _cipher(key).encrypt(workspace.to_json(), aad=_aad(survey_id, release_id))
 
 
-def open_workspace(keyring: Keyring, sealed: bytes, survey_id: str, release_id: str) -> Workspace:
+def open_workspace(key: bytes, sealed: bytes, survey_id: str, release_id: str) -> Workspace:
     try:
-        return Workspace.from_json(keyring.decrypt(sealed, aad=_aad(survey_id, release_id)))
+        return Workspace.from_json(_cipher(key).decrypt(sealed, aad=_aad(survey_id, release_id)))
     except DecryptError:
-        raise ServiceError("This review cannot be read with the server's keys") from None
+        raise ServiceError("This review cannot be opened with the key given") from None
+
+
+def new_workspace_key() -> bytes:
+    return os.urandom(WORKSPACE_KEY_LEN)
+
+
+def seal_workspace_key(key: bytes, public_key: bytes, survey_id: str, release_id: str) -> bytes:
+    """The workspace key sealed to the survey's public key: only a key slot's private key
+    opens it, and the seal is bound to this survey and release."""
+    return seal(
+        key, public_key, survey_id=survey_id, questionnaire_version=_key_context(release_id)
+    )
+
+
+def open_workspace_key(sealed: bytes, private_key: bytes, survey_id: str, release_id: str) -> bytes:
+    try:
+        key = open_envelope(
+            sealed, private_key, survey_id=survey_id, questionnaire_version=_key_context(release_id)
+        )
+    except CryptoError:
+        raise ServiceError("The review's key cannot be opened with this survey's key") from None
+    if len(key) != WORKSPACE_KEY_LEN:
+        raise ServiceError("The review's key is damaged")
+    return key
+
+
+def _key_context(release_id: str) -> str:
+    return f"review-key/{release_id}"
+
+
+def _cipher(key: bytes) -> Keyring:
+    return Keyring({"w": key}, "w")
 
 
 def _aad(survey_id: str, release_id: str) -> bytes:

@@ -28,7 +28,7 @@ def test_review_and_report_pages_meet_wcag_aa(
     browser: Any, live_sample_app: tuple[Flask, str]
 ) -> None:
     app, base = live_sample_app
-    build_themed(app)
+    release_id = build_themed(app)
     context = _signed_in_context(browser, app, base)
     page = context.new_page()
     checked = []
@@ -39,6 +39,9 @@ def test_review_and_report_pages_meet_wcag_aa(
         f"{BASE}/themes/comments/theme/-1",
         f"{BASE}/report",
         f"{BASE}/report/comments",
+        f"{BASE}/report/comments?view=council",
+        f"{BASE}/review/unlock",
+        f"{BASE}/publish?release={release_id}",
     ):
         response = page.goto(base + path)
         assert response is not None and response.status == 200, path

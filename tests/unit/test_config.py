@@ -31,6 +31,7 @@ def production_env(tmp_path: Path, **changes: str | None) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(48),
         "SURVEY_DATA_KEYS": generate_key_spec("k1"),
         "SURVEY_CODE_SECRET": good_secret(),
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
     }
     env.update(changes)
     return {name: value for name, value in env.items() if value is not None}
@@ -104,6 +105,19 @@ def test_production_refuses_a_missing_secret(tmp_path: Path, name: str) -> None:
 def test_production_refuses_a_placeholder_secret(tmp_path: Path, name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=f"{name} must be set to a real secret"):
         load_config(production_env(tmp_path, **{name: value}))
+
+
+def test_production_refuses_to_run_without_redis(tmp_path: Path) -> None:
+    """Several processes must share rate limits and unlocked review keys."""
+    with pytest.raises(ConfigError, match="REDIS_URL must be set in production"):
+        load_config(production_env(tmp_path, REDIS_URL=None))
+
+
+@pytest.mark.parametrize("hours", ["0", "25"])
+def test_the_review_unlock_lasts_between_one_and_24_hours(tmp_path: Path, hours: str) -> None:
+    with pytest.raises(ConfigError, match="SURVEY_REVIEW_UNLOCK_HOURS"):
+        load_config(production_env(tmp_path, SURVEY_REVIEW_UNLOCK_HOURS=hours))
+    assert load_config(production_env(tmp_path)).SURVEY_REVIEW_UNLOCK_HOURS == 8
 
 
 def test_production_refuses_a_short_secret_key(tmp_path: Path) -> None:

@@ -1,25 +1,33 @@
-"""Analyse a closed survey from the web: a key holder's passphrase in, a draft release out.
+"""A key holder's passphrase at work: analyse a closed survey, unlock its theme review,
+publish its report.
 
-The passphrase is checked at once (a wrong one is refused, stores nothing and counts towards
-a limit); the analysis itself runs in the background and this page shows its progress.
+Each asks for a passphrase and hands it to a short-lived job process
+(``services.jobs``): this web worker never unwraps the survey key and never sees a response.
+A wrong passphrase is refused at once, stores nothing, is audited and counts towards a limit
+shared by the three pages; analysing and publishing then run in the background and their page
+shows the progress.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from survey_app.extensions import (
     get_db,
-    get_keyring,
     get_questionnaires,
-    get_theme_options,
+    get_unlock_store,
+    job_settings,
     limiter,
+    unlock_seconds,
 )
 from survey_app.forms.registry import ErrorLink
-from survey_app.services import analysis
+from survey_app.services import analysis, jobs, review
 from survey_app.services import audit as audit_log
-from survey_app.services.errors import KeySlotError
+from survey_app.services.errors import KeySlotError, ServiceError
+from survey_app.services.surveys import SurveyInfo
 from survey_app.web.staff import bp
 from survey_app.web.staff.access import current_staff, roles_required
 from survey_app.web.staff.surveys import WORKERS, _survey_for
@@ -28,18 +36,53 @@ WRONG_PASSPHRASE_STATUS = 400
 
 
 def _analyst_key() -> str:
-    return f"analyse:{current_staff().id}"
+    return f"passphrase:{current_staff().id}"
 
 
-# Wrong passphrases only (a refused page is a 400): a key holder who mistypes twice is fine,
-# a guessing run is not.
-passphrase_limit = limiter.limit(
+# Wrong passphrases only (a refused page is a 400), shared by every page that asks for one:
+# a key holder who mistypes twice is fine, a guessing run is not.
+passphrase_limit = limiter.shared_limit(
     "5 per 15 minutes;20 per day",
-    scope="staff-analyse",
+    scope="staff-passphrase",
     key_func=_analyst_key,
     methods=["POST"],
     deduct_when=lambda response: response.status_code == WRONG_PASSPHRASE_STATUS,
 )
+
+
+class Refused(Exception):
+    """A job did not start: the page to show again, with its status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _start(
+    kind: str, survey: SurveyInfo, params: dict[str, str], audit_action: str
+) -> dict[str, Any]:
+    """Run a job with the posted passphrase and return its first message; ``Refused`` if the
+    passphrase was wrong (audited) or the job could not start."""
+    user = current_staff()
+    try:
+        return jobs.run_job(
+            kind,
+            job_settings(),
+            {"slug": survey.slug, "actor": user.email, **params},
+            request.form.get("passphrase", ""),
+            keys=jobs.KeyKeeper(get_unlock_store(), unlock_seconds()),
+        )
+    except KeySlotError as error:
+        detail = "refused: wrong passphrase"
+        audit_log.record(get_db(), user.email, audit_action, survey.slug, detail)
+        raise Refused(str(error), WRONG_PASSPHRASE_STATUS) from None
+    except ServiceError as error:
+        raise Refused(str(error), 409) from None
+
+
+def _refused(template: str, refused: Refused, **values: Any) -> tuple[str, int]:
+    errors = [ErrorLink("#passphrase", str(refused))]
+    return render_template(template, errors=errors, **values), refused.status
 
 
 @bp.route("/surveys/<slug>/analyse", methods=["GET", "POST"])
@@ -50,25 +93,19 @@ def analyse(slug: str) -> Response | str | tuple[str, int]:
     questionnaire = get_questionnaires().get(survey.questionnaire_id)
     if survey.status != "closed" or questionnaire is None:
         return render_template("staff/analyse_unavailable.html", survey=survey)
+    values = {
+        "survey": survey,
+        "heading": "Analyse the responses",
+        "action": url_for("staff.analyse", slug=slug),
+        "button_text": "Analyse",
+    }
     if request.method == "GET":
-        return render_template("staff/analyse.html", survey=survey, errors=[])
-    user = current_staff()
+        return render_template("staff/analyse.html", errors=[], **values)
     try:
-        run_id = analysis.begin_analysis(
-            get_db(),
-            get_keyring(),
-            questionnaire,
-            survey,
-            request.form.get("passphrase", ""),
-            actor=user.email,
-            theme_options=get_theme_options(),
-        )
-    except KeySlotError as error:
-        audit_log.record(get_db(), user.email, "analysis_run", slug, "refused: wrong passphrase")
-        errors = [ErrorLink("#passphrase", str(error))]
-        page = render_template("staff/analyse.html", survey=survey, errors=errors)
-        return page, WRONG_PASSPHRASE_STATUS
-    return redirect(url_for("staff.analysis_run", slug=slug, run_id=run_id), code=303)
+        started = _start("analyse", survey, {}, "analysis_run")
+    except Refused as refused:
+        return _refused("staff/analyse.html", refused, **values)
+    return redirect(url_for("staff.analysis_run", slug=slug, run_id=started["run"]), code=303)
 
 
 @bp.get("/surveys/<slug>/analyse/<run_id>")
@@ -79,3 +116,81 @@ def analysis_run(slug: str, run_id: str) -> str:
     if run is None or run.survey_id != survey.id:
         abort(404)
     return render_template("staff/analysis_run.html", survey=survey, run=run)
+
+
+@bp.route("/surveys/<slug>/review/unlock", methods=["GET", "POST"])
+@roles_required(*WORKERS)
+@passphrase_limit
+def unlock_review(slug: str) -> Response | str | tuple[str, int]:
+    survey = _survey_for(slug)
+    release_id = review.draft_under_review(get_db(), slug)
+    if release_id is None:
+        abort(404)
+    values = {
+        "survey": survey,
+        "heading": "Unlock the theme review",
+        "action": url_for("staff.unlock_review", slug=slug),
+        "button_text": "Unlock",
+        "hidden": {"release": release_id},
+        "hours": unlock_seconds() // 3600,
+        "notice": request.args.get("notice"),
+        "back_url": url_for("staff.report", slug=slug),
+    }
+    if request.method == "GET":
+        return render_template("staff/unlock_review.html", errors=[], **values)
+    if request.form.get("release") != release_id:
+        return redirect(url_for("staff.unlock_review", slug=slug), code=303)
+    try:
+        _start("unlock", survey, {"release": release_id}, "review_unlocked")
+    except Refused as refused:
+        return _refused("staff/unlock_review.html", refused, **values)
+    audit_log.record(
+        get_db(),
+        current_staff().email,
+        "review_unlocked",
+        slug,
+        f"release {release_id} for {unlock_seconds() // 3600} hours",
+    )
+    return redirect(url_for("staff.themes_index", slug=slug), code=303)
+
+
+@bp.post("/surveys/<slug>/review/lock")
+@roles_required(*WORKERS)
+def lock_review(slug: str) -> Response:
+    _survey_for(slug)
+    release_id = review.draft_under_review(get_db(), slug)
+    if release_id is not None:
+        get_unlock_store().drop(release_id)
+        audit_log.record(
+            get_db(), current_staff().email, "review_locked", slug, f"release {release_id}"
+        )
+    return redirect(url_for("staff.report", slug=slug), code=303)
+
+
+@bp.route("/surveys/<slug>/publish", methods=["GET", "POST"])
+@roles_required(*WORKERS)
+@passphrase_limit
+def publish_report(slug: str) -> Response | str | tuple[str, int]:
+    survey = _survey_for(slug)
+    release_id = request.values.get("release", "")
+    release = analysis.newest_release(get_db(), survey.id)
+    if release is None or release.id != release_id or survey.status != "closed":
+        abort(404)
+    if release.status != "draft":
+        return redirect(url_for("staff.report", slug=slug, done="published"), code=303)
+    values = {
+        "survey": survey,
+        "heading": "Publish the report",
+        "action": url_for("staff.publish_report", slug=slug),
+        "button_text": "Publish",
+        "hidden": {"release": release_id},
+        "republishing": analysis.release_count(get_db(), survey.id, status="published") > 0,
+        "back_url": url_for("staff.report", slug=slug),
+    }
+    if request.method == "GET":
+        return render_template("staff/publish.html", errors=[], **values)
+    try:
+        started = _start("publish", survey, {"release": release_id}, "release_published")
+    except Refused as refused:
+        return _refused("staff/publish.html", refused, **values)
+    return redirect(url_for("staff.analysis_run", slug=slug, run_id=started["run"]), code=303)

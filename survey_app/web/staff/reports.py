@@ -8,11 +8,11 @@ publish), is "Page not found".
 
 from __future__ import annotations
 
-from flask import abort, make_response, redirect, render_template, request, url_for
+from flask import abort, make_response, render_template, request
 from werkzeug.wrappers import Response
 
 from analysis.report import HIDDEN, Report, chart_summary, text_status_message
-from survey_app.extensions import get_db, get_keyring, get_questionnaires
+from survey_app.extensions import get_db, get_keyring, get_questionnaires, get_unlock_store
 from survey_app.services import reports
 from survey_app.services.errors import NotFoundError
 from survey_app.web.staff import bp
@@ -43,7 +43,26 @@ def report(slug: str) -> str:
     except NotFoundError:
         abort(404)
     notice = request.args.get("done")
-    return render_template("staff/report_overview.html", page=page, notice=notice)
+    release = page.context.release
+    left = (
+        get_unlock_store().expires_in(release.id) if page.context.may_review and release else None
+    )
+    return render_template(
+        "staff/report_overview.html", page=page, notice=notice, unlocked_for=_duration(left)
+    )
+
+
+def _duration(seconds: int | None) -> str | None:
+    """ "3 hours and 20 minutes", "12 minutes" (None when not unlocked)."""
+    if not seconds:
+        return None
+    hours, minutes = divmod(max(1, seconds // 60), 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    if minutes or not hours:
+        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+    return " and ".join(parts)
 
 
 @bp.get("/surveys/<slug>/report/<question_id>")
@@ -67,21 +86,6 @@ def report_question(slug: str, question_id: str) -> str:
         summary=chart_summary,
         text_status=text_status_message,
     )
-
-
-@bp.post("/surveys/<slug>/publish")
-@login_required
-def publish_report(slug: str) -> Response:
-    release_id = request.form.get("release", "")
-    try:
-        reports.publish(
-            get_db(), get_keyring(), get_questionnaires(), current_staff(), slug, release_id
-        )
-    except reports.ReportAccessError:
-        abort(403)
-    except NotFoundError:
-        abort(404)
-    return redirect(url_for("staff.report", slug=slug, done="published"), code=303)
 
 
 @bp.get("/surveys/<slug>/report/download/<file_format>")

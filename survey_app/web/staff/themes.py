@@ -10,7 +10,13 @@ from flask import abort, make_response, redirect, render_template, request, url_
 from werkzeug.wrappers import Response
 
 from analysis.comments import NO_THEME, ReviewError
-from survey_app.extensions import get_db, get_keyring, get_questionnaires, get_theme_options
+from survey_app.extensions import (
+    get_db,
+    get_keyring,
+    get_questionnaires,
+    get_theme_options,
+    get_unlock_store,
+)
 from survey_app.forms.registry import ErrorLink
 from survey_app.services import reports, review, themes
 from survey_app.services.errors import NotFoundError
@@ -24,10 +30,12 @@ PAGES = ("question", "theme", "quotes")
 def _context(slug: str) -> review.ReviewContext:
     try:
         return review.open_review(
-            get_db(), get_keyring(), get_questionnaires(), current_staff(), slug
+            get_db(), get_keyring(), get_questionnaires(), current_staff(), slug, get_unlock_store()
         )
     except review.ReviewAccessError:
         abort(403)
+    except review.ReviewLockedError:
+        abort(redirect(url_for("staff.unlock_review", slug=slug), code=303))
     except NotFoundError:
         abort(404)
 
@@ -110,9 +118,13 @@ def themes_act(slug: str, question_id: str) -> Response | tuple[str, int]:
             question_id,
             form.get("action", ""),
             form,
+            get_unlock_store(),
         )
     except review.ReviewAccessError:
         abort(403)
+    except review.ReviewLockedError:
+        # The unlock ran out (or someone locked it) while the page was open: nothing changed.
+        return redirect(url_for("staff.unlock_review", slug=slug, notice="locked"), code=303)
     except NotFoundError:
         abort(404)
     except (ReviewError, review.StaleReviewError) as error:

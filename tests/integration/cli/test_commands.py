@@ -591,6 +591,7 @@ def production_environment(tmp_path: Path) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(48),
         "SURVEY_DATA_KEYS": generate_key_spec("k1"),
         "SURVEY_CODE_SECRET": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
     }
 
 

@@ -9,8 +9,9 @@ from flask import Flask
 
 from survey_app.extensions import get_db
 from survey_app.services import surveys
-from tests.helpers.journey import create_survey
+from tests.helpers.journey import PASSPHRASE, create_survey
 from tests.helpers.pages import check_page
+from tests.helpers.runs import wait_for_run
 from tests.integration.reports.support import (
     HTML_LABEL,
     QUESTIONNAIRE,
@@ -50,16 +51,24 @@ def test_an_assigned_analyst_sees_the_draft_and_can_publish_it(
         .get_text(" ", strip=True)
         .startswith("! Warning This is a draft")
     )
-    form = page.one("#publish-form")
-    assert form.select_one("input[name=release]")["value"] == built.release_id
+    publish_url = page.one("#publish-form a")["href"]
+    assert publish_url == f"/staff/surveys/{SLUG}/publish?release={built.release_id}"
     links = [a["href"] for a in page.select("#questions a")]
     assert links == [question_url(q) for q in (*QUESTIONS, "comments")]
+    form_page = check_page(client.get(publish_url))
+    assert form_page.h1 == "Publish the report"
+    assert form_page.one("main form input[name=release]")["value"] == built.release_id
     response = client.post(
         f"/staff/surveys/{SLUG}/publish",
-        data={"csrf_token": form_token(page), "release": built.release_id},
+        data={
+            "csrf_token": form_token(form_page),
+            "release": built.release_id,
+            "passphrase": PASSPHRASE,
+        },
     )
     assert response.status_code == 303
-    page = check_page(client.get(response.headers["Location"]))
+    assert wait_for_run(client, response.headers["Location"]) == "The report is published"
+    page = check_page(client.get(f"{OVERVIEW}?done=published"))
     assert "The report is published" in page.one(".cd-notification-banner").get_text()
     assert page.one("#release-status").get_text(strip=True) == "Published"
     assert not page.select("#publish-form")
@@ -95,7 +104,9 @@ def test_viewers_see_only_published_reports(sample_app: Flask, built: Built) -> 
 
 def test_only_workers_can_publish(sample_app: Flask, built: Built) -> None:
     client, _staff = staff_member(sample_app, "admin")
-    token = form_token(check_page(client.get(OVERVIEW)))
+    token = form_token(
+        check_page(client.get(f"/staff/surveys/{SLUG}/publish?release={built.release_id}"))
+    )
     viewer, _viewer = staff_member(sample_app, "viewer")
     publish(sample_app)  # so the viewer can open a page with a token of its own
     viewer_token = str(
@@ -103,11 +114,12 @@ def test_only_workers_can_publish(sample_app: Flask, built: Built) -> None:
     )
     response = viewer.post(
         f"/staff/surveys/{SLUG}/publish",
-        data={"csrf_token": viewer_token, "release": built.release_id},
+        data={"csrf_token": viewer_token, "release": built.release_id, "passphrase": PASSPHRASE},
     )
     assert response.status_code == 403
     response = client.post(
-        f"/staff/surveys/{SLUG}/publish", data={"csrf_token": token, "release": "0" * 32}
+        f"/staff/surveys/{SLUG}/publish",
+        data={"csrf_token": token, "release": "0" * 32, "passphrase": PASSPHRASE},
     )
     assert response.status_code == 404
 

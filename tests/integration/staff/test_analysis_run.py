@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from survey_app.services import analysis, surveys
 from survey_app.services.submission import submit_response
 from tests.helpers.journey import PASSPHRASE, create_survey
 from tests.helpers.pages import check_page
+from tests.helpers.runs import wait_for_run
 from tests.integration.staff.support import events, form_token, signed_in
 
 RESPONSES = 15
@@ -29,15 +29,6 @@ def closed_survey_with_responses(app: Flask, slug: str = "sample", count: int = 
             }
             submit_response(get_db(), info, questionnaire, answers)
         surveys.close_survey(get_db(), slug)
-
-
-def wait_for_run(client, url: str) -> str:  # type: ignore[no-untyped-def]
-    for _ in range(300):
-        page = check_page(client.get(url))
-        if page.h1 != "Analysing the responses":
-            return page.h1
-        time.sleep(0.1)
-    raise AssertionError("the analysis did not finish in 30 seconds")
 
 
 def test_web_analysis_runs_in_the_background_and_stores_a_release(sample_app: Flask) -> None:
@@ -119,7 +110,16 @@ def test_cli_run_with_a_passphrase_file_and_publish(sample_app: Flask, tmp_path:
     assert result.exit_code == 0, result.output
     release_id = result.output.split("Stored draft release ")[1].split()[0]
     published = runner.invoke(
-        args=["analysis", "publish", "--survey", "sample", "--release", release_id]
+        args=[
+            "analysis",
+            "publish",
+            "--survey",
+            "sample",
+            "--release",
+            release_id,
+            "--passphrase-file",
+            str(secret),
+        ]
     )
     assert published.exit_code == 0, published.output
     with sample_app.app_context():

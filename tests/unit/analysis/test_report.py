@@ -37,7 +37,8 @@ from .report_data import (
 
 
 class OnlyTables:
-    """A release that offers nothing but ``table``: proves the display model reads nothing else."""
+    """A release that offers nothing but ``table`` and ``publishes`` (which views an item is
+    broken down by): proves the display model reads nothing else."""
 
     def __init__(self, release: ProtectedRelease) -> None:
         self._release = release
@@ -46,6 +47,9 @@ class OnlyTables:
     def table(self, view: tuple[str, ...], item: str | None = None) -> pd.DataFrame:
         self.calls.append((view, item))
         return self._release.table(view, item)
+
+    def publishes(self, item: str, view: tuple[str, ...]) -> bool:
+        return self._release.publishes(item, view)
 
 
 def only_tables() -> tuple[OnlyTables, ProtectedRelease]:

@@ -1,0 +1,269 @@
+"""Publishing a draft release: a key holder's act, and the only time theme and code counts
+are broken down by group.
+
+A draft shows free-text counts overall only, so an analyst who moves a comment from one theme
+to another and compares the draft before and after learns nothing about who wrote it.
+Publishing needs a key holder's passphrase: it opens the responses again, takes each
+respondent's groups and the final themes, counts the themes in every permitted group, protects
+them with everything else, stores the published release and drops the review workspace and
+its key. Nothing about respondents' groups is kept anywhere between analysis and publishing.
+
+Every release of a survey is protected together with the releases already published:
+
+- The first publication protects the closed questions and the theme counts by group as one
+  release, keeping hidden whatever the draft hid. If that would hide a figure the draft
+  showed (people who saw the draft would know it), the theme counts are shown overall only
+  and the closed questions exactly as in the draft.
+- A later publication shows the closed questions exactly as the first one did (the responses
+  of a closed survey never change, so the tables are the same tables). A question's theme
+  counts are shown by group only if they are identical to counts an earlier release published
+  by group — then they are shown exactly as published then. If the themes changed, they are
+  shown overall only: set beside the earlier release, counts by group would show where the
+  moved comments' writers belong.
+
+To tell whether counts are identical without keeping them, each published release stores a
+fingerprint (HMAC) of every table it broke down by group, under a key derived from the
+survey's private key: only a key holder's unlocking can compare them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from analysis.comments import QuestionThemes
+from analysis.counting import release_input
+from analysis.disclosure import (
+    DisclosureError,
+    ItemInput,
+    ProtectedRelease,
+    ReleaseInput,
+    protect_release,
+)
+from analysis.frame import build_frame
+from survey_app.crypto import Keyring
+from survey_app.crypto.derived import derive_key, fingerprint
+from survey_app.domain.model import Questionnaire
+from survey_app.services import analysis, themes
+from survey_app.services.analysis import CHANGED, K_CELL, NOT_CLOSED, Progress
+from survey_app.services.errors import NotFoundError, ServiceError
+from survey_app.services.keys import unlock
+from survey_app.services.surveys import survey_row
+from survey_app.services.unlocking import UnlockStore
+from survey_app.storage.database import Database
+from survey_app.storage.models import Release
+
+#: Why theme counts are shown overall only, beside ``analysis.DRAFT`` and ``analysis.CHANGED``.
+KEPT_AS_DRAFT = "kept"
+
+ALREADY_PUBLISHED = "This release has already been published"
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """A published release of the same survey, as later releases need it."""
+
+    protected: ProtectedRelease
+    fingerprints: Mapping[str, str]
+
+
+def publish(
+    db: Database,
+    keyring: Keyring,
+    questionnaire: Questionnaire,
+    slug: str,
+    release_id: str,
+    passphrase: str,
+    *,
+    actor: str | None,
+    private_key: bytes | None = None,
+    progress: Progress | None = None,
+    store: UnlockStore | None = None,
+) -> None:
+    """Publish the draft ``release_id`` of the closed survey ``slug`` (see the module
+    docstring). A wrong passphrase raises ``KeySlotError`` and changes nothing."""
+    report = progress or (lambda _percent, _message: None)
+    report(2, "Unlocking the survey key")
+    with db.session() as session:
+        survey = survey_row(session, slug)
+        if survey.status != "closed":
+            raise ServiceError(NOT_CLOSED)
+        row = session.scalars(
+            select(Release)
+            .where(Release.survey_id == survey.id)
+            .order_by(Release.created_at.desc())
+            .limit(1)
+        ).first()
+        if row is None or row.id != release_id:
+            raise NotFoundError("That release is not the newest release of this survey")
+        if row.status != "draft":
+            raise ServiceError(ALREADY_PUBLISHED)
+        if private_key is None:
+            private_key, _slot = unlock(session, survey, passphrase)
+        survey_id, k = survey.id, row.k
+        document = analysis.open_document(keyring, survey_id, row.id, row.payload)
+        sealed, sealed_key = row.workspace, row.workspace_key
+        earlier = _earlier(session, keyring, survey_id)
+    draft = ProtectedRelease.from_dict(document["release"])
+    summaries = {
+        str(q): QuestionThemes.from_dict(data) for q, data in document.get("themes", {}).items()
+    }
+    final, overall_only = draft, dict(document.get("overall_only", {}))
+    prints: dict[str, str] = {}
+    workspace = None
+    if sealed is not None and sealed_key is not None:
+        key = themes.open_workspace_key(sealed_key, private_key, survey_id, release_id)
+        workspace = themes.open_workspace(key, sealed, survey_id, release_id)
+        report(5, "Opening the responses again to count the themes by group")
+        final, overall_only, prints = _with_groups(
+            db,
+            questionnaire,
+            slug,
+            workspace,
+            draft,
+            earlier,
+            private_key=private_key,
+            fingerprint_key=derive_key(private_key, f"release-fingerprint/{survey_id}"),
+            k=k,
+            progress=report,
+        )
+        summaries = themes.summaries(workspace, final, k=k)
+    del private_key
+    report(95, "Publishing")
+    header = {
+        key: value
+        for key, value in document.items()
+        if key not in ("release", "themes", "decisions", "overall_only", "fingerprints")
+    }
+    header["overall_only"] = overall_only
+    header["fingerprints"] = prints
+    payload = analysis.seal_document(
+        keyring, survey_id, release_id, header, final, summaries, workspace
+    )
+    with db.transaction() as session:
+        stored = session.get(Release, release_id)
+        if stored is None or stored.status != "draft":
+            raise ServiceError(ALREADY_PUBLISHED)
+        stored.payload = payload
+        stored.status = "published"
+        stored.published_at = dt.datetime.now(dt.UTC)
+        stored.workspace = None
+        stored.workspace_key = None
+    if store is not None:
+        store.drop(release_id)
+    report(100, "Published")
+
+
+def _earlier(session: Session, keyring: Keyring, survey_id: str) -> list[Earlier]:
+    rows = session.scalars(
+        select(Release)
+        .where(Release.survey_id == survey_id, Release.status == "published")
+        .order_by(Release.published_at, Release.created_at)
+    ).all()
+    found = []
+    for row in rows:
+        document = analysis.open_document(keyring, survey_id, row.id, row.payload)
+        found.append(
+            Earlier(
+                ProtectedRelease.from_dict(document["release"]),
+                {str(i): str(f) for i, f in document.get("fingerprints", {}).items()},
+            )
+        )
+    return found
+
+
+def _with_groups(
+    db: Database,
+    questionnaire: Questionnaire,
+    slug: str,
+    workspace: themes.Workspace,
+    draft: ProtectedRelease,
+    earlier: list[Earlier],
+    *,
+    private_key: bytes,
+    fingerprint_key: bytes,
+    k: int,
+    progress: Progress,
+) -> tuple[ProtectedRelease, dict[str, str], dict[str, str]]:
+    """The published release: the draft's closed tables and the themes counted by group
+    where that is safe; the items shown overall only (and why); the fingerprints."""
+    opened = analysis.open_answers(db, slug, "", private_key=private_key, progress=progress)
+    if opened.responses != workspace.responses:
+        raise ServiceError("The responses no longer match the review: analyse the survey again")
+    frame = build_frame(analysis.question_specs(questionnaire), opened.answers)
+    del opened.answers[:]
+    split = analysis.breakdowns(questionnaire)
+    views = analysis.permitted_views(questionnaire)
+    items = themes.text_items(questionnaire, workspace)
+    if not items:
+        return draft, {}, {}
+    text_ids = {item.id for item in items}
+    closed = draft.without_items(text_ids)
+    progress(70, "Counting the themes by group")
+    by_group = themes.by_group_input(
+        questionnaire, workspace, items, frame[[b.id for b in split]], split, views
+    )
+    prints = {item.id: fingerprint(fingerprint_key, _canonical(item)) for item in by_group.items}
+    progress(80, "Protecting the tables")
+    if not earlier:
+        spec = release_input(frame, analysis.report_items(questionnaire), split, views)
+        final = _first_publication(spec.with_items(by_group.items), draft, closed, text_ids, k)
+        if final is not None:
+            return final, {}, prints
+        kept = dict.fromkeys(text_ids, KEPT_AS_DRAFT)
+        overall = themes.protect_overall(questionnaire, workspace, k=k, k_cell=K_CELL)
+        return closed.with_overall_items(overall), kept, {}
+    # Later publications: identical counts are shown exactly as before, changed ones overall.
+    final, copied = closed, set()
+    for item_id, printed in prints.items():
+        source = next(
+            (e for e in reversed(earlier) if e.fingerprints.get(item_id) == printed), None
+        )
+        if source is not None and item_id in source.protected.items:
+            final = final.with_items_of(source.protected, {item_id})
+            copied.add(item_id)
+    changed = [item for item in items if item.id not in copied]
+    if changed:
+        overall = themes.protect_overall(questionnaire, workspace, changed, k=k, k_cell=K_CELL)
+        final = final.with_overall_items(overall)
+    return (
+        final,
+        {item.id: CHANGED for item in changed},
+        {i: p for i, p in prints.items() if i in copied},
+    )
+
+
+def _first_publication(
+    spec: ReleaseInput,
+    draft: ProtectedRelease,
+    closed: ProtectedRelease,
+    text_ids: set[str],
+    k: int,
+) -> ProtectedRelease | None:
+    """Closed questions and themes by group protected as one release, keeping hidden what the
+    draft hid; None if that release would hide anything the draft showed."""
+    try:
+        final = protect_release(spec, k=k, k_cell=K_CELL, keep_hidden=draft.hidden_cells())
+    except DisclosureError:
+        return None
+    if final.without_items(text_ids).hidden_cells() != closed.hidden_cells():
+        return None
+    # The draft's overall theme counts were seen: none of them may be hidden now.
+    overall_draft = {c for c in draft.hidden_cells() if c[1] in text_ids}
+    overall_final = {c for c in final.hidden_cells() if c[1] in text_ids and c[0] == ()}
+    if not overall_final <= overall_draft:
+        return None
+    return final
+
+
+def _canonical(item: ItemInput) -> bytes:
+    rows = sorted(
+        ([list(pair) for pair in pop], sorted(row.items())) for pop, row in item.counts.items()
+    )
+    document = {"id": item.id, "kind": item.kind, "options": list(item.options), "rows": rows}
+    return json.dumps(document, separators=(",", ":"), sort_keys=True).encode("utf-8")
