@@ -477,15 +477,20 @@ class ReleaseState:
     has_workspace: bool
 
 
+def newest_row(session: Session, survey_id: str) -> Release | None:
+    """A survey's newest release row, draft or published."""
+    return session.scalars(
+        select(Release)
+        .where(Release.survey_id == survey_id)
+        .order_by(Release.created_at.desc())
+        .limit(1)
+    ).first()
+
+
 def newest_release(db: Database, survey_id: str) -> ReleaseState | None:
     """The id and status of a survey's newest release (nothing decrypted)."""
     with db.session() as session:
-        row = session.scalars(
-            select(Release)
-            .where(Release.survey_id == survey_id)
-            .order_by(Release.created_at.desc())
-            .limit(1)
-        ).first()
+        row = newest_row(session, survey_id)
         if row is None:
             return None
         return ReleaseState(row.id, row.status, row.workspace is not None)

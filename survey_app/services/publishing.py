@@ -93,12 +93,7 @@ def publish(
         survey = survey_row(session, slug)
         if survey.status != "closed":
             raise ServiceError(NOT_CLOSED)
-        row = session.scalars(
-            select(Release)
-            .where(Release.survey_id == survey.id)
-            .order_by(Release.created_at.desc())
-            .limit(1)
-        ).first()
+        row = analysis.newest_row(session, survey.id)
         if row is None or row.id != release_id:
             raise NotFoundError("That release is not the newest release of this survey")
         if row.status != "draft":

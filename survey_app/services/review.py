@@ -88,12 +88,7 @@ class ReviewContext:
 
 
 def _newest(session: Session, survey: SurveyInfo) -> Release | None:
-    return session.scalars(
-        select(Release)
-        .where(Release.survey_id == survey.id)
-        .order_by(Release.created_at.desc())
-        .limit(1)
-    ).first()
+    return analysis.newest_row(session, survey.id)
 
 
 def open_review(
