@@ -41,22 +41,20 @@ def every_value(app: Flask) -> list[tuple[str, str, Any]]:
     return found
 
 
-def readable_with_the_configuration(keyring: Keyring, value: bytes) -> list[bytes]:
+def readable_with_the_configuration(
+    keyring: Keyring, value: bytes, survey_id: str, release_id: str
+) -> list[bytes]:
     """Every way the server's data keys open a blob, trying each purpose's binding."""
     opened = []
-    for survey_id, release_id in _ids:
-        for aad in (
-            f"candour/release/{survey_id}/{release_id}",
-            f"candour/workspace/{survey_id}/{release_id}",
-        ):
-            try:
-                opened.append(keyring.decrypt(value, aad=aad.encode("ascii")))
-            except DecryptError:
-                continue
+    for aad in (
+        f"candour/release/{survey_id}/{release_id}",
+        f"candour/workspace/{survey_id}/{release_id}",
+    ):
+        try:
+            opened.append(keyring.decrypt(value, aad=aad.encode("ascii")))
+        except DecryptError:
+            continue
     return opened
-
-
-_ids: list[tuple[str, str]] = []
 
 
 def test_a_database_and_the_configuration_reveal_no_comment(sample_app: Flask) -> None:
@@ -64,7 +62,6 @@ def test_a_database_and_the_configuration_reveal_no_comment(sample_app: Flask) -
     with sample_app.app_context():
         info = surveys.get_survey(get_db(), SLUG)
         keyring = get_keyring()
-    _ids[:] = [(info.id, release_id)]
     values = every_value(sample_app)
     blobs = [(t, c, v) for t, c, v in values if isinstance(v, bytes | memoryview)]
     assert any(t == "releases" and c == "workspace" and v for t, c, v in blobs)
@@ -72,7 +69,7 @@ def test_a_database_and_the_configuration_reveal_no_comment(sample_app: Flask) -
     for table, column, value in blobs:
         raw = bytes(value)
         assert not any(p in raw for p in PHRASES), (table, column)
-        for plain in readable_with_the_configuration(keyring, raw):
+        for plain in readable_with_the_configuration(keyring, raw, info.id, release_id):
             assert (table, column) == ("releases", "payload"), "only the report opens"
             assert not any(p in plain for p in PHRASES)
             document = json.loads(plain)
