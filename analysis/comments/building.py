@@ -2,15 +2,23 @@
 
 One pass per question during an analysis run: themes (``analysis.themes.ThemeModel``),
 codes from the questionnaire's codebook, a tone per comment, a redacted copy of every comment
-and candidate quotes (the most typical comments of each theme, redacted). Key phrases and
-labels that could point at someone — a configured name, place or team, or a phrase used in
-fewer than ``k_cell`` comments — are dropped before anyone sees them.
+and candidate quotes (the most typical comments of each theme, redacted).
+
+Key phrases and theme names never point at anyone. A key phrase is dropped when it contains a
+word that redaction replaced or flagged as a name, place or team anywhere in the question's
+comments (``Redactor.identifying_words_``, and every word of a configured name), a word other
+than a stop word that fewer than ``k_text`` comments use, or when fewer than ``k_cell``
+comments contain it. The theme model applies the first two while it chooses phrases, so a
+theme keeps as many as it can; the name is made from what is left, and is a neutral "Theme N"
+when nothing is. :func:`publication_check` checks again, with the release's ``k_text``, when
+a report is made.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
 
 from analysis.comments.model import (
     NO_THEME,
@@ -21,12 +29,15 @@ from analysis.comments.model import (
     Quote,
     ThemeState,
 )
-from analysis.redaction import Redactor
+from analysis.redaction import POINTING_KINDS, Redactor, is_common_word
 
 #: Candidate quotes offered per theme for moderation.
 CANDIDATES_PER_THEME = 5
 #: The fewest comments that can form themes (below this: "too few comments").
 MIN_COMMENTS = 10
+#: The fewest respondents behind any word of a published key phrase or theme name, unless the
+#: caller passes the release's own ``k_text = max(10, k)`` (DESIGN.md §6).
+K_TEXT = 10
 
 _SPACE = re.compile(r"\s+")
 
@@ -154,10 +165,12 @@ def build_review(
     engine: str = "auto",
     random_state: int = 0,
     k_cell: int = 3,
+    k_text: int = K_TEXT,
     min_comments: int = MIN_COMMENTS,
 ) -> QuestionReview:
     """``comments`` are ``(row, text)`` pairs: the respondent's row and what they wrote
-    (blank answers are not comments and should be left out)."""
+    (blank answers are not comments and should be left out). Each respondent gives one
+    comment to a question, so "used in ``k_text`` comments" means ``k_text`` respondents."""
     # Imported here: scikit-learn and NLTK load only when an analysis runs, not with the app.
     from analysis.themes import ThemeModel
     from analysis.themes.coding import Code, assign_codes
@@ -169,10 +182,16 @@ def build_review(
         return QuestionReview(question_id, "empty", engine="none", codes=tuple(codes))
     redactor = Redactor(names=names, places=places, teams=teams, corpus=texts)
     redacted = [redactor.redact(text) for text in texts]
+    blocked = redactor.identifying_words_ | name_words(names)
     moods = tones(texts)
     coded = assign_codes(texts, [Code(c.id, c.label, c.description, c.seeds) for c in codes])
     model = ThemeModel(
-        n_themes=None, engine=engine, random_state=random_state, min_texts=min_comments
+        n_themes=None,
+        engine=engine,
+        random_state=random_state,
+        min_texts=min_comments,
+        exclude_words=blocked,
+        min_word_texts=k_text,
     ).fit(texts)
     labels = [int(label) for label in model.labels_]
     made = tuple(
@@ -180,7 +199,7 @@ def build_review(
             row=row,
             text=text,
             redacted=red.text,
-            flags=tuple(Flag(f.kind, f.token, f.start, f.end) for f in red.flags),
+            flags=tuple(Flag(f.kind, f.token, f.start, f.end, f.reason) for f in red.flags),
             tone=mood,
             codes=tuple(codes_of),
             theme=label,
@@ -198,12 +217,11 @@ def build_review(
             codes=tuple(codes),
             random_state=random_state,
         )
-    folded = [fold_text(text) for text in texts]
-    blocked = name_words(names)
+    check = PhraseCheck(texts, blocked, k_cell=k_cell, k_text=k_text, redactor=redactor)
     themes = []
     quotes: list[Quote] = []
     for theme in model.themes_:
-        phrases = safe_phrases(theme.key_phrases, folded, redactor, k_cell, blocked)
+        phrases = check.keep(theme.key_phrases)
         label = label_from(phrases, theme.id)
         members = [i for i in theme.representatives if labels[i] == theme.id]
         themes.append(ThemeState(theme.id, label, phrases, True, tuple(members)))
@@ -282,26 +300,123 @@ def tidy_phrase(phrase: str) -> str:
     return " ".join("I" if w == "i" else w for w in words)
 
 
+class PhraseCheck:
+    """Decides which key phrases of a question may be shown (see the module's notes).
+
+    ``texts`` are all the question's comments (one per respondent), ``blocked`` the words no
+    phrase may contain (any case; compared by stem as well). With a ``redactor``, a phrase is
+    also redacted on its own and dropped if anything in it is replaced or flagged as a name,
+    place or initials.
+    """
+
+    def __init__(
+        self,
+        texts: Sequence[str],
+        blocked: Collection[str] = frozenset(),
+        *,
+        k_cell: int = 3,
+        k_text: int = K_TEXT,
+        redactor: Redactor | None = None,
+    ) -> None:
+        from analysis.themes.phrases import excluded_stems
+        from analysis.themes.text import stem, tokens
+
+        self._stem = stem
+        self._tokens = tokens
+        self.folded = [fold_text(text) for text in texts]
+        self.blocked = frozenset(word.casefold() for word in blocked)
+        self.blocked_stems = excluded_stems(self.blocked)
+        self.k_cell = k_cell
+        self.k_text = k_text
+        self.redactor = redactor
+        self.uses: Counter[str] = Counter()
+        for text in texts:
+            self.uses.update({stem(word) for word in tokens(text)})
+
+    def reason(self, phrase: str) -> str | None:
+        """Why ``phrase`` (already tidied) may not be shown, or None if it may."""
+        from analysis.themes.text import is_stop
+
+        words = self._tokens(phrase)
+        if not words:
+            return "empty"
+        for word in words:
+            key = self._stem(word)
+            if word in self.blocked or key in self.blocked_stems:
+                return "names a person, place or team"
+            if not is_stop(word) and self.uses[key] < self.k_text:
+                return f"a word used in fewer than {self.k_text} comments"
+        needle = fold_text(phrase)
+        if sum(1 for text in self.folded if needle in text) < self.k_cell:
+            return f"used in fewer than {self.k_cell} comments"
+        if self.redactor is not None:
+            check = self.redactor.redact(phrase)
+            if check.replacements or any(f.kind in POINTING_KINDS for f in check.flags):
+                return "redaction changes or flags it"
+        return None
+
+    def label_is_safe(self, label: str) -> bool:
+        """Whether a theme name uses no blocked word (an analyst's own words need not be used
+        by ``k_text`` people, so only that is checked)."""
+        return not any(
+            word in self.blocked or self._stem(word) in self.blocked_stems
+            for word in self._tokens(label)
+        )
+
+    def keep(self, phrases: Iterable[str]) -> tuple[str, ...]:
+        """The phrases that may be shown, tidied, in order, without repeats."""
+        kept: list[str] = []
+        for phrase in (tidy_phrase(p) for p in phrases):
+            if phrase and phrase not in kept and self.reason(phrase) is None:
+                kept.append(phrase)
+        return tuple(kept)
+
+
 def safe_phrases(
     phrases: Iterable[str],
     folded_texts: Sequence[str],
     redactor: Redactor,
     k_cell: int,
     blocked: frozenset[str] = frozenset(),
+    *,
+    k_text: int = K_TEXT,
 ) -> tuple[str, ...]:
-    """The phrases that no one could be singled out by: used in at least ``k_cell``
-    comments, with no word of a configured name, and untouched by redaction (no name, place,
-    team, number or contact detail)."""
-    kept: list[str] = []
-    for phrase in (tidy_phrase(p) for p in phrases):
-        needle = fold_text(phrase)
-        if needle.strip() == "" or phrase in kept or blocked.intersection(needle.split()):
-            continue
-        uses = sum(1 for text in folded_texts if needle in text)
-        if uses < k_cell:
-            continue
-        check = redactor.redact(phrase)
-        if check.replacements or any(f.kind == "name" for f in check.flags):
-            continue
-        kept.append(phrase)
-    return tuple(kept)
+    """The phrases that no one could be singled out by (:class:`PhraseCheck`), for comments
+    already folded with :func:`fold_text`; the redactor's ``identifying_words_`` are blocked
+    as well as ``blocked``."""
+    check = PhraseCheck(
+        folded_texts,
+        blocked | redactor.identifying_words_,
+        k_cell=k_cell,
+        k_text=k_text,
+        redactor=redactor,
+    )
+    return check.keep(phrases)
+
+
+def identifying_words(review: QuestionReview) -> frozenset[str]:
+    """Words of a reviewed question that may point at someone, read back from its comments:
+    the words of every name, place or initials flag, and the words that are not common words
+    and that redaction took out of a comment (a configured name, place or team, an e-mail)."""
+    from analysis.themes.text import tokens
+
+    found: set[str] = set()
+    for comment in review.comments:
+        for flag in comment.flags:
+            if flag.kind in POINTING_KINDS:
+                found.update(w for w in tokens(flag.token) if len(w) > 1)
+        removed = Counter(tokens(comment.text)) - Counter(tokens(comment.redacted))
+        found.update(w for w in removed if len(w) > 1 and not is_common_word(w))
+    return frozenset(found)
+
+
+def publication_check(review: QuestionReview, *, k_text: int, k_cell: int = 3) -> PhraseCheck:
+    """The check a report makes of ``review``'s key phrases and theme names, with the
+    release's ``k_text`` (which may be larger than at analysis) and the words its comments
+    show to point at someone (:func:`identifying_words`)."""
+    return PhraseCheck(
+        [c.text for c in review.comments],
+        identifying_words(review),
+        k_cell=k_cell,
+        k_text=k_text,
+    )

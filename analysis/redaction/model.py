@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-FlagKind = Literal["rare", "name"]
+#: ``rare``: a word used in only one comment; ``name``: may be a person's name; ``place``: may
+#: be a place; ``initials``: looks like someone's initials; ``identifying``: describes someone
+#: as the only one of a kind ("the only Black manager in my team").
+FlagKind = Literal["rare", "name", "place", "initials", "identifying"]
+
+#: Kinds of flag whose words may point at a person or a place: never in a theme's name or key
+#: phrases.
+POINTING_KINDS: frozenset[str] = frozenset({"name", "place", "initials"})
 
 #: Every marker redaction writes; nothing else in square brackets is ever produced.
 MARKERS: tuple[str, ...] = ("[name]", "[email]", "[phone]", "[place]", "[team]", "[number]")
@@ -13,16 +20,17 @@ MARKERS: tuple[str, ...] = ("[name]", "[email]", "[phone]", "[place]", "[team]",
 
 @dataclass(frozen=True)
 class Flag:
-    """A word left in the text that a moderator should check before the comment is quoted.
+    """Words left in the text that a moderator should check before the comment is quoted.
 
-    ``kind`` is ``"rare"`` for a word used in only one comment of the question, ``"name"`` for a
-    capitalised word that looks like a personal name. ``start``/``end`` index ``Redaction.text``.
+    ``start``/``end`` index ``Redaction.text``; ``reason`` says in plain English why the
+    words were flagged, for the moderator.
     """
 
     kind: FlagKind
     token: str
     start: int
     end: int
+    reason: str = ""
 
 
 @dataclass(frozen=True)

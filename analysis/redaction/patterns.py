@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from analysis.redaction.words import STOP_WORDS
+from analysis.redaction.words import NAME_WORDS, PLACE_NOUNS, STOP_WORDS, TEAM_NOUNS
 
 # A decision for one match: None keeps the text, a string replaces the whole match, and
 # (start, end, replacement) replaces only that part of the string (absolute positions).
@@ -26,8 +26,10 @@ class Step:
     decide: Callable[[re.Match[str]], Decision]
     needs: str = ""  # a character class the text must contain for the step to be worth running
 
-    def apply(self, text: str) -> tuple[str, int]:
-        """Return the text with the step's replacements made, and how many were made."""
+    def apply(self, text: str, found: list[tuple[str, str]] | None = None) -> tuple[str, int]:
+        """Return the text with the step's replacements made, and how many were made.
+
+        ``found``, if given, receives ``(marker, replaced text)`` for every replacement."""
         if self.needs and not _NEEDS[self.needs].search(text):
             return text, 0
         pieces: list[str] = []
@@ -43,6 +45,8 @@ class Step:
                 start, end, replacement = decision
             pieces.append(text[done:start])
             pieces.append(replacement)
+            if found is not None:
+                found.append((replacement, text[start:end]))
             done = end
             count += 1
         if not count:
@@ -337,3 +341,83 @@ def entries_step(entries: Sequence[tuple[str, str]]) -> Step | None:
         return markers.get(entry_key(match.group("entry")), "[name]")
 
     return Step(pattern, decide)
+
+
+# --- places and teams named before "office", "depot", "team" ---------------------------------
+
+# "in the Grays office", "from the Phoenix team", "at our gorleston depot": up to three words
+# between a preposition or determiner and a workplace noun. Whether they are replaced is decided
+# word by word (``place_step``).
+_RUN_WORD = rf"{_LETTER}+(?:['’]{_LETTER}+)*"
+_BLANK = r"[ \t\u00a0]+"
+_LEADS = (
+    *("in", "at", "from", "to", "into", "near", "outside", "inside", "within", "for", "with"),
+    *("of", "around", "round", "across", "by"),
+    *("the", "our", "my", "their", "your", "his", "her", "this", "that"),
+)
+_DETERMINERS = frozenset({"the", "our", "my", "their", "your", "his", "her", "this", "that"})
+_WORKPLACE_NOUNS = PLACE_NOUNS | TEAM_NOUNS
+# In lower case only these nouns count: "the coronary unit" or "the binding site" in lower
+# case are ordinary words more often than a place.
+_LOWER_CASE_NOUNS = frozenset(
+    {"office", "offices", "depot", "depots", "hub", "branch", "team", "teams", "locality", "patch"}
+)
+_PLACE_RE = re.compile(
+    rf"(?<![\w'’\-])(?P<lead>(?i:{'|'.join(_LEADS)})){_BLANK}"
+    rf"(?:(?P<det>(?i:{'|'.join(sorted(_DETERMINERS))})){_BLANK})?"
+    rf"(?P<run>{_RUN_WORD}(?:[ \t\u00a0\-]+{_RUN_WORD}){{0,2}}?){_BLANK}"
+    rf"(?P<noun>(?i:{'|'.join(sorted(_WORKPLACE_NOUNS, key=len, reverse=True))}))"
+    r"(?![\w\-])"
+)
+_RUN_SPLIT = re.compile(_RUN_WORD)
+
+
+def place_step(is_common: Callable[[str], bool]) -> Step:
+    """A step replacing the name of a place or team before a workplace noun.
+
+    The words between the preposition or determiner and the noun are read from the noun
+    backwards. Capitalised words are taken while they are capitalised; the run is replaced
+    when one of them is not a common word (``is_common``, given the case-folded word without a
+    possessive), is a given name that is also a word ("the Grace team"), and is not an acronym
+    of up to four capitals ("the HR team"). Lower-case words are taken only after a determiner,
+    before "office", "depot", "hub", "branch", "team" or "locality", while none of them is a
+    common word. The run becomes ``[place]`` before an office-like noun and ``[team]`` before a
+    team-like one; the noun stays: "in the [place] office".
+    """
+
+    def uncommon(word: str) -> bool:
+        folded = word.casefold().replace("’", "'")
+        if folded.endswith("'s"):
+            folded = folded[:-2]
+        return folded in NAME_WORDS or not is_common(folded)
+
+    def decide(match: re.Match[str]) -> Decision:
+        words = list(_RUN_SPLIT.finditer(match.group("run")))
+        offset = match.start("run")
+        noun = match.group("noun").casefold()
+        taken: list[re.Match[str]] = []
+        if words[-1].group()[:1].isupper():
+            for word in reversed(words):
+                if not word.group()[:1].isupper():
+                    break
+                taken.insert(0, word)
+            acronym = [w.group().isupper() and len(w.group()) <= 4 for w in taken]
+            if not any(
+                uncommon(w.group()) and not is_acronym
+                for w, is_acronym in zip(taken, acronym, strict=True)
+            ):
+                return None
+        else:
+            det = match.group("det") or match.group("lead")
+            if det.casefold() not in _DETERMINERS or noun not in _LOWER_CASE_NOUNS:
+                return None
+            for word in reversed(words):
+                if not word.group().islower() or not uncommon(word.group()):
+                    break
+                taken.insert(0, word)
+            if not taken:
+                return None
+        marker = "[team]" if noun in TEAM_NOUNS else "[place]"
+        return (offset + taken[0].start(), offset + taken[-1].end(), marker)
+
+    return Step(_PLACE_RE, decide)

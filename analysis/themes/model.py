@@ -21,7 +21,7 @@ labels and the themes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +37,6 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float32]
 
 ENGINES = ("auto", "lexical", "semantic")
-FALLBACK_LABEL = "Other comments"
 # Below this many usable comments every fit runs several k-means starts; above it, one.
 MANY_TEXTS = 5000
 SMALL_N_INIT = 4
@@ -74,9 +73,18 @@ def _embed(texts: Sequence[str]) -> FloatArray:
     return np.asarray(semantic.embed(texts), dtype=np.float32)
 
 
-def _label(key_phrases: Sequence[str]) -> str:
+def neutral_label(theme_id: int) -> str:
+    """The name of a theme that has no key phrase to be named by: "Theme 3"."""
+    return f"Theme {theme_id + 1}"
+
+
+def _label(key_phrases: Sequence[str], theme_id: int) -> str:
+    """A theme's name: its best key phrase with a capital, else a neutral "Theme N".
+
+    The key phrases have already been filtered (``exclude_words``, ``min_word_texts``), so the
+    name can contain nothing they do not."""
     if not key_phrases:
-        return FALLBACK_LABEL
+        return neutral_label(theme_id)
     first = key_phrases[0]
     return first[:1].upper() + first[1:]
 
@@ -108,6 +116,12 @@ class ThemeModel:
         Most key phrases kept per theme.
     n_init:
         k-means starts; ``None`` means 4 below 5,000 usable comments and 1 above.
+    exclude_words:
+        Words no key phrase or name may contain, compared by stem: the words redaction
+        replaced or flagged as a name, place or team (``Redactor.identifying_words_``).
+    min_word_texts:
+        The fewest comments each word of a key phrase (stop words aside) must be used in:
+        ``k_text`` in a release, so that no name or phrase rests on a few people's words.
     lexical_weight:
         Weight of the lexical space next to sentence embeddings in the semantic engine.
         The default, 0, clusters the embeddings alone: on CLINC150 that was both better
@@ -125,6 +139,8 @@ class ThemeModel:
         max_phrases: int = 6,
         n_init: int | None = None,
         lexical_weight: float = 0.0,
+        exclude_words: Collection[str] = (),
+        min_word_texts: int = 1,
     ) -> None:
         self.n_themes = n_themes
         self.engine = engine
@@ -134,6 +150,8 @@ class ThemeModel:
         self.max_phrases = max_phrases
         self.n_init = n_init
         self.lexical_weight = lexical_weight
+        self.exclude_words = exclude_words
+        self.min_word_texts = min_word_texts
 
     def _engine(self) -> str:
         if self.engine not in ENGINES:
@@ -216,6 +234,7 @@ class ThemeModel:
             key=lambda c: (-int(np.sum(raw == c)), int(np.flatnonzero(raw == c)[0])),
         )
         corpus = phrases.Corpus([words[i] for i in usable])
+        exclude = phrases.excluded_stems(self.exclude_words)
         themes: list[Theme] = []
         for theme_id, cluster in enumerate(order):
             members = np.flatnonzero(raw == cluster)
@@ -231,11 +250,17 @@ class ThemeModel:
                 if key not in seen:
                     seen.add(key)
                     representatives.append(int(usable[row]))
-            key_phrases = phrases.key_phrases(members.tolist(), corpus, self.max_phrases)
+            key_phrases = phrases.key_phrases(
+                members.tolist(),
+                corpus,
+                self.max_phrases,
+                exclude=exclude,
+                min_texts=self.min_word_texts,
+            )
             themes.append(
                 Theme(
                     id=theme_id,
-                    label=_label(key_phrases),
+                    label=_label(key_phrases, theme_id),
                     key_phrases=key_phrases,
                     size=len(members),
                     representatives=tuple(representatives),

@@ -14,6 +14,12 @@ theme and how much more common than in all comments: ``p · log(p / q)``, where 
 Kullback–Leibler divergence). The best candidates are taken in order; a candidate inside an
 already chosen phrase is skipped, and a phrase replaces a chosen single word it contains
 when it is nearly as strong.
+
+Two filters keep key phrases from pointing at anyone (issue 9): a candidate is dropped when
+any of its words is in ``exclude`` (compared by stem: words that redaction replaced or flagged
+as a name, place or team), or when any of its words other than stop words is used in fewer
+than ``min_texts`` comments of the whole question (``k_text`` respondents). The filters run
+before the best candidates are chosen, so a theme keeps as many phrases as it can.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from nltk.collocations import (
@@ -32,7 +38,7 @@ from nltk.collocations import (
 )
 from nltk.probability import FreqDist
 
-from analysis.themes.text import NEGATIONS, is_stop, most_frequent, stem
+from analysis.themes.text import NEGATIONS, is_stop, most_frequent, stem, tokens
 
 Gram = tuple[str, ...]  # a sequence of stems
 
@@ -131,8 +137,38 @@ def _collocations(documents: Sequence[Sequence[str]], support: int) -> dict[Gram
     return forms
 
 
-def candidates(members: Sequence[int], corpus: Corpus) -> list[Candidate]:
-    """Scored candidates for the theme of comments ``members`` (rows of ``corpus``), best first."""
+def excluded_stems(words: Collection[str]) -> frozenset[str]:
+    """Stems of ``words`` (any case, each perhaps several tokens) for ``candidates``' exclude."""
+    return frozenset(stem(token) for word in words for token in tokens(word))
+
+
+def _allowed(
+    gram: Gram, text: str, corpus: Corpus, exclude: frozenset[str], min_texts: int
+) -> bool:
+    """Whether no word of the candidate is excluded or used in fewer than ``min_texts``
+    comments (stop words are used by too many people to point at anyone)."""
+    words = text.split()
+    if len(words) != len(gram):  # never expected: a phrase's text is its words
+        return False
+    for word, key in zip(words, gram, strict=True):
+        if key in exclude:
+            return False
+        if min_texts > 1 and not is_stop(word) and corpus.counts.get((key,), 0) < min_texts:
+            return False
+    return True
+
+
+def candidates(
+    members: Sequence[int],
+    corpus: Corpus,
+    *,
+    exclude: frozenset[str] = frozenset(),
+    min_texts: int = 1,
+) -> list[Candidate]:
+    """Scored candidates for the theme of comments ``members`` (rows of ``corpus``), best first.
+
+    ``exclude``: stems no candidate may contain. ``min_texts``: the fewest comments of the
+    corpus each word of a candidate (stop words aside) must be used in."""
     size = len(members)
     if size == 0:
         return []
@@ -163,7 +199,9 @@ def candidates(members: Sequence[int], corpus: Corpus) -> list[Candidate]:
         inside = count / size
         overall = max(corpus.share(gram), count / corpus.size, 1e-12)
         score = inside * math.log(inside / overall) if inside > overall else 0.0
-        found.append(Candidate(gram, most_frequent(dict(forms)), score))
+        text = most_frequent(dict(forms))
+        if _allowed(gram, text, corpus, exclude, min_texts):
+            found.append(Candidate(gram, text, score))
     found.sort(key=lambda c: (-c.score, len(c.gram), c.text))
     return found
 
@@ -190,8 +228,18 @@ def choose(found: Sequence[Candidate], limit: int) -> list[Candidate]:
     return chosen
 
 
-def key_phrases(members: Sequence[int], corpus: Corpus, limit: int) -> tuple[str, ...]:
-    """The readable key phrases of the theme of comments ``members``, best first (maybe none)."""
+def key_phrases(
+    members: Sequence[int],
+    corpus: Corpus,
+    limit: int,
+    *,
+    exclude: frozenset[str] = frozenset(),
+    min_texts: int = 1,
+) -> tuple[str, ...]:
+    """The readable key phrases of the theme of comments ``members``, best first (maybe none).
+
+    ``exclude`` and ``min_texts`` as for :func:`candidates`."""
     if limit <= 0:
         return ()
-    return tuple(c.text for c in choose(candidates(members, corpus), limit))
+    found = candidates(members, corpus, exclude=exclude, min_texts=min_texts)
+    return tuple(c.text for c in choose(found, limit))

@@ -10,7 +10,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.redaction import MARKERS, Flag, Redaction, Redactor, rare_tokens, redact
+from analysis.redaction import (
+    MARKERS,
+    Redaction,
+    Redactor,
+    is_common_word,
+    rare_tokens,
+    redact,
+)
+
+
+def spans(result: Redaction) -> list[tuple[str, str, int, int]]:
+    return [(f.kind, f.token, f.start, f.end) for f in result.flags]
+
+
+def flagged(comment: str, kind: str = "name", **options: object) -> list[str]:
+    return [f.token for f in Redactor(**options).redact(comment).flags if f.kind == kind]  # type: ignore[arg-type]
 
 
 def text_of(comment: str, **lists: list[str]) -> str:
@@ -26,9 +41,10 @@ def test_results_are_frozen_and_report_flags() -> None:
     assert not result.flagged
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.text = "x"  # type: ignore[misc]
-    flagged = redact("I told Tunde about it.")
-    assert flagged.flagged
-    assert flagged.flags == (Flag("name", "Tunde", 7, 12),)
+    result = redact("I told Tunde about it.")
+    assert result.flagged
+    assert spans(result) == [("name", "Tunde", 7, 12)]
+    assert "may be a name" in result.flags[0].reason
 
 
 # --- e-mail addresses ------------------------------------------------------------------------
@@ -265,12 +281,12 @@ def test_rare_tokens_counts_each_comment_once() -> None:
 
 
 def test_rare_flags_point_into_the_redacted_text() -> None:
-    corpus = ["I work at the Gorleston depot with Priya", "the depot is fine"]
+    corpus = ["I work at the depot with Priya and my tortoise", "the depot is fine"]
     redactor = Redactor(names=["Priya"], corpus=corpus)
-    result = redactor.redact("Email a@b.com: at the gorleston depot, Priya's rota")
-    assert result.text == "Email [email]: at the gorleston depot, [name]'s rota"
-    rare = [f for f in result.flags if f.kind == "rare"]
-    assert rare == [Flag("rare", "gorleston", 22, 31)]
+    result = redactor.redact("Email a@b.com: my tortoise, Priya's rota")
+    assert result.text == "Email [email]: my tortoise, [name]'s rota"
+    rare = [(f.kind, f.token, f.start, f.end) for f in result.flags if f.kind == "rare"]
+    assert rare == [("rare", "tortoise", 18, 26)]
     assert all(result.text[f.start : f.end] == f.token for f in result.flags)
 
 
@@ -284,13 +300,22 @@ def test_common_and_known_words_are_not_flagged_as_rare() -> None:
 
 def test_group_words_can_be_flagged_as_rare_but_not_as_names() -> None:
     result = redact("the only Eritrean in the team", rare={"eritrean"})
-    assert [(f.kind, f.token) for f in result.flags] == [("rare", "Eritrean")]
+    assert [(f.kind, f.token) for f in result.flags] == [
+        ("identifying", "the only Eritrean in the team"),
+        ("rare", "Eritrean"),
+    ]
 
 
-def test_name_like_words_are_flagged_mid_sentence_only() -> None:
+def test_names_are_flagged_mid_sentence_and_at_the_start_of_a_sentence() -> None:
     result = redact("Kwame said that Bilal was lazy. Bilal left! Tunde stayed.\nAmara too")
-    names = [(f.token, f.start) for f in result.flags if f.kind == "name"]
-    assert names == [("Bilal", 16)]
+    names = [(f.token, f.start, f.reason.split()[0]) for f in result.flags if f.kind == "name"]
+    assert names == [
+        ("Kwame", 0, "Starts"),
+        ("Bilal", 16, "Capitalised"),
+        ("Bilal", 32, "Starts"),
+        ("Tunde", 44, "Starts"),
+        ("Amara", 58, "Starts"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -319,7 +344,7 @@ def test_names_after_abbreviations_and_markers_are_flagged() -> None:
 
 def test_possessive_names_are_flagged_without_the_ending() -> None:
     result = redact("I used Kwame's desk")
-    assert result.flags == (Flag("name", "Kwame", 7, 12),)
+    assert spans(result) == [("name", "Kwame", 7, 12)]
 
 
 def test_flags_are_in_text_order() -> None:
@@ -461,6 +486,7 @@ def test_redaction_never_raises_and_is_idempotent(comment: str) -> None:
     for flag in once.flags:
         assert once.text[flag.start : flag.end] == flag.token
         assert not _MARKER.search(flag.token)
+        assert flag.reason
 
 
 @settings(max_examples=200, derandomize=True, deadline=None)
@@ -472,3 +498,198 @@ def test_markers_survive_and_are_never_flagged(parts: list[str]) -> None:
     assert len(_MARKER.findall(result.text)) >= before
     for match in _MARKER.finditer(result.text):
         assert not any(match.start() <= f.start < match.end() for f in result.flags)
+
+
+# --- flags for what cannot be replaced (issue 9) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("comment", "names"),
+    [
+        ("please ask dave about it", ["dave"]),
+        ("my manager priya patel ignores me", ["priya", "patel"]),
+        ("i spoke to tunde twice", ["tunde"]),
+        ("then kwame said no", ["kwame"]),
+        ("my line manager olu was fine", ["olu"]),
+        ("thanks bilal for nothing", ["bilal"]),
+    ],
+)
+def test_lower_case_names_after_cues_are_flagged(comment: str, names: list[str]) -> None:
+    assert flagged(comment) == names
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "please ask my manager about it",
+        "my manager never listens and told me so",
+        "i spoke to hr twice",
+        "lead poisoning and head injuries",
+        "a gene called brca and a so called mentor",
+        "nobody said anything",
+    ],
+)
+def test_cues_before_ordinary_words_flag_nothing(comment: str) -> None:
+    assert redact(comment).flags == ()
+
+
+def test_a_name_at_the_start_of_a_sentence_is_flagged_with_a_reason() -> None:
+    result = redact("Dave never listens. Honestly, Priya is worse.")
+    assert [(f.token, f.reason) for f in result.flags] == [
+        ("Dave", "Starts a sentence and is not a common English word: it may be a name"),
+        ("Priya", "Capitalised mid-sentence and not a common English word: it may be a name"),
+    ]
+
+
+def test_a_sentence_may_start_with_a_word_the_comments_use_as_an_ordinary_word() -> None:
+    ordinary = ["Sharepoint is slow", "i hate sharepoint today", "we use sharepoint daily"]
+    assert flagged("Sharepoint is slow", corpus=ordinary) == []
+    # Once anyone writes it capitalised mid-sentence, it may be a name after all.
+    named = ["Sharepoint is slow", "i hate sharepoint today", "ask Sharepoint today"]
+    assert flagged("Sharepoint is slow", corpus=named) == ["Sharepoint"]
+    # One lower-case use is not enough.
+    assert flagged("Sharepoint is slow", corpus=["Sharepoint is slow", "i hate sharepoint"]) == [
+        "Sharepoint"
+    ]
+
+
+def test_a_word_shown_to_be_a_name_is_flagged_in_every_comment() -> None:
+    corpus = [
+        "my manager priya is kind",
+        "priya never listens to me",
+        "priya ignored me again",
+        "the rota is unfair",
+    ]
+    redactor = Redactor(corpus=corpus)
+    result = redactor.redact("priya never listens to me")
+    assert [(f.kind, f.token, f.reason) for f in result.flags] == [
+        ("name", "priya", "Flagged as a possible name or place in another comment")
+    ]
+    # A cue that fires once among many ordinary uses does not spread ("so called carcinoma").
+    words = ["a so called carcinoma"] + [f"the carcinoma grew in case {i}" for i in range(6)]
+    assert Redactor(corpus=words).redact(words[1]).flags == ()
+
+
+def test_names_are_told_apart_from_words_by_their_shape_and_spelling() -> None:
+    assert is_common_word("organized") and is_common_word("Colours") and is_common_word("centers")
+    assert not is_common_word("Priya")
+    # Words with endings no name has are not taken for names at the start of a sentence.
+    assert flagged("Standardisation helps. Hopelessness too.") == []
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("Dave in the Grays office never listens", "Dave in the [place] office never listens"),
+        ("The Grays office is cold", "The [place] office is cold"),
+        ("She moved from the Phoenix team", "She moved from the [team] team"),
+        ("at the Kings Lynn depot", "at the [place] depot"),
+        ("in the new Gorleston office", "in the new [place] office"),
+        ("I work at the gorleston depot", "I work at the [place] depot"),
+        ("the Luton Council offices", "the [place] offices"),
+        ("Amara's at the Riverside site", "Amara's at the [place] site"),
+    ],
+)
+def test_unlisted_places_and_teams_before_a_workplace_noun_are_replaced(
+    comment: str, expected: str
+) -> None:
+    assert text_of(comment) == expected
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "the HR team and the Children's Services team",
+        "in the office and at the main office and the Duty Team",
+        "the new office is cold and the open plan office too",
+        "the Polish team and the Black staff network",
+        "in the coronary unit at the binding site",
+    ],
+)
+def test_ordinary_words_before_a_workplace_noun_are_kept(comment: str) -> None:
+    assert text_of(comment) == comment
+
+
+def test_given_names_that_are_words_count_as_names_before_a_workplace_noun() -> None:
+    assert text_of("I moved to the Grace team") == "I moved to the [team] team"
+
+
+def test_capitalised_words_after_in_are_flagged_as_places() -> None:
+    result = redact("I live in Gorleston and came from Lagos.")
+    assert [(f.kind, f.token) for f in result.flags] == [
+        ("place", "Gorleston"),
+        ("name", "Lagos"),
+    ]
+    assert result.flags[0].reason.startswith("Capitalised after ‘in’")
+
+
+@pytest.mark.parametrize(
+    ("comment", "initials"),
+    [
+        ("The facilitator (J.O.) was rude", ["J.O."]),
+        ("J.O. said so, and j.o again", ["J.O.", "j.o"]),
+        ("ask J. O. about it", ["J. O."]),
+        ("A.B.C. and X.Y were there", ["A.B.C.", "X.Y"]),
+    ],
+)
+def test_initials_are_flagged(comment: str, initials: list[str]) -> None:
+    assert flagged(comment, "initials") == initials
+
+
+@pytest.mark.parametrize(
+    "comment",
+    ["e.g. this, i.e. that", "at 9 a.m. in the U.K.", "Plan B. Then plan C.", "version 1.2.3"],
+)
+def test_abbreviations_are_not_initials(comment: str) -> None:
+    assert flagged(comment, "initials") == []
+
+
+@pytest.mark.parametrize(
+    ("comment", "span"),
+    [
+        (
+            "I am the only Black senior manager in the whole county.",
+            "I am the only Black senior manager in the whole county",
+        ),
+        ("As the only Asian woman in my team I feel alone", "the only Asian woman in my team"),
+        ("the only one in my team who prays", "the only one in my team"),
+        ("the one Black colleague here", "the one Black"),
+        ("I'm the only Urdu speaker left", "I'm the only Urdu speaker left"),
+        ("she was the first Muslim director", "the first Muslim"),
+        ("as the only female social worker", "the only female social worker"),
+    ],
+)
+def test_descriptions_that_single_someone_out_are_flagged(comment: str, span: str) -> None:
+    result = redact(comment)
+    found = [f for f in result.flags if f.kind == "identifying"]
+    assert [f.token for f in found] == [span]
+    assert "only one of a kind" in found[0].reason
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "Is that the only way?",
+        "The only thing I want is fairness.",
+        "I was only trying to help",
+        "the first time and the last time",
+        "this is the one thing that matters",
+    ],
+)
+def test_ordinary_uses_of_only_are_not_flagged(comment: str) -> None:
+    assert flagged(comment, "identifying") == []
+
+
+def test_identifying_words_are_learnt_from_the_whole_question() -> None:
+    corpus = [
+        "Please replace Sarah Jones as facilitator",
+        "Dave in the Grays office never listens",
+        "my manager priya patel ignores me",
+        "The Duty Team is great",
+        "email me at kwame.osei@example.org",
+        "The only Black manager (J.O.) left",
+    ]
+    redactor = Redactor(corpus=corpus, teams=["Duty Team"])
+    words = redactor.identifying_words_
+    assert {"sarah", "jones", "dave", "grays", "priya", "patel", "kwame", "osei"} <= words
+    assert not {"office", "duty", "team", "manager", "black", "facilitator"} & words
