@@ -21,7 +21,7 @@ from survey_app.extensions import (
     get_unlock_store,
     unlock_seconds,
 )
-from survey_app.services import analysis, publishing
+from survey_app.services import analysis, publishing, review
 from survey_app.services.errors import KeySlotError, ServiceError
 from survey_app.services.surveys import SurveyInfo, find_survey
 
@@ -89,7 +89,7 @@ def analysis_run(slug: str, passphrase_file: Path | None) -> None:
     store, seconds = get_unlock_store(), unlock_seconds()
     with click.progressbar(length=100, label="Analysing", show_percent=True) as bar:
         try:
-            release_id = analysis.run_analysis(
+            release_id = review.run_analysis_keeping_review(
                 get_db(),
                 get_keyring(),
                 questionnaire,

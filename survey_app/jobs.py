@@ -113,7 +113,7 @@ def unlock_review(env: Environment, params: Mapping[str, str], passphrase: str, 
 
 
 def analyse(env: Environment, params: Mapping[str, str], passphrase: str, emit: Emit) -> None:
-    from survey_app.services import analysis, surveys
+    from survey_app.services import analysis, review, surveys
 
     slug, actor = params["slug"], params.get("actor") or None
     survey = surveys.get_survey(env.db, slug)
@@ -129,7 +129,7 @@ def analyse(env: Environment, params: Mapping[str, str], passphrase: str, emit: 
         emit({"event": "key", "release": release_id, "key": key.hex()})
 
     try:
-        release_id = analysis.run_analysis(
+        release_id = review.run_analysis_keeping_review(
             env.db,
             env.keyring,
             questionnaire,
@@ -140,6 +140,7 @@ def analyse(env: Environment, params: Mapping[str, str], passphrase: str, emit: 
             private_key=private_key,
             theme_options=env.theme_options(),
             unlocked=unlocked,
+            keep=params.get("review") != "discard",
         )
     except ServiceError as error:
         analysis.update_run(env.db, run_id, status="failed", message=str(error)[:300])
@@ -180,6 +181,7 @@ def publish(env: Environment, params: Mapping[str, str], passphrase: str, emit: 
             actor=actor,
             private_key=private_key,
             progress=progress,
+            review=params.get("review") or None,
         )
     except (ServiceError, NotFoundError) as error:
         analysis.update_run(env.db, run_id, status="failed", message=str(error)[:300])

@@ -1,4 +1,4 @@
-"""Free-text answers in a release: themes, codes, tones and quotes, reviewed by an analyst.
+"""Free-text answers in a release: themes, codes and quotes, reviewed by an analyst.
 
 ``build_review`` makes the review state of one question during an analysis run; the actions
 in :mod:`analysis.comments.reviewing` change it; :mod:`analysis.comments.summary` turns it

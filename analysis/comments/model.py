@@ -15,6 +15,9 @@ from typing import Any, Literal
 
 Status = Literal["ready", "too_few", "empty", "failed"]
 QuoteStatus = Literal["pending", "approved", "rejected"]
+#: A comment's tone (``analysis.themes.sentiment``): **experimental**, an analyst-only sort key
+#: on the review pages. It has not been measured against people's own reading of workplace
+#: comments, so it is never published: no report, export or summary carries it.
 Tone = Literal["positive", "mixed", "negative"]
 
 TONES: tuple[Tone, ...] = ("positive", "mixed", "negative")
@@ -24,12 +27,14 @@ OTHER = "other"  # the column for comments in no (reportable) theme or no code
 
 @dataclass(frozen=True)
 class Flag:
-    """Something redaction was unsure of, at ``start:end`` of the redacted text."""
+    """Something redaction was unsure of, at ``start:end`` of the redacted text, and why
+    (``reason``, plain English for the moderator)."""
 
     kind: str
     token: str
     start: int
     end: int
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -40,18 +45,22 @@ class Comment:
     text: str
     redacted: str
     flags: tuple[Flag, ...]
-    tone: Tone
+    tone: Tone  # experimental, analysts only: never published
     codes: tuple[str, ...]
     theme: int
 
 
 @dataclass(frozen=True)
 class ThemeState:
+    """A theme under review. ``confirmed``: an analyst gave it its name (or kept the automatic
+    one on purpose); until then a report shows it only as an automatic, unreviewed theme."""
+
     id: int
     label: str
     key_phrases: tuple[str, ...]
     reportable: bool = True
     representatives: tuple[int, ...] = ()  # comment indices, most typical first
+    confirmed: bool = False
 
 
 @dataclass(frozen=True)
@@ -143,7 +152,7 @@ class QuestionReview:
                     c.row,
                     c.text,
                     c.redacted,
-                    [[f.kind, f.token, f.start, f.end] for f in c.flags],
+                    [[f.kind, f.token, f.start, f.end, f.reason] for f in c.flags],
                     c.tone,
                     list(c.codes),
                     c.theme,
@@ -157,6 +166,7 @@ class QuestionReview:
                     "key_phrases": list(t.key_phrases),
                     "reportable": t.reportable,
                     "representatives": list(t.representatives),
+                    "confirmed": t.confirmed,
                 }
                 for t in self.themes
             ],
@@ -177,6 +187,7 @@ class QuestionReview:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> QuestionReview:
+        named = _named_by_decision(data.get("decisions", ()))
         return cls(
             question_id=str(data["question_id"]),
             status=data["status"],
@@ -187,7 +198,11 @@ class QuestionReview:
                     row=int(row),
                     text=str(text),
                     redacted=str(redacted),
-                    flags=tuple(Flag(str(k), str(t), int(s), int(e)) for k, t, s, e in flags),
+                    # Workspaces saved before reasons were recorded have four fields.
+                    flags=tuple(
+                        Flag(str(f[0]), str(f[1]), int(f[2]), int(f[3]), str(f[4] if f[4:] else ""))
+                        for f in flags
+                    ),
                     tone=tone,
                     codes=tuple(str(c) for c in codes),
                     theme=int(theme),
@@ -201,6 +216,8 @@ class QuestionReview:
                     key_phrases=tuple(str(p) for p in t["key_phrases"]),
                     reportable=bool(t["reportable"]),
                     representatives=tuple(int(i) for i in t["representatives"]),
+                    # Workspaces saved before the flag existed: a theme was named if renamed.
+                    confirmed=bool(t.get("confirmed", int(t["id"]) in named)),
                 )
                 for t in data["themes"]
             ),
@@ -223,3 +240,23 @@ class QuestionReview:
             ),
             extra=dict(data.get("extra", {})),
         )
+
+
+def _named_by_decision(decisions: Any) -> set[int]:
+    """Ids of the themes an analyst renamed, read in order from the decisions of a workspace
+    saved before ``confirmed`` existed ("theme <id> named ‘…’"; a theme merged away, or a new
+    one split off under a reused id, is not named)."""
+    named: set[int] = set()
+    for decision in decisions or ():
+        action = decision.get("action")
+        words = str(decision.get("detail", "")).split()
+        try:
+            if action == "rename" and words[:1] == ["theme"] and words[2:3] == ["named"]:
+                named.add(int(words[1]))
+            elif action == "merge" and words[:1] == ["theme"]:
+                named.discard(int(words[1]))
+            elif action == "split" and words[-2:-1] == ["theme"]:
+                named.discard(int(words[-1]))
+        except (IndexError, ValueError):
+            continue
+    return named

@@ -62,8 +62,17 @@ def rename(review: QuestionReview, theme_id: int, label: str, *, actor: str) -> 
         raise ReviewError("Enter a name for the theme")
     if len(label) > MAX_LABEL:
         raise ReviewError(f"The theme name must be {MAX_LABEL} characters or fewer")
-    changed = _with_theme(review, replace(theme, label=label))
+    changed = _with_theme(review, replace(theme, label=label, confirmed=True))
     return _decided(changed, "rename", f"theme {theme_id} named ‘{label}’", actor)
+
+
+def confirm_name(review: QuestionReview, theme_id: int, *, actor: str) -> QuestionReview:
+    """Keep a theme's automatic name on purpose: the report then shows it as reviewed."""
+    theme = _theme(review, theme_id)
+    if theme.confirmed:
+        return review
+    changed = _with_theme(review, replace(theme, confirmed=True))
+    return _decided(changed, "confirm", f"theme {theme_id} name ‘{theme.label}’ kept", actor)
 
 
 def set_reportable(

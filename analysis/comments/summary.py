@@ -2,13 +2,15 @@
 
 Theme and code counts are ordinary release items, protected with every other table of the
 release (``theme_items`` / ``theme_columns`` feed ``analysis.counting.release_input``). What
-is published beside them — labels, key phrases, tone shares and approved quotes — is built
-here from the *protected* release, so nothing in it can say more than the tables:
+is published beside them — labels, key phrases and approved quotes — is built here from the
+*protected* release, so nothing in it can say more than the tables:
 
-- a theme's tone shares are shown only when the theme's overall count is published, and are
-  themselves protected as a one-row table (``protect_table``) whose total is that count;
+- a theme whose name no analyst confirmed is published as "Automatic theme N (not
+  reviewed)", never under its automatic name, and the summary records which themes were
+  reviewed so a report can say so truthfully;
 - quotes (approved by a moderator, redacted, no labels, random order) appear only for a
-  reportable theme whose published overall count is at least ``k_text`` (DESIGN.md §6).
+  reportable theme whose published overall count is at least ``k_text`` (DESIGN.md §6);
+- a comment's tone is never published (it is an experimental, analyst-only sort key).
 """
 
 from __future__ import annotations
@@ -20,14 +22,17 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.comments.model import NO_THEME, OTHER, TONES, QuestionReview
+from analysis.comments.building import publication_check
+from analysis.comments.model import NO_THEME, OTHER, QuestionReview
 from analysis.counting import Item
-from analysis.disclosure import ProtectedRelease, protect_table
+from analysis.disclosure import ProtectedRelease
 
 #: Approved quotes shown per theme at most.
 MAX_QUOTES = 5
 OTHER_THEME_LABEL = "Other comments"
 OTHER_CODE_LABEL = "Other (no code)"
+#: How a theme whose name no analyst confirmed is published (``number`` counts from 1).
+AUTOMATIC_LABEL = "Automatic theme {number} (not reviewed)"
 
 
 def theme_item(question_id: str) -> str:
@@ -94,8 +99,11 @@ class PublishedTheme:
     option: str
     label: str
     key_phrases: tuple[str, ...]
-    tones: Mapping[str, int | None] | None  # None: not shown (count hidden or too small)
     quotes: tuple[str, ...]
+    #: True: an analyst named the theme; False: found automatically and not reviewed (``label``
+    #: is then ``AUTOMATIC_LABEL``); None: "Other comments", or a release made before this
+    #: was recorded.
+    reviewed: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +131,26 @@ class QuestionThemes:
         """Column labels of the code item."""
         return {c.option: c.label for c in self.codes}
 
+    @property
+    def named_themes(self) -> tuple[PublishedTheme, ...]:
+        """The themes found in the comments ("Other comments" left out)."""
+        return tuple(t for t in self.themes if t.option != OTHER)
+
+    @property
+    def reviewed(self) -> int:
+        """How many themes an analyst named."""
+        return sum(1 for t in self.named_themes if t.reviewed is True)
+
+    @property
+    def automatic(self) -> int:
+        """How many themes are published as found, not reviewed by an analyst."""
+        return sum(1 for t in self.named_themes if t.reviewed is False)
+
+    @property
+    def review_recorded(self) -> bool:
+        """False for a release made before Candour recorded which themes were reviewed."""
+        return all(t.reviewed is not None for t in self.named_themes)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "question_id": self.question_id,
@@ -133,8 +161,8 @@ class QuestionThemes:
                     "option": t.option,
                     "label": t.label,
                     "key_phrases": list(t.key_phrases),
-                    "tones": None if t.tones is None else dict(t.tones),
                     "quotes": list(t.quotes),
+                    "reviewed": t.reviewed,
                 }
                 for t in self.themes
             ],
@@ -155,10 +183,9 @@ class QuestionThemes:
                     option=str(t["option"]),
                     label=str(t["label"]),
                     key_phrases=tuple(str(p) for p in t["key_phrases"]),
-                    tones=None
-                    if t["tones"] is None
-                    else {str(k): (None if v is None else int(v)) for k, v in t["tones"].items()},
                     quotes=tuple(str(q) for q in t["quotes"]),
+                    # Older releases also stored tone shares: they are no longer read.
+                    reviewed=None if t.get("reviewed") is None else bool(t["reviewed"]),
                 )
                 for t in data["themes"]
             ),
@@ -181,20 +208,27 @@ def summarise(
     themes: list[PublishedTheme] = []
     item = theme_item(review.question_id)
     if review.status == "ready" and item in release.items:
+        automatic = 0
+        # Key phrases and names never carry a word that points at someone or that fewer than
+        # k_text people used; an analyst's name that does is published as automatic.
+        check = publication_check(review, k_text=k_text)
         for theme_id in reported_themes(review):
             theme = review.theme(theme_id)
             option = theme_option(theme_id)
             count = release.value(item, (), option)
+            named = theme.confirmed and check.label_is_safe(theme.label)
+            if not named:
+                automatic += 1
             themes.append(
                 PublishedTheme(
                     option=option,
-                    label=theme.label,
-                    key_phrases=theme.key_phrases,
-                    tones=_tones(review, theme_id, count, release.k, release.k_cell),
+                    label=theme.label if named else AUTOMATIC_LABEL.format(number=automatic),
+                    key_phrases=check.keep(theme.key_phrases),
                     quotes=_quotes(review, theme_id, count, k_text, shuffle),
+                    reviewed=named,
                 )
             )
-        themes.append(PublishedTheme(OTHER, OTHER_THEME_LABEL, (), None, ()))
+        themes.append(PublishedTheme(OTHER, OTHER_THEME_LABEL, (), ()))
     codes: list[PublishedCode] = []
     if code_item(review.question_id) in release.items:
         codes = [PublishedCode(c.id, c.label, c.description) for c in review.codes]
@@ -202,28 +236,6 @@ def summarise(
     return QuestionThemes(
         review.question_id, review.status, review.engine, tuple(themes), tuple(codes)
     )
-
-
-def _tones(
-    review: QuestionReview, theme_id: int, published: int | None, k: int, k_cell: int
-) -> dict[str, int | None] | None:
-    members = [review.comments[i].tone for i in review.members(theme_id)]
-    if published is None or published != len(members) or published < k:
-        return None
-    counts = pd.DataFrame(
-        [[sum(1 for tone in members if tone == name) for name in TONES]],
-        index=pd.Index([theme_option(theme_id)], name="theme"),
-        columns=list(TONES),
-    )
-    table = protect_table(counts, k=k, k_cell=k_cell, sensitive=False)
-    row = table.iloc[0]
-    shown: dict[str, int | None] = {
-        name: (None if row[name] is pd.NA else int(row[name])) for name in TONES
-    }
-    total = row["Total"]
-    if total is pd.NA or int(total) != published:
-        return None
-    return shown
 
 
 def _quotes(

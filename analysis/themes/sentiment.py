@@ -1,5 +1,12 @@
 """The tone of each comment — positive, negative or mixed — with VADER, offline.
 
+**Experimental, and never published.** Tone has not been measured against people's own
+reading of workplace-experience comments (it rated "I have been passed over for promotion
+twice" positive), so no report, export or published summary carries it. It stays only as an
+analyst-only way to sort a theme's comments on the review pages, marked experimental. Before
+tone could be published again it would need at least 80 % agreement with a labelled set of
+such comments.
+
 VADER (``vaderSentiment``) scores text with a word list that ships inside the package, so
 nothing is downloaded. Its lexicon was built for social media; a few workplace words it
 lacks or underrates ("undervalued", "microaggressions", "sidelined", "listened" …) are added

@@ -24,19 +24,36 @@ Every release of a survey is protected together with the releases already publis
 To tell whether counts are identical without keeping them, each published release stores a
 fingerprint (HMAC) of every table it broke down by group, under a key derived from the
 survey's private key: only a key holder's unlocking can compare them.
+
+Nothing unreviewed is published by accident. Before a key holder publishes, the publish page
+lists what no analyst has reviewed (:func:`check_before_publishing`): themes whose names no
+analyst confirmed (published only as "Automatic theme N (not reviewed)"), quotes still
+waiting (never published) and comments with words redaction was unsure of. Publishing
+refuses, with a sentence saying why, when the review changed after that list was made or
+while publishing ran (another analyst still at work), and when the release was already
+published or replaced by a newer analysis.
+
+So that a later analysis can carry the review forward (``analysis.comments.carrying``), a
+published release keeps a record of its review — comment digests, themes and quote
+decisions, no comment text — sealed to the survey's public key: only a key holder's
+passphrase opens it, like the responses themselves.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis.comments import QuestionThemes
+from analysis.comments.carrying import ReviewRecord, record_of
 from analysis.counting import release_input
 from analysis.disclosure import (
     DisclosureError,
@@ -46,7 +63,7 @@ from analysis.disclosure import (
     protect_release,
 )
 from analysis.frame import build_frame
-from survey_app.crypto import Keyring
+from survey_app.crypto import CryptoError, Keyring, open_envelope, seal
 from survey_app.crypto.derived import derive_key, fingerprint
 from survey_app.domain.model import Questionnaire
 from survey_app.services import analysis, themes
@@ -56,12 +73,26 @@ from survey_app.services.keys import unlock
 from survey_app.services.surveys import survey_row
 from survey_app.services.unlocking import UnlockStore
 from survey_app.storage.database import Database
-from survey_app.storage.models import Release
+from survey_app.storage.models import AuditEvent, Release
 
 #: Why theme counts are shown overall only, beside ``analysis.DRAFT`` and ``analysis.CHANGED``.
 KEPT_AS_DRAFT = "kept"
 
-ALREADY_PUBLISHED = "This release has already been published"
+ALREADY_PUBLISHED = (
+    "This report has already been published. Nothing has changed since, so there is nothing "
+    "new to publish"
+)
+REPLACED = "A newer analysis has replaced this draft. Check the new draft before you publish it"
+REVIEW_CHANGED = (
+    "The theme review changed after you checked it: someone is still reviewing. Check what "
+    "has not been reviewed again, then publish"
+)
+REVIEW_CHANGED_MEANWHILE = (
+    "Someone changed the theme review while the report was being published, so nothing was "
+    "published and their change is kept. Check the review again, then publish"
+)
+#: How recent another analyst's review activity must be for the publish page to name them.
+RECENT_MINUTES = 60
 
 
 @dataclass(frozen=True)
@@ -84,9 +115,12 @@ def publish(
     private_key: bytes | None = None,
     progress: Progress | None = None,
     store: UnlockStore | None = None,
+    review: str | None = None,
 ) -> None:
     """Publish the draft ``release_id`` of the closed survey ``slug`` (see the module
-    docstring). A wrong passphrase raises ``KeySlotError`` and changes nothing."""
+    docstring). A wrong passphrase raises ``KeySlotError`` and changes nothing. ``review``:
+    the digest of the review workspace the key holder checked (``PublishCheck.review``);
+    publishing refuses if the review is no longer that one."""
     report = progress or (lambda _percent, _message: None)
     report(2, "Unlocking the survey key")
     with db.session() as session:
@@ -95,12 +129,16 @@ def publish(
             raise ServiceError(NOT_CLOSED)
         row = analysis.newest_row(session, survey.id)
         if row is None or row.id != release_id:
+            if session.get(Release, release_id) is not None:
+                raise ServiceError(REPLACED)
             raise NotFoundError("That release is not the newest release of this survey")
         if row.status != "draft":
             raise ServiceError(ALREADY_PUBLISHED)
+        if review is not None and review != workspace_digest(row.workspace):
+            raise ServiceError(REVIEW_CHANGED)
         if private_key is None:
             private_key, _slot = unlock(session, survey, passphrase)
-        survey_id, k = survey.id, row.k
+        survey_id, k, public_key = survey.id, row.k, survey.public_key
         document = analysis.open_document(keyring, survey_id, row.id, row.payload)
         sealed, sealed_key = row.workspace, row.workspace_key
         earlier = _earlier(session, keyring, survey_id)
@@ -133,17 +171,23 @@ def publish(
     header = {
         key: value
         for key, value in document.items()
-        if key not in ("release", "themes", "decisions", "overall_only", "fingerprints")
+        if key not in ("release", "themes", "decisions", "overall_only", "fingerprints", "carry")
     }
     header["overall_only"] = overall_only
     header["fingerprints"] = prints
+    if workspace is not None:
+        header["carry"] = seal_record(workspace, public_key, survey_id, release_id)
     payload = analysis.seal_document(
         keyring, survey_id, release_id, header, final, summaries, workspace
     )
     with db.transaction() as session:
-        stored = session.get(Release, release_id)
+        stored = session.scalars(
+            select(Release).where(Release.id == release_id).with_for_update()
+        ).first()
         if stored is None or stored.status != "draft":
             raise ServiceError(ALREADY_PUBLISHED)
+        if workspace_digest(stored.workspace) != workspace_digest(sealed):
+            raise ServiceError(REVIEW_CHANGED_MEANWHILE)
         stored.payload = payload
         stored.status = "published"
         stored.published_at = dt.datetime.now(dt.UTC)
@@ -262,3 +306,166 @@ def _canonical(item: ItemInput) -> bytes:
     )
     document = {"id": item.id, "kind": item.kind, "options": list(item.options), "rows": rows}
     return json.dumps(document, separators=(",", ":"), sort_keys=True).encode("utf-8")
+
+
+# --- what a key holder checks before publishing --------------------------------------------------
+
+
+def workspace_digest(sealed: bytes | None) -> str:
+    """A digest of a sealed review workspace as stored ("" for none): any saved change to
+    the review changes it."""
+    return "" if sealed is None else hashlib.sha256(sealed).hexdigest()
+
+
+State = Literal["draft", "published", "replaced"]
+
+
+def release_state(db: Database, survey_id: str, release_id: str) -> State | None:
+    """Whether ``release_id`` is the survey's newest release and a draft ("draft"), already
+    published with nothing newer ("published"), or replaced by a newer analysis ("replaced");
+    None if the survey has no such release."""
+    with db.session() as session:
+        row = session.get(Release, release_id)
+        if row is None or row.survey_id != survey_id:
+            return None
+        newest = analysis.newest_row(session, survey_id)
+        if newest is None or newest.id != release_id:
+            return "replaced"
+        return "draft" if row.status == "draft" else "published"
+
+
+@dataclass(frozen=True)
+class QuestionCheck:
+    """What no analyst has reviewed in one free-text question."""
+
+    question_id: str
+    question_text: str
+    automatic: tuple[str, ...]  # automatic names of reportable themes no analyst confirmed
+    waiting: int  # quotes waiting for a decision (never published)
+    flagged: int  # comments with words redaction was unsure of
+    flagged_approved: int  # approved quotes whose comment has such words
+
+    @property
+    def unreviewed(self) -> bool:
+        return bool(self.automatic or self.waiting or self.flagged)
+
+
+@dataclass(frozen=True)
+class PublishCheck:
+    """What the publish page lists before a key holder confirms."""
+
+    release_id: str
+    has_review: bool  # the draft has free text under review
+    locked: bool  # ... and it is locked, so nothing about it can be listed
+    review: str  # digest of the sealed workspace checked (see ``publish(review=)``)
+    questions: tuple[QuestionCheck, ...]
+    others: tuple[str, ...]  # other staff who changed or unlocked the review lately
+
+    @property
+    def unreviewed(self) -> tuple[QuestionCheck, ...]:
+        return tuple(q for q in self.questions if q.unreviewed)
+
+
+def check_before_publishing(
+    db: Database,
+    keyring: Keyring,
+    questionnaire: Questionnaire,
+    slug: str,
+    release_id: str,
+    store: UnlockStore,
+    *,
+    actor: str | None,
+) -> PublishCheck:
+    """What has not been reviewed in the draft ``release_id``, read from its review while a
+    key holder has it unlocked (``locked`` otherwise: the list cannot be made)."""
+    with db.session() as session:
+        survey = survey_row(session, slug)
+        row = session.get(Release, release_id)
+        if row is None or row.survey_id != survey.id or row.status != "draft":
+            raise NotFoundError("That release is not a draft of this survey")
+        sealed, survey_id = row.workspace, survey.id
+    others = recent_reviewers(db, slug, besides=actor)
+    if sealed is None:
+        return PublishCheck(release_id, False, False, "", (), others)
+    key = store.get(release_id)
+    if key is None:
+        return PublishCheck(release_id, True, True, workspace_digest(sealed), (), others)
+    workspace = themes.open_workspace(key, sealed, survey_id, release_id)
+    questions = []
+    for question_id, found in workspace.reviews.items():
+        try:
+            text = questionnaire.question(question_id).text
+        except KeyError:
+            text = question_id
+        flagged = {i for i, c in enumerate(found.comments) if c.flags}
+        questions.append(
+            QuestionCheck(
+                question_id,
+                text,
+                tuple(
+                    t.label
+                    for t in found.themes
+                    if t.reportable and not t.confirmed and found.status == "ready"
+                ),
+                len(found.pending_quotes),
+                len(flagged),
+                sum(1 for q in found.quotes if q.status == "approved" and q.comment in flagged),
+            )
+        )
+    return PublishCheck(release_id, True, False, workspace_digest(sealed), tuple(questions), others)
+
+
+def recent_reviewers(
+    db: Database, slug: str, *, besides: str | None, minutes: int = RECENT_MINUTES
+) -> tuple[str, ...]:
+    """Who else changed or unlocked ``slug``'s theme review in the last ``minutes``, from the
+    audit log (most recent first)."""
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
+    with db.session() as session:
+        actors = session.scalars(
+            select(AuditEvent.actor)
+            .where(
+                AuditEvent.survey_slug == slug,
+                AuditEvent.action.in_(("theme_review", "review_unlocked")),
+                AuditEvent.occurred_at >= since,
+            )
+            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        ).all()
+    return tuple(dict.fromkeys(a for a in actors if a and a != besides and a != "cli"))
+
+
+# --- the review record a published release keeps, for carrying a review forward -----------------
+
+
+def _record_context(release_id: str) -> str:
+    return f"review-record/{release_id}"
+
+
+def seal_record(
+    workspace: themes.Workspace, public_key: bytes, survey_id: str, release_id: str
+) -> str:
+    """The review's record (no comment text) sealed to the survey's public key, as text."""
+    document = {qid: record_of(r).to_dict() for qid, r in workspace.reviews.items()}
+    sealed = seal(
+        json.dumps(document, separators=(",", ":")).encode("utf-8"),
+        public_key,
+        survey_id=survey_id,
+        questionnaire_version=_record_context(release_id),
+    )
+    return base64.b64encode(sealed).decode("ascii")
+
+
+def open_record(
+    text: str, private_key: bytes, survey_id: str, release_id: str
+) -> dict[str, ReviewRecord]:
+    """A published release's review record, opened with the survey's private key."""
+    try:
+        plain = open_envelope(
+            base64.b64decode(text),
+            private_key,
+            survey_id=survey_id,
+            questionnaire_version=_record_context(release_id),
+        )
+    except (CryptoError, ValueError):
+        raise ServiceError("The published review's record cannot be opened") from None
+    return {str(q): ReviewRecord.from_dict(r) for q, r in json.loads(plain).items()}

@@ -11,6 +11,7 @@ log (without any comment text).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,10 +21,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from analysis.comments import QuestionReview, ReviewError, reviewing
+from analysis.comments.carrying import Carried, ReviewRecord, carry_forward, record_of
 from analysis.disclosure import ProtectedRelease
 from survey_app.crypto import Keyring
 from survey_app.domain.model import Questionnaire
-from survey_app.services import analysis, audit, surveys, themes
+from survey_app.services import analysis, audit, publishing, surveys, themes
 from survey_app.services.accounts import StaffAccount, may_work_on
 from survey_app.services.errors import NotFoundError, ServiceError
 from survey_app.services.keys import unlock
@@ -45,6 +47,10 @@ class ReviewAccessError(ServiceError):
 
 class StaleReviewError(ServiceError):
     """The form was for a release that is no longer the draft under review."""
+
+
+class ReviewClosedError(NotFoundError):
+    """The survey's newest release is published: its review has ended."""
 
 
 class ReviewLockedError(ServiceError):
@@ -111,6 +117,10 @@ def open_review(
         raise NotFoundError("The survey's questionnaire is no longer loaded")
     with db.session() as session:
         row = _newest(session, survey)
+        if row is not None and row.status == "published":
+            raise ReviewClosedError(
+                f"Survey '{slug}' has been published: its theme review has ended"
+            )
         if row is None or row.status != "draft" or row.workspace is None:
             raise NotFoundError(f"Survey '{slug}' has no draft release with comments to review")
         key = store.get(row.id)
@@ -298,7 +308,7 @@ class ThemeRow:
     size: int
     key_phrases: tuple[str, ...]
     reportable: bool
-    tones: tuple[tuple[str, int], ...]
+    confirmed: bool  # an analyst named it; otherwise published as an automatic theme
     samples: tuple[str, ...]  # redacted, most typical first
 
 
@@ -307,7 +317,7 @@ class CommentRow:
     index: int
     text: str  # redacted
     flags: tuple[str, ...]
-    tone: str
+    tone: str  # experimental: shown only when an analyst sorts by it, never published
     codes: tuple[str, ...]
     quoted: bool
 
@@ -322,6 +332,10 @@ class QuoteRow:
 
 
 SAMPLES = 3
+#: Comment orders on a theme's page: as found, or by the experimental tone (most negative
+#: first), an analyst-only way to find comments; tone is never published.
+ORDERS = ("found", "tone")
+_TONE_ORDER = {"negative": 0, "mixed": 1, "positive": 2}
 
 
 def theme_rows(review: QuestionReview) -> list[ThemeRow]:
@@ -329,10 +343,6 @@ def theme_rows(review: QuestionReview) -> list[ThemeRow]:
     rows = []
     for theme in review.themes:
         members = review.members(theme.id)
-        tones = tuple(
-            (tone, sum(1 for i in members if review.comments[i].tone == tone))
-            for tone in ("positive", "mixed", "negative")
-        )
         typical = [i for i in theme.representatives if review.comments[i].theme == theme.id]
         typical += [i for i in members if i not in typical]
         samples = tuple(review.comments[i].redacted for i in typical[:SAMPLES])
@@ -343,16 +353,16 @@ def theme_rows(review: QuestionReview) -> list[ThemeRow]:
                 len(members),
                 theme.key_phrases,
                 theme.reportable,
-                tones,
+                theme.confirmed,
                 samples,
             )
         )
     return sorted(rows, key=lambda r: (-r.size, r.id))
 
 
-def comment_rows(review: QuestionReview, theme_id: int) -> list[CommentRow]:
+def comment_rows(review: QuestionReview, theme_id: int, order: str = "found") -> list[CommentRow]:
     quoted = {q.comment for q in review.quotes}
-    return [
+    rows = [
         CommentRow(
             i,
             c.redacted,
@@ -364,6 +374,9 @@ def comment_rows(review: QuestionReview, theme_id: int) -> list[CommentRow]:
         for i, c in enumerate(review.comments)
         if c.theme == theme_id
     ]
+    if order == "tone":
+        rows.sort(key=lambda r: (_TONE_ORDER.get(r.tone, 3), r.index))
+    return rows
 
 
 def quote_rows(review: QuestionReview) -> list[QuoteRow]:
@@ -381,3 +394,205 @@ def quote_rows(review: QuestionReview) -> list[QuoteRow]:
         for q in review.quotes
     ]
     return sorted(rows, key=lambda r: (order.get(r.status, 3), int(r.id[1:] or 0)))
+
+
+# --- analysing again without losing the review ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class AtStake:
+    """The review work on a survey's newest release that analysing again would replace,
+    counted from the release's list of decisions (no passphrase needed, no comment text)."""
+
+    status: str  # of the newest release: "draft" or "published"
+    names: int  # themes named (or automatic names kept) by an analyst
+    changes: int  # merges, moves and splits
+    quotes: int  # quote decisions: nominated, approved, rejected, edited
+    carryable: bool  # the work can be carried forward to the new analysis
+
+    @property
+    def any(self) -> bool:
+        return bool(self.names or self.changes or self.quotes)
+
+
+_NAMES = ("rename", "confirm")
+_CHANGES = ("merge", "move", "split")
+_QUOTES = ("nominate", "approve", "reject", "edit_quote")
+
+
+def review_at_stake(db: Database, keyring: Keyring, slug: str) -> AtStake | None:
+    """What analysing ``slug`` again would put at stake (None: no release yet)."""
+    survey = surveys.find_survey(db, slug)
+    if survey is None:
+        return None
+    with db.session() as session:
+        row = _newest(session, survey)
+        if row is None:
+            return None
+        document = analysis.open_document(keyring, survey.id, row.id, row.payload)
+        status, has_workspace = row.status, row.workspace is not None
+    actions = [
+        str(d.get("action", ""))
+        for entries in document.get("decisions", {}).values()
+        for d in entries
+    ]
+    carryable = has_workspace if status == "draft" else "carry" in document
+    return AtStake(
+        status,
+        sum(1 for a in actions if a in _NAMES),
+        sum(1 for a in actions if a in _CHANGES),
+        sum(1 for a in actions if a in _QUOTES),
+        carryable,
+    )
+
+
+def run_analysis_keeping_review(
+    db: Database,
+    keyring: Keyring,
+    questionnaire: Questionnaire,
+    slug: str,
+    passphrase: str,
+    *,
+    actor: str | None,
+    theme_options: ThemeOptions,
+    progress: analysis.Progress | None = None,
+    private_key: bytes | None = None,
+    unlocked: analysis.Unlocked | None = None,
+    keep: bool = True,
+) -> str:
+    """``services.analysis.run_analysis``, then (unless ``keep`` is False: the analyst chose
+    to start the review again) the newest release's review carried forward to the new draft
+    where the comments are the same (``analysis.comments.carrying``). ``unlocked`` is given
+    the new review's key only once that is done, so nobody reviews the draft before it."""
+    report = progress or (lambda _percent, _message: None)
+    with db.session() as session:
+        survey = surveys.survey_row(session, slug)
+        if private_key is None:
+            private_key, _slot = unlock(session, survey, passphrase)
+        previous = analysis.newest_row(session, survey.id)
+        previous_id = previous.id if previous is not None else None
+    keys: dict[str, bytes] = {}
+    release_id = analysis.run_analysis(
+        db,
+        keyring,
+        questionnaire,
+        slug,
+        "",
+        actor=actor,
+        progress=lambda percent, message: report(min(percent, 96), message),
+        private_key=private_key,
+        theme_options=theme_options,
+        unlocked=lambda release, key: keys.__setitem__(release, key),
+    )
+    key = keys.get(release_id)
+    try:
+        if not keep and previous_id is not None:
+            who = audit.CLI_ACTOR if actor is None else actor
+            detail = "review started again: the earlier review was not carried forward"
+            audit.record(db, who, "theme_review", slug, detail)
+        elif previous_id is not None and key is not None:
+            report(98, "Carrying the review forward")
+            carry_review(
+                db,
+                keyring,
+                questionnaire,
+                slug,
+                previous_id,
+                release_id,
+                key,
+                private_key,
+                actor=actor,
+            )
+    finally:
+        del private_key
+        if key is not None and unlocked is not None:
+            unlocked(release_id, key)
+    return release_id
+
+
+def previous_records(
+    db: Database, keyring: Keyring, slug: str, release_id: str, private_key: bytes
+) -> dict[str, ReviewRecord]:
+    """The review records of an earlier release: from a draft's review workspace, or from
+    the record a published release keeps (none for releases published before records)."""
+    with db.session() as session:
+        survey = surveys.survey_row(session, slug)
+        row = session.get(Release, release_id)
+        if row is None or row.survey_id != survey.id:
+            return {}
+        if row.workspace is not None and row.workspace_key is not None:
+            key = themes.open_workspace_key(row.workspace_key, private_key, survey.id, row.id)
+            workspace = themes.open_workspace(key, row.workspace, survey.id, row.id)
+            return {qid: record_of(r) for qid, r in workspace.reviews.items()}
+        document = analysis.open_document(keyring, survey.id, row.id, row.payload)
+    if "carry" not in document:
+        return {}
+    return publishing.open_record(str(document["carry"]), private_key, survey.id, release_id)
+
+
+def carry_review(
+    db: Database,
+    keyring: Keyring,
+    questionnaire: Questionnaire,
+    slug: str,
+    previous_id: str,
+    release_id: str,
+    key: bytes,
+    private_key: bytes,
+    *,
+    actor: str | None,
+) -> list[Carried]:
+    """Carry the review of ``previous_id`` forward to the new draft ``release_id`` (whose
+    workspace ``key`` opens) and save it; what was carried is audited and added to the new
+    review's decisions. A record that cannot be read carries nothing, and says so."""
+    who = audit.CLI_ACTOR if actor is None else actor
+    try:
+        records = previous_records(db, keyring, slug, previous_id, private_key)
+    except ServiceError as error:
+        audit.record(db, who, "theme_review", slug, f"review not carried forward: {error}"[:200])
+        return []
+    context = _context_for(db, questionnaire, slug, release_id, key)
+    workspace = context.workspace
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    results: list[Carried] = []
+    for question_id, record in records.items():
+        fresh = workspace.reviews.get(question_id)
+        if fresh is None or not record.has_work:
+            continue
+        carried, result = carry_forward(record, fresh, actor=who, on=today)
+        workspace = workspace.replace_review(carried)
+        results.append(result)
+    if results:
+        try:
+            save(db, keyring, context, workspace)
+        except ServiceError as error:  # e.g. someone changed the new draft meanwhile
+            detail = f"review not carried forward: {error}"
+            audit.record(db, who, "theme_review", slug, detail[:200])
+            return []
+        for result in results:
+            detail = f"{result.question_id}: {result.summary()}"
+            audit.record(db, who, "theme_review", slug, detail[:200])
+    return results
+
+
+def _context_for(
+    db: Database, questionnaire: Questionnaire, slug: str, release_id: str, key: bytes
+) -> ReviewContext:
+    survey = surveys.find_survey(db, slug)
+    if survey is None:
+        raise NotFoundError(f"There is no survey with the slug '{slug}'")
+    with db.session() as session:
+        row = session.get(Release, release_id)
+        if row is None or row.status != "draft" or row.workspace is None:
+            raise StaleReviewError("This release has been published or replaced")
+        workspace = themes.open_workspace(key, row.workspace, survey.id, row.id)
+        return ReviewContext(
+            survey,
+            questionnaire,
+            row.id,
+            row.k,
+            row.k_cell,
+            workspace,
+            _digest(row.workspace),
+            key,
+        )

@@ -2,7 +2,8 @@
 
 The analysis run (``services.analysis.run_analysis``) calls :func:`analyse` with the
 analysis table. Every free-text question gets a :class:`~analysis.comments.QuestionReview`
-(themes, codes, tones, redacted comments, candidate quotes).
+(themes, codes, redacted comments, candidate quotes, and an experimental tone that only
+analysts see).
 
 While the release is a draft, the reviews live in an encrypted **workspace** beside it,
 sealed under a random key that is itself kept only sealed to the survey's public key: the
@@ -361,6 +362,8 @@ def apply_action(
     why it cannot be done."""
     if action == "rename":
         return reviewing.rename(review, _int(values, "theme"), values.get("label", ""), actor=actor)
+    if action == "confirm":
+        return reviewing.confirm_name(review, _int(values, "theme"), actor=actor)
     if action in ("reportable", "not_reportable"):
         return reviewing.set_reportable(
             review, _int(values, "theme"), action == "reportable", actor=actor
@@ -405,7 +408,9 @@ def carried_codebook(summaries: Iterable[QuestionThemes], year: int) -> str:
     books: dict[str, list[dict[str, Any]]] = {}
     for summary in summaries:
         codes: list[dict[str, Any]] = []
-        for theme in summary.themes:
+        for theme in summary.named_themes:
+            if theme.reviewed is False:  # published as found: no analyst named it
+                continue
             seeds = list(dict.fromkeys(p for p in theme.key_phrases if len(p) >= 2))[:60]
             if not seeds:
                 continue

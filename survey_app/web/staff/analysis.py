@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from survey_app.extensions import (
     get_db,
+    get_keyring,
     get_questionnaires,
     get_unlock_store,
     job_settings,
@@ -24,15 +25,17 @@ from survey_app.extensions import (
     unlock_seconds,
 )
 from survey_app.forms.registry import ErrorLink
-from survey_app.services import analysis, jobs, review
+from survey_app.services import analysis, jobs, publishing, review
 from survey_app.services import audit as audit_log
-from survey_app.services.errors import KeySlotError, ServiceError
+from survey_app.services.errors import KeySlotError, NotFoundError, ServiceError
 from survey_app.services.surveys import SurveyInfo
 from survey_app.web.staff import bp
 from survey_app.web.staff.access import current_staff, roles_required
 from survey_app.web.staff.surveys import WORKERS, _survey_for
 
 WRONG_PASSPHRASE_STATUS = 400
+#: A form error that is not about the passphrase (it must not count towards the limit).
+FORM_ERROR_STATUS = 422
 
 
 def _analyst_key() -> str:
@@ -85,6 +88,25 @@ def _refused(template: str, refused: Refused, **values: Any) -> tuple[str, int]:
     return render_template(template, errors=errors, **values), refused.status
 
 
+CHOOSE_REVIEW = "Select whether to keep the review work or start the review again"
+CONFIRM_LOSS = "Confirm that the review work will be lost, or go back"
+CONFIRM_PUBLISH = "Confirm that you have checked what has not been reviewed"
+
+
+def _review_choice(stake: review.AtStake | None) -> tuple[str, list[ErrorLink]]:
+    """What the analyst chose to do with the review work at stake: "keep" or "discard"."""
+    if stake is None or not stake.any:
+        return "keep", []
+    if not stake.carryable:
+        if request.form.get("confirm") != "yes":
+            return "", [ErrorLink("#confirm", CONFIRM_LOSS)]
+        return "discard", []
+    choice = request.form.get("review", "")
+    if choice not in ("keep", "discard"):
+        return "", [ErrorLink("#review", CHOOSE_REVIEW)]
+    return choice, []
+
+
 @bp.route("/surveys/<slug>/analyse", methods=["GET", "POST"])
 @roles_required(*WORKERS)
 @passphrase_limit
@@ -93,16 +115,22 @@ def analyse(slug: str) -> Response | str | tuple[str, int]:
     questionnaire = get_questionnaires().get(survey.questionnaire_id)
     if survey.status != "closed" or questionnaire is None:
         return render_template("staff/analyse_unavailable.html", survey=survey)
+    stake = review.review_at_stake(get_db(), get_keyring(), slug)
     values = {
         "survey": survey,
         "heading": "Analyse the responses",
         "action": url_for("staff.analyse", slug=slug),
         "button_text": "Analyse",
+        "stake": stake if stake is not None and stake.any else None,
+        "chosen": request.form.get("review"),
     }
     if request.method == "GET":
         return render_template("staff/analyse.html", errors=[], **values)
+    choice, errors = _review_choice(stake)
+    if errors:
+        return render_template("staff/analyse.html", errors=errors, **values), FORM_ERROR_STATUS
     try:
-        started = _start("analyse", survey, {}, "analysis_run")
+        started = _start("analyse", survey, {"review": choice}, "analysis_run")
     except Refused as refused:
         return _refused("staff/analyse.html", refused, **values)
     return redirect(url_for("staff.analysis_run", slug=slug, run_id=started["run"]), code=303)
@@ -136,6 +164,8 @@ def unlock_review(slug: str) -> Response | str | tuple[str, int]:
         "notice": request.args.get("notice"),
         "back_url": url_for("staff.report", slug=slug),
     }
+    if request.values.get("next") == "publish":  # from the publish page: back there after
+        values["hidden"] = {"release": release_id, "next": "publish"}
     if request.method == "GET":
         return render_template("staff/unlock_review.html", errors=[], **values)
     if request.form.get("release") != release_id:
@@ -151,6 +181,8 @@ def unlock_review(slug: str) -> Response | str | tuple[str, int]:
         slug,
         f"release {release_id} for {unlock_seconds() // 3600} hours",
     )
+    if request.form.get("next") == "publish":
+        return redirect(url_for("staff.publish_report", slug=slug, release=release_id), code=303)
     return redirect(url_for("staff.themes_index", slug=slug), code=303)
 
 
@@ -171,26 +203,67 @@ def lock_review(slug: str) -> Response:
 @roles_required(*WORKERS)
 @passphrase_limit
 def publish_report(slug: str) -> Response | str | tuple[str, int]:
+    """A confirmation page: what has not been reviewed, then the passphrase and a tick."""
     survey = _survey_for(slug)
     release_id = request.values.get("release", "")
-    release = analysis.newest_release(get_db(), survey.id)
-    if release is None or release.id != release_id or survey.status != "closed":
+    state = publishing.release_state(get_db(), survey.id, release_id)
+    if state is None or survey.status != "closed":
         abort(404)
-    if release.status != "draft":
-        return redirect(url_for("staff.report", slug=slug, done="published"), code=303)
-    values = {
-        "survey": survey,
-        "heading": "Publish the report",
-        "action": url_for("staff.publish_report", slug=slug),
-        "button_text": "Publish",
-        "hidden": {"release": release_id},
-        "republishing": analysis.release_count(get_db(), survey.id, status="published") > 0,
-        "back_url": url_for("staff.report", slug=slug),
-    }
+    status = 200 if request.method == "GET" else 409
+    if state != "draft":  # published already, or a newer analysis replaced it
+        return render_template("staff/publish_unavailable.html", survey=survey, state=state), status
+    try:
+        check = publishing.check_before_publishing(
+            get_db(),
+            get_keyring(),
+            _questionnaire(survey),
+            slug,
+            release_id,
+            get_unlock_store(),
+            actor=current_staff().email,
+        )
+    except NotFoundError:  # published or replaced a moment ago
+        abort(404)
+    if check.locked:
+        return render_template("staff/publish_locked.html", survey=survey), status
+    values = _publish_values(survey, check)
     if request.method == "GET":
         return render_template("staff/publish.html", errors=[], **values)
+    errors = _publish_errors(check)
+    if errors:
+        return render_template("staff/publish.html", errors=errors, **values), FORM_ERROR_STATUS
     try:
-        started = _start("publish", survey, {"release": release_id}, "release_published")
+        params = {"release": release_id, "review": check.review}
+        started = _start("publish", survey, params, "release_published")
     except Refused as refused:
         return _refused("staff/publish.html", refused, **values)
     return redirect(url_for("staff.analysis_run", slug=slug, run_id=started["run"]), code=303)
+
+
+def _questionnaire(survey: SurveyInfo) -> Any:
+    found = get_questionnaires().get(survey.questionnaire_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _publish_values(survey: SurveyInfo, check: publishing.PublishCheck) -> dict[str, Any]:
+    return {
+        "survey": survey,
+        "heading": "Publish the report",
+        "action": url_for("staff.publish_report", slug=survey.slug),
+        "button_text": "Publish",
+        "hidden": {"release": check.release_id, "review": check.review},
+        "check": check,
+        "republishing": analysis.release_count(get_db(), survey.id, status="published") > 0,
+        "back_url": url_for("staff.report", slug=survey.slug),
+    }
+
+
+def _publish_errors(check: publishing.PublishCheck) -> list[ErrorLink]:
+    """The tick must be there, and the review must be the one the page listed."""
+    if request.form.get("review", "") != check.review:
+        return [ErrorLink("#unreviewed", publishing.REVIEW_CHANGED)]
+    if request.form.get("confirm") != "yes":
+        return [ErrorLink("#confirm", CONFIRM_PUBLISH)]
+    return []

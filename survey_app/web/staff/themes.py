@@ -22,7 +22,7 @@ from survey_app.services import reports, review, themes
 from survey_app.services.errors import NotFoundError
 from survey_app.web.staff import bp
 from survey_app.web.staff.access import current_staff, login_required, roles_required
-from survey_app.web.staff.surveys import WORKERS
+from survey_app.web.staff.surveys import WORKERS, _survey_for
 
 PAGES = ("question", "theme", "quotes")
 
@@ -36,8 +36,18 @@ def _context(slug: str) -> review.ReviewContext:
         abort(403)
     except review.ReviewLockedError:
         abort(redirect(url_for("staff.unlock_review", slug=slug), code=303))
+    except review.ReviewClosedError:
+        abort(_closed(slug, changed=False))
     except NotFoundError:
         abort(404)
+
+
+def _closed(slug: str, *, changed: bool) -> Response:
+    """The review has ended (the report was published): "Page not found" for a page, a
+    conflict for a change, each with a page that says so."""
+    survey = _survey_for(slug)
+    page = render_template("staff/themes_closed.html", survey=survey, changed=changed)
+    return make_response(page, 409 if changed else 404)
 
 
 def _page(
@@ -65,7 +75,9 @@ def _page(
             abort(404)
         values["theme"] = None if theme_id == NO_THEME else found.theme(theme_id)
         values["theme_id"] = theme_id
-        values["comments"] = review.comment_rows(found, theme_id)
+        order = request.args.get("order", "found")
+        values["order"] = order if order in review.ORDERS else "found"
+        values["comments"] = review.comment_rows(found, theme_id, values["order"])
         return render_template("staff/themes_theme.html", **values)
     if page == "quotes":
         values["quotes"] = review.quote_rows(found)
@@ -125,9 +137,13 @@ def themes_act(slug: str, question_id: str) -> Response | tuple[str, int]:
     except review.ReviewLockedError:
         # The unlock ran out (or someone locked it) while the page was open: nothing changed.
         return redirect(url_for("staff.unlock_review", slug=slug, notice="locked"), code=303)
+    except review.ReviewClosedError:  # published while the page was open: nothing changed
+        return _closed(slug, changed=True)
     except NotFoundError:
         abort(404)
     except (ReviewError, review.StaleReviewError) as error:
+        if review.draft_under_review(get_db(), slug) is None:  # published meanwhile
+            return _closed(slug, changed=True)
         field = form.get("field") or "main-content"
         errors = [ErrorLink(f"#{field}", str(error))]
         return _page(_context(slug), question_id, page, back_theme, errors), 400

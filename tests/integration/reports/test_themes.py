@@ -258,9 +258,14 @@ def test_an_analyst_reviews_themes_and_quotes_on_the_web(sample_app: Flask, them
         client, f"{BASE}/themes/comments", {"action": "not_reportable", "theme": str(first)}, themed
     )
     release = release_of(sample_app, SLUG)
-    assert [t.label for t in release.themes["comments"].themes if t.option != "other"] == [
-        t.label for t in _review(sample_app).review("comments").themes if t.reportable
-    ]
+    published = release.themes["comments"].named_themes
+    reviewed = _review(sample_app).review("comments").themes
+    assert len(published) == sum(1 for t in reviewed if t.reportable)
+    # Named themes keep their names; the rest are published as automatic, never by name.
+    assert sorted(t.label for t in published if t.reviewed) == sorted(
+        t.label for t in reviewed if t.reportable and t.confirmed
+    )
+    assert all(t.label.startswith("Automatic theme") for t in published if not t.reviewed)
     actions = {e.detail.split(": ", 1)[1].split(" ")[0] for e in events(sample_app, "theme_review")}
     assert {"theme", "quote", "comment"} <= actions
     assert all(e.actor == staff.email for e in events(sample_app, "theme_review"))

@@ -251,25 +251,25 @@ def test_quotes_come_in_random_order() -> None:
     assert len(orders) > 1
 
 
-def test_tones_are_protected_and_need_a_shown_theme_count() -> None:
-    comments = [comment(i, 0, tone="negative") for i in range(10)]
-    comments += [comment(10, 0, tone="positive"), comment(11, 0, tone="mixed")]
-    comments += [comment(12 + i, 1, tone="negative") for i in range(4)]
+def test_tone_is_never_published_and_unconfirmed_names_are_not_either() -> None:
+    comments = [comment(i, 0, tone="positive") for i in range(12)]
+    comments += [comment(12 + i, 1, tone="negative") for i in range(12)]
     review = QuestionReview(
         "comments",
         "ready",
         "lexical",
         tuple(comments),
-        (ThemeState(0, "Big", (), True, ()), ThemeState(1, "Small", (), True, ())),
+        (ThemeState(0, "Sarah jones", (), True, ()), ThemeState(1, "Workload", (), True, ())),
     )
-    release = _published(review, 30)
-    summary = summarise(review, release, k_text=10)
-    big, small = summary.themes[0], summary.themes[1]
-    assert big.tones is not None
-    # 1 positive and 1 mixed are below k_cell: hidden; so negative (12 - 10 = 2) must be too.
-    assert big.tones["positive"] is None and big.tones["mixed"] is None
-    assert big.tones["negative"] is None
-    assert small.tones is None  # 4 comments: fewer than k
+    review = reviewing.rename(review, 1, "Workload", actor=ACTOR)
+    summary = summarise(review, _published(review, 30), k_text=10)
+    first, second, other = summary.themes
+    assert (first.label, first.reviewed) == ("Automatic theme 1 (not reviewed)", False)
+    assert (second.label, second.reviewed) == ("Workload", True)
+    assert other.option == OTHER and other.reviewed is None
+    assert (summary.reviewed, summary.automatic, summary.review_recorded) == (1, 1, True)
+    stored = str(summary.to_dict()).lower()
+    assert "tone" not in stored and "positive" not in stored and "sarah" not in stored
 
 
 def test_a_question_with_too_few_comments_publishes_no_theme_item() -> None:
@@ -310,3 +310,22 @@ def test_candidate_quotes_are_not_near_duplicates() -> None:
         "Caseload allocation that is open, so we can see who gets the hardest cases. Thank you.",
     ]
     assert distinct_candidates(range(5), texts) == [0, 2]
+
+
+# --- redaction flags keep their reasons (issue 9) ------------------------------------------------
+
+
+def test_flags_keep_their_reasons_in_the_workspace() -> None:
+    from analysis.comments import build_review
+    from analysis.comments.model import Flag
+
+    texts = [f"I told Tunde about the rota, week {i}" for i in range(3)]
+    review = build_review("q", list(enumerate(texts)), engine="lexical")
+    flags = [f for c in review.comments for f in c.flags]
+    assert flags and all(f.kind == "name" and "may be a name" in f.reason for f in flags)
+    assert QuestionReview.from_dict(review.to_dict()) == review
+    # A workspace saved before reasons were kept still opens.
+    data = review.to_dict()
+    data["comments"][0][3] = [flag[:4] for flag in data["comments"][0][3]]
+    old = QuestionReview.from_dict(data)
+    assert old.comments[0].flags == (Flag("name", "Tunde", 7, 12),)

@@ -124,10 +124,17 @@ def test_a_carried_codebook_loads_into_next_years_questionnaire(tmp_path: Path) 
         "lexical",
         (
             PublishedTheme(
-                "t0", "Caseload allocation", ("caseload allocation", "complex cases"), None, ()
+                "t0",
+                "Caseload allocation",
+                ("caseload allocation", "complex cases"),
+                (),
+                reviewed=True,
             ),
-            PublishedTheme("t1", "Not listened to", ("not listened to",), None, ()),
-            PublishedTheme("other", "Other comments", (), None, ()),
+            PublishedTheme("t1", "Not listened to", ("not listened to",), (), reviewed=True),
+            PublishedTheme(
+                "t2", "Automatic theme 1 (not reviewed)", ("sarah jones",), (), reviewed=False
+            ),
+            PublishedTheme("other", "Other comments", (), ()),
         ),
     )
     text = carried_codebook([summary], 2026)
