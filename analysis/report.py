@@ -1,38 +1,48 @@
 """The display model of a report: protected tables turned into rows, figures and labels.
 
-Everything here reads a :class:`~analysis.disclosure.ProtectedRelease` through
-``release.table(view, item)`` only, so a page, chart or export can never show a number the
-release does not publish. Percentages are worked out from shown numbers only: a count and
-its group's total, both shown. No web framework; rendering (HTML, SVG, CSV, XLSX) lives
-elsewhere and reads these frozen objects.
+Everything here reads a :class:`~analysis.disclosure.ProtectedRelease` through four things
+only: ``release.views`` (the views it publishes), ``release.publishes(item, view)`` (whether
+an item's table for a view is published), and the values in ``sizes`` and ``items``. So a
+page, chart or export can never show a number, or a view, the release does not publish. A
+view or an item table that is not published becomes one sentence ("There are too few
+responses to show this question by council."), never a table of ``c``. Percentages are worked
+out from shown numbers only: a count and its group's total, both shown. No web framework;
+rendering (HTML, CSV, XLSX) lives elsewhere and reads these frozen objects.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from types import MappingProxyType
 from typing import Literal
-
-import numpy as np
-import pandas as pd
 
 from analysis.comments.model import OTHER
 from analysis.comments.summary import QuestionThemes, code_item, theme_item
 from analysis.counting import MISSING
 from analysis.disclosure import NO_ANSWER, Population, ProtectedRelease
-from analysis.disclosure.model import ALL, TOTAL
+from analysis.disclosure.model import ALL
 
 #: The one marker for a hidden value, everywhere: pages, charts, CSV, XLSX and print.
 HIDDEN = "c"
 
-#: The one footnote that explains the marker (``{k}`` and ``{k_cell}`` are filled in).
+#: The short note on every page, sheet and printed section that has a hidden value.
+HIDDEN_NOTE = "c: hidden to protect small groups"
+
+#: The full explanation of the marker (``{k}`` and ``{k_cell}`` are filled in), for the
+#: notes of a download and the page that explains how figures are protected.
 FOOTNOTE = (
     "c = hidden to protect anonymity. A figure is hidden when its group has fewer than {k} "
     "people, when fewer than {k_cell} people gave an answer, or when it could be worked out "
     "from other figures."
 )
+
+#: What a report says instead of a table that is not published (``{breakdown}`` is "by
+#: council", "by council and ethnic group").
+TOO_FEW_NOTE = "There are too few responses to show this question {breakdown}."
+NOT_PUBLISHED_NOTE = "There are too few responses to show this question."
 
 MULTIPLE_NOTE = "People could choose more than one answer, so the percentages do not add up to 100."
 OVERALL_ONLY_NOTE = "These figures are shown for everyone only, not by group."
@@ -99,9 +109,30 @@ class Labels:
         """The name of a view: "Overall", "By council" or "By council and ethnic group"."""
         if not view:
             return "Overall"
+        return "B" + self.by(view)[1:]
+
+    def by(self, view: View) -> str:
+        """A view inside a sentence: "by council", "by council and ethnic group" ("" overall)."""
+        if not view:
+            return ""
         names = [self.breakdown(d) for d in view]
         joined = " and ".join([names[0], *(n.lower() for n in names[1:])])
-        return f"By {joined[:1].lower()}{joined[1:]}"
+        return f"by {joined[:1].lower()}{joined[1:]}"
+
+    def too_few(self, view: View, subject: str = "this question") -> str:
+        """The one sentence shown instead of a table that is not published: "There are too
+        few responses to show this question by council." (``subject`` replaces "this
+        question", e.g. "results")."""
+        text = TOO_FEW_NOTE.format(breakdown=self.by(view)) if view else NOT_PUBLISHED_NOTE
+        return text.replace("this question", subject).replace(" .", ".")
+
+    def too_few_views(self, views: Sequence[View], subject: str = "results") -> str:
+        """One sentence for several views that are not published ("" for none): "There are
+        too few responses to show results by council and ethnic group, or by gender."""
+        named = [self.by(v) for v in views if v]
+        if not named:
+            return ""
+        return TOO_FEW_NOTE.format(breakdown=", or ".join(named)).replace("this question", subject)
 
 
 @dataclass(frozen=True)
@@ -129,7 +160,8 @@ class Row:
 
 @dataclass(frozen=True)
 class Table:
-    """One published table, ready to render. ``item`` is ``None`` for respondent counts."""
+    """One table, ready to render. ``item`` is ``None`` for respondent counts. A table the
+    release does not publish has no rows and no columns, and its note says why."""
 
     view: View
     item: str | None
@@ -139,22 +171,78 @@ class Table:
     column_labels: tuple[str, ...]
     rows: tuple[Row, ...]
     notes: tuple[str, ...] = ()
+    #: 1, 2… for the parts of a table split by its columns (see ``parts``); 0 for a whole one
+    part: int = 0
 
     @property
     def key(self) -> str:
-        """A stable, HTML-id-safe name for this table (item and view)."""
+        """A stable, HTML-id-safe name for this table (item, view and part)."""
         item = self.item or RESPONDENTS
-        return f"{item}--{view_key(self.view).replace(VIEW_SEPARATOR, '-')}"
+        key = f"{item}--{view_key(self.view).replace(VIEW_SEPARATOR, '-')}"
+        return f"{key}--{self.part}" if self.part else key
+
+    def parts(self, most: int) -> tuple[Table, ...]:
+        """The table split by its columns into as few tables as keep each to ``most`` answer
+        columns, evenly (25 columns, at most 8: 6, 6, 6 and 7), every row in every part; the
+        table itself when it is narrow enough. For print, where a page cannot scroll."""
+        count = len(self.column_codes)
+        if count <= most:
+            return (self,)
+        pieces = -(-count // most)
+        bounds = [count * i // pieces for i in range(pieces + 1)]
+        return tuple(
+            replace(
+                self,
+                column_codes=self.column_codes[start:end],
+                column_labels=self.column_labels[start:end],
+                rows=tuple(replace(r, figures=r.figures[start:end]) for r in self.rows),
+                notes=self.notes if number == pieces else (),
+                part=number,
+            )
+            for number, (start, end) in enumerate(pairwise(bounds), start=1)
+        )
+
+    @property
+    def published(self) -> bool:
+        return bool(self.rows)
+
+    @property
+    def charted(self) -> tuple[Row, ...]:
+        """The rows a chart draws bars for: groups (not the margins of a two-way table) with
+        a percentage to show, or with nobody in them."""
+        return tuple(r for r in self.rows if r.kind != "margin" and r not in self.all_hidden)
+
+    @property
+    def all_hidden(self) -> tuple[Row, ...]:
+        """Groups (not margins) with people in them whose every percentage is hidden: a chart
+        names them in one line instead of drawing a row of ``c``."""
+        return tuple(
+            r
+            for r in self.rows
+            if r.kind != "margin" and r.total != 0 and all(f.percent is None for f in r.figures)
+        )
+
+    @property
+    def has_hidden(self) -> bool:
+        """Whether any figure of the table is ``c``."""
+        return any(row.total is None or any(f.hidden for f in row.figures) for row in self.rows)
 
 
 @dataclass(frozen=True)
 class Question:
-    """One question of a report: its counted items (one per grid statement) or free text."""
+    """One question of a report: its counted items (one per grid statement) or free text.
+
+    ``title`` is unique within a report and names the question in lists and headings (a
+    grid's section title, say "Feeling safe at work", where several grids ask "How much do you
+    agree or disagree with each statement?"); ``text`` is the question as it was asked, when
+    that differs from the title.
+    """
 
     id: str
     title: str
     kind: Literal["counts", "text"]
     items: tuple[str, ...] = ()
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -187,12 +275,19 @@ class Report:
     respondents: tuple[Table, ...]
     questions: tuple[QuestionResult, ...]
     labels: Labels
-    # Free-text questions: published themes, key phrases, tone shares and approved quotes.
+    # Free-text questions: published themes, key phrases and approved quotes.
     themes: Mapping[str, TextResult] = field(default_factory=dict)
 
     @property
     def footnote(self) -> str:
         return footnote(self.k, self.k_cell)
+
+    @property
+    def has_hidden(self) -> bool:
+        """Whether any table of the report has a ``c``."""
+        tables = [*self.respondents, *(t for q in self.questions for t in q.tables)]
+        themes = (theme for text in self.themes.values() for theme in text.themes)
+        return any(t.has_hidden for t in tables) or any(t.count is None for t in themes)
 
 
 # --- views in addresses ------------------------------------------------------------------------
@@ -223,30 +318,50 @@ def percent(count: int | None, total: int | None) -> int | None:
     return (200 * count + total) // (2 * total)
 
 
-def _cells(frame: pd.DataFrame) -> dict[str, list[int | None]]:
-    """Each column of a published (``Int64``) table as a list, ``None`` where hidden."""
-    return {str(column): [_value(cell) for cell in frame[column].array] for column in frame}
-
-
-def _value(cell: object) -> int | None:
-    if cell is None or cell is pd.NA:
-        return None
-    if isinstance(cell, int | np.integer):
-        return int(cell)
-    raise TypeError(f"a published table holds {cell!r}, not a count")
-
-
 # --- tables ------------------------------------------------------------------------------------
 
 
-def _row_parts(view: View, label: object, labels: Labels) -> tuple[Population, str, RowKind]:
-    codes: tuple[str, ...]
+def published_views(release: ProtectedRelease) -> tuple[View, ...]:
+    """The views ``release`` publishes, overall first (overall is always published)."""
+    return ((), *(tuple(v) for v in release.views if v))
+
+
+def is_published(release: ProtectedRelease, item: str, view: View) -> bool:
+    """Whether the release publishes ``item``'s table for ``view``: the view is published,
+    the release says it publishes the item by it, and every row of the table is there."""
+    view = tuple(view)
+    if view and view not in {tuple(v) for v in release.views}:
+        return False
+    if item not in release.items or not release.publishes(item, view):
+        return False
+    rows = release.items[item]
+    return all(population in rows for _codes, population in _view_rows(release, view))
+
+
+def _view_rows(release: ProtectedRelease, view: View) -> list[tuple[tuple[str, ...], Population]]:
+    """(group codes, population) for every row of a view, in display order: the groups, then
+    for a two-way view its margins (``ALL`` for "any"), then everyone."""
+    groups = {dim: tuple(release.dimensions.get(dim, ())) for dim in view}
     if not view:
-        codes = ()
-    elif len(view) == 1:
-        codes = (str(label),)
-    else:
-        codes = tuple(str(part) for part in label)  # type: ignore[attr-defined]
+        return [((), ())]
+    if len(view) == 1:
+        (dim,) = view
+        return [((g,), ((dim, g),)) for g in groups[dim]] + [((ALL,), ())]
+    first, second = view
+    rows: list[tuple[tuple[str, ...], Population]] = [
+        ((g, h), tuple(sorted(((first, g), (second, h)))))
+        for g in groups[first]
+        for h in groups[second]
+    ]
+    rows += [((g, ALL), ((first, g),)) for g in groups[first]]
+    rows += [((ALL, h), ((second, h),)) for h in groups[second]]
+    rows.append(((ALL, ALL), ()))
+    return rows
+
+
+def _row_parts(
+    view: View, codes: tuple[str, ...], labels: Labels
+) -> tuple[Population, str, RowKind]:
     named = [(d, g) for d, g in zip(view, codes, strict=True) if g != ALL]
     population = tuple(sorted(named))
     if not named:
@@ -261,39 +376,42 @@ def _row_parts(view: View, label: object, labels: Labels) -> tuple[Population, s
     return population, text[:1].upper() + text[1:], "margin"
 
 
+def _not_published(view: View, item: str | None, title: str, labels: Labels) -> Table:
+    note = labels.overall_only.get(item, "") if item is not None else ""
+    return Table(
+        view=view,
+        item=item,
+        title=title,
+        view_label=labels.view(view),
+        column_codes=(),
+        column_labels=(),
+        rows=(),
+        notes=(note or labels.too_few(view),),
+    )
+
+
 def build_table(release: ProtectedRelease, view: View, item: str, labels: Labels) -> Table:
-    """The published table of ``item`` broken down by ``view``, with percentages of each
-    row's total worked out from shown numbers only. An item the release publishes overall only
-    gives a table with no rows for any other view, and a note saying why."""
-    if not release.publishes(item, tuple(view)):
-        return Table(
-            view=tuple(view),
-            item=item,
-            title=labels.item(item),
-            view_label=labels.view(tuple(view)),
-            column_codes=(),
-            column_labels=(),
-            rows=(),
-            notes=(labels.overall_only.get(item, OVERALL_ONLY_NOTE),),
-        )
-    frame = release.table(tuple(view), item)
-    codes = tuple(str(c) for c in frame.columns if c != TOTAL)
-    cells = _cells(frame)
+    """The table of ``item`` broken down by ``view``, with percentages of each row's total
+    worked out from shown numbers only. A table the release does not publish has no rows and
+    one sentence saying so."""
+    view = tuple(view)
+    if not is_published(release, item, view):
+        return _not_published(view, item, labels.item(item), labels)
+    rows_of = release.items[item]
+    codes = tuple(str(c) for c in rows_of[()])
     rows = []
-    for position, label in enumerate(frame.index):
-        population, text, kind = _row_parts(tuple(view), label, labels)
-        total = cells[TOTAL][position]
-        figures = []
-        for code in codes:
-            count = cells[code][position]
-            figures.append(Figure(count, percent(count, total)))
-        rows.append(Row(population, text, total, tuple(figures), kind))
+    for group_codes, population in _view_rows(release, view):
+        _population, text, kind = _row_parts(view, group_codes, labels)
+        total = release.size(population)
+        values = rows_of[population]
+        figures = tuple(Figure(values[c], percent(values[c], total)) for c in codes)
+        rows.append(Row(population, text, total, figures, kind))
     notes = (MULTIPLE_NOTE,) if item in labels.multiple else ()
     return Table(
-        view=tuple(view),
+        view=view,
         item=item,
         title=labels.item(item),
-        view_label=labels.view(tuple(view)),
+        view_label=labels.view(view),
         column_codes=codes,
         column_labels=tuple(labels.option(item, c) for c in codes),
         rows=tuple(rows),
@@ -302,20 +420,23 @@ def build_table(release: ProtectedRelease, view: View, item: str, labels: Labels
 
 
 def respondent_table(release: ProtectedRelease, view: View, labels: Labels) -> Table:
-    """How many people are in each group of ``view``, with each as a percentage of everyone."""
-    frame = release.table(tuple(view), None)
-    sizes = _cells(frame)[TOTAL]
-    overall = sizes[-1]
+    """How many people are in each group of ``view``, with each as a percentage of everyone
+    (no rows, and a sentence, for a view the release does not publish)."""
+    view = tuple(view)
+    rows_there = all(pop in release.sizes for _codes, pop in _view_rows(release, view))
+    if view not in published_views(release) or not rows_there:
+        return _not_published(view, None, RESPONDENTS_TITLE, labels)
+    overall = release.size(())
     rows = []
-    for position, label in enumerate(frame.index):
-        population, text, kind = _row_parts(tuple(view), label, labels)
-        size = sizes[position]
+    for group_codes, population in _view_rows(release, view):
+        _population, text, kind = _row_parts(view, group_codes, labels)
+        size = release.size(population)
         rows.append(Row(population, text, size, (Figure(size, percent(size, overall)),), kind))
     return Table(
-        view=tuple(view),
+        view=view,
         item=None,
         title=RESPONDENTS_TITLE,
-        view_label=labels.view(tuple(view)),
+        view_label=labels.view(view),
         column_codes=(RESPONDENTS,),
         column_labels=(RESPONDENTS_LABEL,),
         rows=tuple(rows),
@@ -331,6 +452,13 @@ def question_tables(
     )
 
 
+def report_views(release: ProtectedRelease, views: Sequence[View]) -> tuple[View, ...]:
+    """Overall, then those of ``views`` the release publishes, in the release's order (a view
+    it does not publish is left out, whoever asked for it)."""
+    wanted = {tuple(v) for v in views}
+    return tuple(v for v in published_views(release) if not v or v in wanted)
+
+
 def build_report(
     release: ProtectedRelease,
     views: Sequence[View],
@@ -340,17 +468,18 @@ def build_report(
     *,
     themes: Mapping[str, QuestionThemes] | None = None,
 ) -> Report:
-    """Every table a release publishes, for the exports and the printable report."""
-    views = tuple(tuple(v) for v in views)
+    """Every table of ``questions`` for everyone and for each of ``views`` the release
+    publishes, for the exports and the printable report."""
+    chosen = report_views(release, views)
     return Report(
         info=info,
         k=release.k,
         k_cell=release.k_cell,
         responses=release.size(()),
-        views=views,
-        respondents=tuple(respondent_table(release, v, labels) for v in views),
+        views=chosen,
+        respondents=tuple(respondent_table(release, v, labels) for v in chosen),
         questions=tuple(
-            QuestionResult(q, question_tables(release, q, views, labels)) for q in questions
+            QuestionResult(q, question_tables(release, q, chosen, labels)) for q in questions
         ),
         labels=labels,
         themes={qid: text_result(release, s) for qid, s in (themes or {}).items()},
@@ -359,9 +488,6 @@ def build_report(
 
 # --- free text ---------------------------------------------------------------------------------
 
-TONE_LABELS: Mapping[str, str] = MappingProxyType(
-    {"positive": "Positive", "mixed": "Mixed or neutral", "negative": "Negative"}
-)
 ENGINE_LABELS: Mapping[str, str] = MappingProxyType(
     {
         "lexical": "word and phrase patterns (lexical engine)",
@@ -391,7 +517,6 @@ class ThemeResult:
     key_phrases: tuple[str, ...]
     count: int | None
     share: int | None
-    tones: tuple[tuple[str, Figure], ...]  # empty when not shown
     quotes: tuple[str, ...]
     other: bool = False
 
@@ -406,15 +531,44 @@ class TextResult:
     commented: int | None
     themes: tuple[ThemeResult, ...]
     has_codes: bool
+    #: what the methodology note says about who named the themes (``method_note``)
+    method: str = ""
 
     @property
     def engine_label(self) -> str:
         return ENGINE_LABELS.get(self.engine, self.engine)
 
 
+def method_note(summary: QuestionThemes) -> str:
+    """How a question's themes were found and named, read from the release: which were
+    named by an analyst and which are published as found, unreviewed, by which engine."""
+    engine = ENGINE_LABELS.get(summary.engine, summary.engine)
+    found = f"Themes were found automatically, by {engine}"
+    total = len(summary.named_themes)
+    if not summary.review_recorded:
+        return f"{found}. This release does not record which of them an analyst reviewed."
+    reviewed, automatic = summary.reviewed, summary.automatic
+    if total == 0:
+        return f"{found}."
+    if automatic == 0:
+        every = "the theme" if total == 1 else f"all {total} themes"
+        return f"{found}, then an analyst reviewed and named {every}."
+    if reviewed == 0:
+        return (
+            f"{found}. No analyst reviewed them: they are shown as automatic themes, "
+            "not reviewed, with the key phrases that describe them."
+        )
+    named = "1 theme" if reviewed == 1 else f"{reviewed} themes"
+    rest = "1 is" if automatic == 1 else f"{automatic} are"
+    return (
+        f"{found}. An analyst reviewed and named {named} of {total}; the other {rest} shown "
+        "as automatic themes, not reviewed."
+    )
+
+
 def text_result(release: ProtectedRelease, summary: QuestionThemes) -> TextResult:
-    """Key phrases, counts, tone shares and quotes of each theme, figures read from the
-    protected release only (tone counts are protected in the summary itself)."""
+    """Key phrases, counts and quotes of each theme, figures read from the protected
+    release only."""
     item = theme_item(summary.question_id)
     commented: int | None = None
     if item in release.items:
@@ -423,19 +577,12 @@ def text_result(release: ProtectedRelease, summary: QuestionThemes) -> TextResul
     themes = []
     for theme in summary.themes:
         count = release.value(item, (), theme.option) if item in release.items else None
-        tones: tuple[tuple[str, Figure], ...] = ()
-        if theme.tones is not None and count is not None:
-            tones = tuple(
-                (TONE_LABELS.get(name, name), Figure(value, percent(value, count)))
-                for name, value in theme.tones.items()
-            )
         themes.append(
             ThemeResult(
                 label=theme.label,
                 key_phrases=theme.key_phrases,
                 count=count,
                 share=percent(count, commented),
-                tones=tones,
                 quotes=theme.quotes,
                 other=theme.option == OTHER,
             )
@@ -447,6 +594,7 @@ def text_result(release: ProtectedRelease, summary: QuestionThemes) -> TextResul
         commented=commented,
         themes=tuple(themes),
         has_codes=code_item(summary.question_id) in release.items,
+        method=method_note(summary),
     )
 
 

@@ -36,7 +36,16 @@ def write_new_file(path: Path, content: bytes) -> None:
 @click.option("--survey", "slug", required=True)
 @click.option("--format", "file_format", type=click.Choice(reports.FORMATS), required=True)
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True)
-def report_export(slug: str, file_format: str, out: Path) -> None:
+@click.option(
+    "--view",
+    "views",
+    multiple=True,
+    metavar="BREAKDOWN",
+    help="A breakdown to include, as 'council' or 'council+ethnic_group' (repeat for more; "
+    "'overall' alone gives everyone only). Default: everyone and each published breakdown "
+    "by one group.",
+)
+def report_export(slug: str, file_format: str, out: Path, views: tuple[str, ...]) -> None:
     """Write the survey's newest release to OUT (which must not exist yet)."""
     from survey_app.web.staff.reports import print_page
 
@@ -46,7 +55,14 @@ def report_export(slug: str, file_format: str, out: Path) -> None:
         _fail(f"The folder {out.parent} does not exist")
     try:
         found = reports.export_report(
-            get_db(), get_keyring(), get_questionnaires(), None, slug, file_format, print_page
+            get_db(),
+            get_keyring(),
+            get_questionnaires(),
+            None,
+            slug,
+            file_format,
+            print_page,
+            views,
         )
     except ServiceError as error:
         _fail(str(error))

@@ -1,16 +1,20 @@
-"""The tidy CSV: one row per published (or hidden) figure of a report.
+"""The tidy CSV: one long file, one row per published (or hidden) figure of a report.
+
+One file holds every view the reader chose — overall and each chosen breakdown — told apart
+by the ``view`` column ("Overall", "By council", "By council and ethnic group"), so a
+spreadsheet filter on that column gives one view's figures. A view the release does not
+publish is never in it.
 
 Columns: ``view, group, question, option, count, percent, status``. A hidden figure has
 ``c`` as its count and percent and the status ``hidden``; a shown figure has the status
 ``shown`` (its percent is ``c`` when the group's total is hidden). Each row's ``Total`` is a
 figure too. Encoded as UTF-8 with a byte-order mark, so spreadsheet programs read it right.
 
-A table published overall only (theme counts in a draft, or themes that changed after an
-earlier publication) has, for each other view, one row with its note in ``option`` and the
-status ``note``. Free-text questions add, after their theme tables, each theme's tone figures
-(question "<question> – Tone: <theme>") and its key phrases and approved quotes as text rows:
-the phrase or quote in ``option``, empty count and percent, status ``key phrase`` or
-``quote``.
+A table that is not published for a view (too few responses, or theme counts shown for
+everyone only) has one row with its note in ``option`` and the status ``note``. Free-text
+questions add, after their theme tables, each theme's key phrases and approved quotes as
+text rows: the phrase or quote in ``option``, empty count and percent, status ``key phrase``
+or ``quote``.
 """
 
 from __future__ import annotations
@@ -85,18 +89,6 @@ def tidy_rows(report: Report) -> list[tuple[str, ...]]:
 def _text_rows(question: str, text: TextResult) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for theme in text.themes:
-        for tone, figure in theme.tones:
-            rows.append(
-                (
-                    _text("Overall"),
-                    _text(OVERALL_LABEL),
-                    _text(f"{question} – Tone: {theme.label}"),
-                    _text(tone),
-                    _number(figure.count),
-                    _number(figure.percent),
-                    HIDDEN_STATUS if figure.hidden else SHOWN,
-                )
-            )
         name = _text(f"{question} – {theme.label}")
         for kind, texts in (("key phrase", theme.key_phrases), ("quote", theme.quotes)):
             for value in texts:

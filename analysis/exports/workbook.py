@@ -1,8 +1,13 @@
-"""The report as an XLSX workbook: a ``Notes`` sheet, a ``Respondents`` sheet and one
-formatted sheet per question, each with a table per statement and breakdown.
+"""The report as an XLSX workbook: a ``Notes`` sheet, then one sheet per view the reader
+chose ("Overall", "By council", "By council and ethnic group"), each holding the respondent
+counts and every question's tables for that view, question by question and statement by
+statement. Free-text questions add their themes' key phrases and approved quotes to the
+"Overall" sheet.
 
-Hidden values are the text ``c`` (right-aligned, like the numbers); percentages are stored
-as fractions with a whole-percent format, so 45% is the cell value 0.45.
+Sheet names are unique (ignoring case), at most 31 characters and free of the characters a
+sheet name cannot hold (see :func:`sheet_names`). Hidden values are the text ``c``
+(right-aligned, like the numbers); percentages are stored as fractions with a whole-percent
+format, so 45% is the cell value 0.45.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from collections.abc import Sequence
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
@@ -18,24 +24,28 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from analysis.report import (
     HIDDEN,
+    HIDDEN_NOTE,
     MULTIPLE_NOTE,
     PERCENT_NOTE,
-    RESPONDENTS_TITLE,
-    QuestionResult,
     Report,
     Table,
     TextResult,
+    View,
     text_status_message,
 )
 
 NOTES_SHEET = "Notes"
-RESPONDENTS_SHEET = "Respondents"
 COUNT_FORMAT = "#,##0"
 PERCENT_FORMAT = "0%"
 SHEET_NAME_MAX = 31
+# Excel keeps this name for itself.
+_RESERVED = {"history"}
+_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]+")
 
 _TITLE = Font(bold=True, size=14)
+_QUESTION = Font(bold=True, size=12)
 _BOLD = Font(bold=True)
+_ITALIC = Font(italic=True)
 _RIGHT = Alignment(horizontal="right")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _RULE = Border(bottom=Side(style="thin"))
@@ -47,26 +57,11 @@ def write_workbook(report: Report) -> bytes:
     notes = book.active
     assert notes is not None
     notes.title = NOTES_SHEET
-    names = _sheet_names(report)
-    _notes_sheet(notes, report, names)
-    respondents = book.create_sheet(RESPONDENTS_SHEET)
-    _heading(respondents, f"{RESPONDENTS_TITLE}: {report.info.survey_title}", report)
-    row = 4
-    for table in report.respondents:
-        row = _block(respondents, row, table.view_label, table, with_total=False)
-    for result, name in zip(report.questions, names, strict=True):
-        if not _has_sheet(result, report):
-            continue
-        sheet = book.create_sheet(name)
-        _heading(sheet, result.question.title, report)
-        row = 4
-        several = len(result.question.items) > 1 or result.question.kind == "text"
-        for table in result.tables:
-            title = f"{table.title} – {table.view_label}" if several else table.view_label
-            row = _block(sheet, row, title, table, with_total=True)
-        text = report.themes.get(result.question.id)
-        if text is not None:
-            _text_block(sheet, row, text)
+    labels = [report.labels.view(view) for view in report.views]
+    names = sheet_names(labels, taken=(NOTES_SHEET,))
+    _notes_sheet(notes, report, list(zip(names, report.views, strict=True)))
+    for view, name in zip(report.views, names, strict=True):
+        _view_sheet(book.create_sheet(name), report, view)
     book.properties.creator = "Candour"
     book.properties.title = f"{report.info.survey_title}: results"
     book.properties.created = dt.datetime.combine(report.info.as_at, dt.time())
@@ -75,17 +70,38 @@ def write_workbook(report: Report) -> bytes:
     return buffer.getvalue()
 
 
-def _sheet_names(report: Report) -> list[str]:
-    """A short, valid sheet name per question ("1. How far do you…"), unique by its number."""
+def sheet_names(titles: Sequence[str], taken: Sequence[str] = ()) -> list[str]:
+    """A valid, readable sheet name per title: the characters a sheet name cannot hold
+    (``[ ] : * ? / \\``) become spaces, no apostrophe at either end, at most 31 characters
+    (cut at a word with "…"), never blank, never Excel's own "History", and unique ignoring
+    case, also against ``taken`` (a repeat gets " (2)", " (3)"…)."""
+    used = {name.casefold() for name in taken}
     names: list[str] = []
-    for number, result in enumerate(report.questions, start=1):
-        clean = re.sub(r"[\[\]:*?/\\']+", " ", result.question.title).strip()
-        name = f"{number}. {clean}"
-        names.append(name if len(name) <= SHEET_NAME_MAX else name[: SHEET_NAME_MAX - 1] + "…")
+    for title in titles:
+        clean = " ".join(_FORBIDDEN.sub(" ", title).split()).strip("'").strip() or "Sheet"
+        if clean.casefold() in _RESERVED:
+            clean = f"{clean} (sheet)"
+        name = _shorten(clean, SHEET_NAME_MAX)
+        number = 2
+        while name.casefold() in used:
+            suffix = f" ({number})"
+            name = _shorten(clean, SHEET_NAME_MAX - len(suffix)) + suffix
+            number += 1
+        used.add(name.casefold())
+        names.append(name)
     return names
 
 
-def _notes_sheet(sheet: Worksheet, report: Report, names: list[str]) -> None:
+def _shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if text[limit - 1] != " " and " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]  # whole words only
+    return cut.rstrip(" ,;–-'") + "…"
+
+
+def _notes_sheet(sheet: Worksheet, report: Report, sheets: list[tuple[str, View]]) -> None:
     info = report.info
     sheet["A1"] = f"{info.survey_title}: results"
     sheet["A1"].font = _TITLE
@@ -109,43 +125,72 @@ def _notes_sheet(sheet: Worksheet, report: Report, names: list[str]) -> None:
             cell.alignment = Alignment(horizontal="left")
     row = len(rows) + 4
     sheet.cell(row=row, column=1, value="Sheets").font = _BOLD
-    listed = [(RESPONDENTS_SHEET, RESPONDENTS_TITLE)] + [
-        (name, result.question.title)
-        for name, result in zip(names, report.questions, strict=True)
-        if _has_sheet(result, report)
-    ]
-    for offset, (name, title) in enumerate(listed, start=row + 1):
+    for offset, (name, view) in enumerate(sheets, start=row + 1):
+        holds = report.labels.by(view) if view else "for everyone"
         sheet.cell(row=offset, column=1, value=name)
-        sheet.cell(row=offset, column=2, value=title).alignment = _WRAP
-    sheet.column_dimensions["A"].width = 38
+        sheet.cell(row=offset, column=2, value=f"Every question {holds}").alignment = _WRAP
+    row += len(sheets) + 2
+    sheet.cell(row=row, column=1, value="Questions").font = _BOLD
+    for offset, result in enumerate(report.questions, start=row + 1):
+        sheet.cell(row=offset, column=1, value=f"{offset - row}. {result.question.title}")
+        if result.question.text:
+            sheet.cell(row=offset, column=2, value=result.question.text).alignment = _WRAP
+    sheet.column_dimensions["A"].width = 48
     sheet.column_dimensions["B"].width = 90
+
+
+def _view_sheet(sheet: Worksheet, report: Report, view: View) -> None:
+    """Every table of ``view``: respondents first, then question by question."""
+    tables = [t for t in report.respondents if t.view == view]
+    for result in report.questions:
+        tables += [t for t in result.tables if t.view == view]
+    title = f"Results {report.labels.by(view)}" if view else "Results for everyone"
+    _heading(sheet, title, report, hidden=any(t.has_hidden for t in tables))
+    row = 4
+    for table in report.respondents:
+        if table.view == view:
+            row = _block(sheet, row, table.title, table, with_total=False)
+    for number, result in enumerate(report.questions, start=1):
+        question = result.question
+        mine = [t for t in result.tables if t.view == view]
+        text = report.themes.get(question.id) if not view else None
+        if not mine and text is None:
+            continue
+        sheet.cell(row=row, column=1, value=f"{number}. {question.title}").font = _QUESTION
+        row += 1
+        if question.text:
+            sheet.cell(row=row, column=1, value=question.text).font = _ITALIC
+            row += 1
+        row += 1
+        several = len(question.items) > 1 or question.kind == "text"
+        for table in mine:
+            row = _block(sheet, row, table.title if several else None, table, with_total=True)
+        if text is not None:
+            row = _text_block(sheet, row, text)
 
 
 def _date(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def _heading(sheet: Worksheet, title: str, report: Report) -> None:
+def _heading(sheet: Worksheet, title: str, report: Report, *, hidden: bool) -> None:
     sheet["A1"] = title
     sheet["A1"].font = _TITLE
-    sheet["A2"] = f"{report.info.survey_title}, results as at {_date(report.info.as_at)}. " + (
-        report.footnote
-    )
+    about = f"{report.info.survey_title}, results as at {_date(report.info.as_at)}."
+    if hidden:
+        about += f" {HIDDEN_NOTE}; see the Notes sheet for how figures are protected."
+    sheet["A2"] = about
     sheet.column_dimensions["A"].width = 42
 
 
-def _has_sheet(result: QuestionResult, report: Report) -> bool:
-    return bool(result.tables) or result.question.id in report.themes
-
-
 def _text_block(sheet: Worksheet, row: int, text: TextResult) -> int:
-    """Each theme's key phrases, tone figures and approved quotes, from ``row``."""
+    """Each theme's key phrases and approved quotes, from ``row``."""
     if text.status != "ready":
         sheet.cell(row=row, column=1, value=text_status_message(text.status)).font = Font(
             italic=True
         )
         return row + 2
-    sheet.cell(row=row, column=1, value=f"Themes found from {text.engine_label}").font = _BOLD
+    sheet.cell(row=row, column=1, value=text.method).font = _BOLD
     row += 1
     for theme in text.themes:
         if theme.other:
@@ -155,11 +200,6 @@ def _text_block(sheet: Worksheet, row: int, text: TextResult) -> int:
         if theme.key_phrases:
             sheet.cell(row=row, column=1, value="Key phrases")
             sheet.cell(row=row, column=2, value=", ".join(theme.key_phrases)).alignment = _WRAP
-            row += 1
-        for tone, figure in theme.tones:
-            sheet.cell(row=row, column=1, value=f"Tone: {tone}")
-            _put(sheet, row, 2, figure.count, COUNT_FORMAT)
-            _put(sheet, row, 3, figure.percent, PERCENT_FORMAT)
             row += 1
         for quote in theme.quotes:
             sheet.cell(row=row, column=1, value="Quote")
@@ -179,26 +219,29 @@ def _put(sheet: Worksheet, row: int, column: int, value: int | None, fmt: str) -
     cell.number_format = fmt
 
 
-def _block(sheet: Worksheet, row: int, title: str, table: Table, *, with_total: bool) -> int:
-    """Write one table from ``row``; returns the first free row after it."""
-    sheet.cell(row=row, column=1, value=title).font = _BOLD
-    if not table.rows:  # published overall only: its note says why
-        for offset, note in enumerate(table.notes, start=row + 1):
-            sheet.cell(row=offset, column=1, value=note).font = Font(italic=True)
-        return row + len(table.notes) + 2
+def _block(sheet: Worksheet, row: int, title: str | None, table: Table, *, with_total: bool) -> int:
+    """Write one table from ``row`` (under ``title``, if any); returns the first free row
+    after it."""
+    if title:
+        sheet.cell(row=row, column=1, value=title).font = _BOLD
+        row += 1
+    if not table.rows:  # not published: its note says why
+        for offset, note in enumerate(table.notes, start=row):
+            sheet.cell(row=offset, column=1, value=note).font = _ITALIC
+        return row + len(table.notes) + 1
     header = ["Group"]
     if with_total:
         header.append("Total")
     for label in table.column_labels:
         header += [label, f"{label} (%)"]
     for column, text in enumerate(header, start=1):
-        cell = sheet.cell(row=row + 1, column=column, value=text)
+        cell = sheet.cell(row=row, column=column, value=text)
         cell.font = _BOLD
         cell.border = _RULE
         cell.alignment = Alignment(wrap_text=True, vertical="bottom")
         if column > 1:
             sheet.column_dimensions[get_column_letter(column)].width = 16
-    for offset, line in enumerate(table.rows, start=row + 2):
+    for offset, line in enumerate(table.rows, start=row + 1):
         sheet.cell(row=offset, column=1, value=line.label).font = (
             _BOLD if line.kind == "overall" else Font()
         )
@@ -210,8 +253,8 @@ def _block(sheet: Worksheet, row: int, title: str, table: Table, *, with_total: 
             _put(sheet, offset, column, figure.count, COUNT_FORMAT)
             _put(sheet, offset, column + 1, figure.percent, PERCENT_FORMAT)
             column += 2
-    after = row + 2 + len(table.rows)
+    after = row + 1 + len(table.rows)
     for note in table.notes:
-        sheet.cell(row=after, column=1, value=note).font = Font(italic=True)
+        sheet.cell(row=after, column=1, value=note).font = _ITALIC
         after += 1
     return after + 1

@@ -3,12 +3,14 @@
 Everything here reads a stored release (``analysis.load_release``), never responses. Analysts
 assigned to a survey and admins see its newest release, draft or published, and may publish
 it; everyone else signed in sees published releases only. While a survey is not yet closed,
-no release is read at all.
+no release is read at all. Readers are offered the views the release publishes
+(``ProtectedRelease.views``) and nothing else; a download holds everyone's results and the
+breakdowns the reader chose (by default each published one-way breakdown).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -22,6 +24,7 @@ from analysis.report import (
     MISSING_LABEL,
     NO_ANSWER_LABEL,
     OVERALL_ONLY_NOTE,
+    OVERALL_VIEW,
     Labels,
     Question,
     Report,
@@ -32,13 +35,15 @@ from analysis.report import (
     build_report,
     footnote,
     parse_view,
+    published_views,
     question_tables,
     respondent_table,
     text_result,
     view_key,
 )
 from survey_app.crypto import Keyring
-from survey_app.domain.model import Questionnaire, QuestionType
+from survey_app.domain.model import Question as AskedQuestion
+from survey_app.domain.model import Questionnaire, QuestionType, Section
 from survey_app.services import analysis, audit, publishing, surveys
 from survey_app.services.accounts import StaffAccount, may_work_on
 from survey_app.services.analysis import ReleaseData
@@ -137,32 +142,75 @@ def report_labels(
 
 def report_questions(questionnaire: Questionnaire | None, release: ReleaseData) -> list[Question]:
     """The questions a report covers, in questionnaire order: each counted question with the
-    items the release holds for it, and free-text questions (themes come later)."""
+    items the release holds for it, and free-text questions (themes come later). Every title
+    is unique (see :func:`question_titles`)."""
     published = set(release.protected.items)
     if questionnaire is None:
         return [Question(i, i, "counts", (i,)) for i in release.protected.items]
-    found: list[Question] = []
-    for q in questionnaire.questions():
-        if q.demographic:
-            continue
-        if q.type is QuestionType.FREE_TEXT:
-            counted = (theme_item(q.id), code_item(q.id))
-            found.append(
-                Question(q.id, q.text, "text", tuple(i for i in counted if i in published))
+    asked: list[tuple[AskedQuestion, Section, tuple[str, ...]]] = []
+    for section in questionnaire.sections:
+        for q in section.questions:
+            if q.demographic:
+                continue
+            if q.type is QuestionType.FREE_TEXT:
+                counted = (theme_item(q.id), code_item(q.id))
+                asked.append((q, section, tuple(i for i in counted if i in published)))
+                continue
+            ids = (
+                tuple(f"{q.id}__{s.id}" for s in q.statements)
+                if q.type is QuestionType.LIKERT_GRID
+                else (q.id,)
             )
-            continue
-        ids = (
-            tuple(f"{q.id}__{s.id}" for s in q.statements)
-            if q.type is QuestionType.LIKERT_GRID
-            else (q.id,)
+            items = tuple(i for i in ids if i in published)
+            if items and q.type in (*_COUNTED, QuestionType.LIKERT_GRID):
+                asked.append((q, section, items))
+    titles = question_titles([(q, section) for q, section, _items in asked])
+    found = [
+        Question(
+            q.id,
+            title,
+            "text" if q.type is QuestionType.FREE_TEXT else "counts",
+            items,
+            text=q.text if title != q.text else "",
         )
-        items = tuple(i for i in ids if i in published)
-        if items:
-            found.append(Question(q.id, q.text, "counts", items))
+        for (q, _section, items), title in zip(asked, titles, strict=True)
+    ]
     # Items the questionnaire no longer has (a newer version is loaded) are still reported.
     covered = {i for q in found for i in q.items}
     found += [Question(i, i, "counts", (i,)) for i in release.protected.items if i not in covered]
     return found
+
+
+def _same(text: str) -> str:
+    return " ".join(text.casefold().rstrip(" ?.:!").split())
+
+
+def question_titles(questions: list[tuple[AskedQuestion, Section]]) -> list[str]:
+    """A unique, meaningful title per question, for lists and headings.
+
+    A question is named by its text. Where several share it — grids often all ask "How much
+    do you agree or disagree with each statement?" — a grid is named by its section's title
+    ("Feeling safe at work") and any other question by its section's title and its text.
+    If titles still clash, each gets its question's number. The question as asked is shown
+    under a title that differs from it.
+    """
+    titles = [q.text for q, _section in questions]
+    for index in _clashing(titles):
+        q, section = questions[index]
+        grid = q.type is QuestionType.LIKERT_GRID
+        titles[index] = section.title if grid else f"{section.title}: {q.text}"
+    for index in _clashing(titles):
+        titles[index] = f"{titles[index]} (question {index + 1})"
+    return titles
+
+
+def _clashing(titles: list[str]) -> set[int]:
+    """The positions of titles that are the same as another (ignoring case, spacing and
+    closing punctuation)."""
+    seen: dict[str, list[int]] = {}
+    for index, title in enumerate(titles):
+        seen.setdefault(_same(title), []).append(index)
+    return {i for group in seen.values() if len(group) > 1 for i in group}
 
 
 # --- who sees what -----------------------------------------------------------------------------
@@ -205,7 +253,26 @@ class ReportContext:
 
     @property
     def views(self) -> tuple[View, ...]:
-        return self.release.views if self.release is not None else ()
+        """The views the release publishes, overall first: the only ones a reader is offered."""
+        return published_views(self.release.protected) if self.release is not None else ()
+
+    @property
+    def permitted(self) -> tuple[View, ...]:
+        """Every view the questionnaire permits, published or not (a view that was not
+        published has a page that says so in one sentence)."""
+        if self.release is None:
+            return ()
+        return ((), *(tuple(v) for v in self.release.views if v))
+
+    @property
+    def unpublished(self) -> tuple[View, ...]:
+        """Permitted views the release does not publish (too few responses)."""
+        return tuple(v for v in self.permitted if v not in self.views)
+
+    @property
+    def unpublished_note(self) -> str:
+        """One sentence naming the permitted views that are not published ("" if none)."""
+        return self.labels.too_few_views(self.unpublished)
 
     @property
     def footnote(self) -> str:
@@ -250,7 +317,11 @@ def open_report(
 @dataclass(frozen=True)
 class Overview:
     context: ReportContext
-    respondents: tuple[Table, ...]  # one per permitted one-way breakdown
+    respondents: tuple[Table, ...]  # one per published one-way breakdown
+
+    @property
+    def has_hidden(self) -> bool:
+        return any(t.has_hidden for t in self.respondents)
 
 
 @dataclass(frozen=True)
@@ -273,6 +344,24 @@ class QuestionPage:
     @property
     def view_key(self) -> str:
         return view_key(self.view)
+
+    @property
+    def published(self) -> bool:
+        """Whether any table of the question is published for this view."""
+        return any(t.published for t in self.tables)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Why the tables are not published, each reason once (one sentence, as a rule)."""
+        found: list[str] = []
+        for table in self.tables:
+            found += [n for n in table.notes if not table.published and n not in found]
+        return tuple(found)
+
+    @property
+    def has_hidden(self) -> bool:
+        themes = self.themes.themes if self.themes is not None else ()
+        return any(t.has_hidden for t in self.tables) or any(t.count is None for t in themes)
 
 
 def overview(
@@ -300,12 +389,14 @@ def question_page(
     question_id: str,
     view_text: str | None,
 ) -> QuestionPage:
-    """One question broken down by a permitted view; anything else is ``NotFoundError``."""
+    """One question broken down by a view. The choices are the published views only; a
+    permitted view that was not published gives a page that says so in one sentence, and
+    anything else is ``NotFoundError``."""
     context = open_report(db, keyring, questionnaires, account, slug)
     if context.release is None or context.state in ("not_closed", "no_release"):
         raise NotFoundError(f"Survey '{slug}' has no report yet")
     question = context.question(question_id)
-    view = parse_view(view_text, context.views)
+    view = parse_view(view_text, context.permitted)
     if view is None:
         raise NotFoundError("That breakdown is not one this report shows")
     labels = context.labels
@@ -353,8 +444,62 @@ class ExportFile:
     filename: str
 
 
-def full_report(context: ReportContext) -> Report:
-    """Every table of the release a context shows, for a download."""
+def default_views(views: tuple[View, ...]) -> tuple[View, ...]:
+    """What a download holds unless the reader chooses: everyone, and each one-way breakdown
+    the release publishes. A programme team reads a report to see how each council, ethnic
+    group and role fared, so an overall-only default would hide the point of the survey;
+    two-way breakdowns are long, mostly ``c``, and for analysts, so they are added by choice."""
+    return tuple(v for v in views if len(v) <= 1)
+
+
+def chosen_views(context: ReportContext, texts: Sequence[str] | None) -> tuple[View, ...]:
+    """The views a reader asked for (as written in an address: ``council``,
+    ``council+ethnic_group``; ``overall`` is always included), or the default when they
+    asked for none. A view that is not published is ``NotFoundError``, with the ones that are."""
+    published = context.views
+    if not texts:
+        return default_views(published)
+    wanted: set[View] = {()}
+    for text in texts:
+        view = parse_view(text, published)
+        if view is None:
+            offered = ", ".join(view_key(v) for v in published)
+            raise NotFoundError(
+                f"'{text}' is not a breakdown this report publishes. Choose from: {offered}"
+            )
+        wanted.add(view)
+    return tuple(v for v in published if v in wanted)
+
+
+@dataclass(frozen=True)
+class DownloadPage:
+    """The choices of the download page: every published breakdown, the default ticked."""
+
+    context: ReportContext
+    choices: tuple[ViewChoice, ...]
+    ticked: tuple[str, ...]
+    overall_value: str = OVERALL_VIEW
+
+
+def download_page(
+    db: Database,
+    keyring: Keyring,
+    questionnaires: Mapping[str, Questionnaire],
+    account: StaffAccount,
+    slug: str,
+) -> DownloadPage:
+    context = open_report(db, keyring, questionnaires, account, slug)
+    if context.release is None or context.state != "ready":
+        raise NotFoundError(f"Survey '{slug}' has no results to download")
+    labels = context.labels
+    choices = tuple(ViewChoice(view_key(v), labels.view(v)) for v in context.views if v)
+    ticked = tuple(view_key(v) for v in default_views(context.views) if v)
+    return DownloadPage(context, choices, ticked)
+
+
+def full_report(context: ReportContext, views: Sequence[View] | None = None) -> Report:
+    """The tables of the release a context shows, for everyone and ``views`` (the default
+    views when ``None``), for a download."""
     release, slug = context.release, context.survey.slug
     if context.state == "not_closed":
         raise NotFoundError(f"Survey '{slug}' has not closed: results come after it closes")
@@ -363,7 +508,7 @@ def full_report(context: ReportContext) -> Report:
     info = ReportInfo(release.survey_title, release.survey_slug, release.as_at, release.status)
     return build_report(
         release.protected,
-        release.views,
+        default_views(context.views) if views is None else views,
         context.questions,
         context.labels,
         info,
@@ -379,13 +524,18 @@ def export_report(
     slug: str,
     file_format: str,
     render_html: Callable[[Report], str],
+    views: Sequence[str] | None = None,
 ) -> ExportFile:
-    """A download of the release as CSV, XLSX or printable HTML, audited as ``export``
+    """A download of the release as CSV, XLSX or printable HTML, for everyone and the
+    breakdowns named in ``views`` (see :func:`chosen_views`), audited as ``export``
     (``account`` ``None`` is the command line)."""
     if file_format not in FORMATS:
         raise NotFoundError(f"There is no '{file_format}' download")
     context = open_report(db, keyring, questionnaires, account, slug)
-    report = full_report(context)
+    if context.release is None:
+        full_report(context)  # says why there is nothing to download
+    chosen = chosen_views(context, views)
+    report = full_report(context, chosen)
     if file_format == "csv":
         content = write_csv(report)
     elif file_format == "xlsx":
@@ -394,7 +544,27 @@ def export_report(
         content = render_html(report).encode("utf-8")
     actor = audit.CLI_ACTOR if account is None else account.email
     assert context.release is not None
-    detail = f"report {file_format}, release {context.release.id} ({context.release.status})"
+    detail = (
+        f"report {file_format}, release {context.release.id} ({context.release.status}), "
+        f"views {', '.join(view_key(v) for v in report.views)}"
+    )
     audit.record(db, actor, "export", slug, detail)
     name = f"{slug}-report-{context.release.as_at.isoformat()}.{file_format}"
     return ExportFile(content, MIMETYPES[file_format], name)
+
+
+# --- how figures are protected --------------------------------------------------------------------
+
+
+def protection_page(
+    db: Database,
+    keyring: Keyring,
+    questionnaires: Mapping[str, Questionnaire],
+    account: StaffAccount,
+    slug: str,
+) -> ReportContext:
+    """The report whose protection the page explains (its k, k_cell and unpublished views)."""
+    context = open_report(db, keyring, questionnaires, account, slug)
+    if context.release is None:
+        raise NotFoundError(f"Survey '{slug}' has no report yet")
+    return context

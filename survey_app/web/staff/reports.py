@@ -2,8 +2,13 @@
 
 Analysts assigned to a survey and admins see its newest release, draft or published, and can
 publish a draft; everyone else signed in sees published releases only. Anything a reader may
-not see, or that does not exist (an unknown question, a breakdown the release does not
-publish), is "Page not found".
+not see, or that does not exist (an unknown question, a breakdown the questionnaire does not
+permit), is "Page not found". A permitted breakdown the release did not publish has a page
+that says so in one sentence.
+
+Downloads hold everyone's results and the breakdowns the reader ticks on the download page
+(``view=council&view=ethnic_group``; ``view=overall`` alone is everyone only); an address
+that names no breakdown gets everyone and each published one-way breakdown.
 """
 
 from __future__ import annotations
@@ -28,9 +33,35 @@ def print_page(report: Report) -> str:
         "report/print.html",
         report=report,
         hidden=HIDDEN,
-        summary=chart_summary,
         text_status=text_status_message,
     )
+
+
+def _send(found: reports.ExportFile, file_format: str) -> Response:
+    response = make_response(found.content)
+    response.mimetype = found.mimetype
+    response.headers["Content-Disposition"] = f"attachment; filename={found.filename}"
+    response.headers["Cache-Control"] = "no-store"
+    if file_format == "html":
+        response.headers["Content-Security-Policy"] = PRINT_POLICY
+    return response
+
+
+def _export(slug: str, file_format: str) -> Response:
+    try:
+        found = reports.export_report(
+            get_db(),
+            get_keyring(),
+            get_questionnaires(),
+            current_staff(),
+            slug,
+            file_format,
+            print_page,
+            request.args.getlist("view"),
+        )
+    except NotFoundError:
+        abort(404)
+    return _send(found, file_format)
 
 
 @bp.get("/surveys/<slug>/report")
@@ -88,25 +119,36 @@ def report_question(slug: str, question_id: str) -> str:
     )
 
 
-@bp.get("/surveys/<slug>/report/download/<file_format>")
+@bp.get("/surveys/<slug>/report/download")
 @login_required
-def download_report(slug: str, file_format: str) -> Response:
+def report_downloads(slug: str) -> Response | str:
+    """The download page: tick the breakdowns, press the button for a format. The form
+    comes back here with ``format`` set, and gets the file."""
+    file_format = request.args.get("format")
+    if file_format is not None:
+        return _export(slug, file_format)
     try:
-        found = reports.export_report(
-            get_db(),
-            get_keyring(),
-            get_questionnaires(),
-            current_staff(),
-            slug,
-            file_format,
-            print_page,
+        page = reports.download_page(
+            get_db(), get_keyring(), get_questionnaires(), current_staff(), slug
         )
     except NotFoundError:
         abort(404)
-    response = make_response(found.content)
-    response.mimetype = found.mimetype
-    response.headers["Content-Disposition"] = f"attachment; filename={found.filename}"
-    response.headers["Cache-Control"] = "no-store"
-    if file_format == "html":
-        response.headers["Content-Security-Policy"] = PRINT_POLICY
-    return response
+    return render_template("staff/report_download.html", page=page)
+
+
+@bp.get("/surveys/<slug>/report/download/<file_format>")
+@login_required
+def download_report(slug: str, file_format: str) -> Response:
+    return _export(slug, file_format)
+
+
+@bp.get("/surveys/<slug>/report/protection")
+@login_required
+def report_protection(slug: str) -> str:
+    try:
+        context = reports.protection_page(
+            get_db(), get_keyring(), get_questionnaires(), current_staff(), slug
+        )
+    except NotFoundError:
+        abort(404)
+    return render_template("staff/report_protection.html", context=context)

@@ -7,6 +7,7 @@ cells, so each cell can be matched with the release it came from.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,8 +141,28 @@ def cell_value(cell: Tag) -> int | None:
     return int(digits)
 
 
+def cell_figures(cell: Tag) -> dict[str, int | None]:
+    """What a rendered cell says, by measure: ``count``, ``percent`` or both, from a cell of
+    "48", "12%", "c", or "48 (12%)" / "48 (c)" (``data-measure="count percent"``)."""
+    measures = str(cell["data-measure"]).split()
+    text = cell.get_text(strip=True)
+    if measures == ["count", "percent"]:
+        if text == "c":
+            return {"count": None, "percent": None}
+        found = re.fullmatch(r"([0-9,]+) \((c|[0-9]+%)\)", text)
+        assert found is not None, f"unexpected cell text {text!r}"
+        share = found.group(2)
+        return {
+            "count": int(found.group(1).replace(",", "")),
+            "percent": None if share == "c" else int(share[:-1]),
+        }
+    (measure,) = measures
+    return {measure: cell_value(cell)}
+
+
 def check_figure_table(table: Tag, release: ProtectedRelease) -> int:
-    """Every cell of a rendered question table equals the release (returns the cells seen)."""
+    """Every figure of a rendered question table equals the release (returns the figures
+    seen)."""
     item = str(table["data-item"])
     seen = 0
     for row in table.select("tbody tr"):
@@ -149,11 +170,11 @@ def check_figure_table(table: Tag, release: ProtectedRelease) -> int:
         total = release.size(population)
         for cell in row.select("td"):
             column = str(cell["data-column"])
-            expected = release.value(item, population, column)
-            if cell["data-measure"] == "percent":
-                expected = percent(expected, total)
-            assert cell_value(cell) == expected, (item, population, column, cell["data-measure"])
-            seen += 1
+            count = release.value(item, population, column)
+            expected = {"count": count, "percent": percent(count, total)}
+            for measure, value in cell_figures(cell).items():
+                assert value == expected[measure], (item, population, column, measure)
+                seen += 1
     return seen
 
 

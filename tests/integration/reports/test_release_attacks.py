@@ -291,7 +291,9 @@ def test_draft_downloads_carry_no_theme_counts_by_group(sample_app: Flask) -> No
 
     closed_with_comments(sample_app)
     client, _staff = signed_in(sample_app, "admin")
-    text = client.get(f"/staff/surveys/{SLUG}/report/download/csv").get_data(as_text=True)
+    text = client.get(
+        f"/staff/surveys/{SLUG}/report/download/csv?view=council&view=ethnic_group&view=council%2Bethnic_group"
+    ).get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     themed = [r for r in rows if r[2].endswith("Themes in the comments")]
     assert {r[0] for r in themed if r[6] in ("shown", "hidden")} == {"Overall"}
@@ -299,7 +301,11 @@ def test_draft_downloads_carry_no_theme_counts_by_group(sample_app: Flask) -> No
     assert {r[0] for r in notes} == {"By council", "By ethnic group", "By council and ethnic group"}
     assert all("worked out once" in r[3] for r in notes)
     book = openpyxl.load_workbook(
-        io.BytesIO(client.get(f"/staff/surveys/{SLUG}/report/download/xlsx").get_data()),
+        io.BytesIO(
+            client.get(
+                f"/staff/surveys/{SLUG}/report/download/xlsx?view=council&view=ethnic_group&view=council%2Bethnic_group"
+            ).get_data()
+        ),
         read_only=True,
     )
     cells = [
@@ -310,5 +316,7 @@ def test_draft_downloads_carry_no_theme_counts_by_group(sample_app: Flask) -> No
         if c
     ]
     assert any("worked out once" in c for c in cells)
-    html = client.get(f"/staff/surveys/{SLUG}/report/download/html").get_data(as_text=True)
+    html = client.get(
+        f"/staff/surveys/{SLUG}/report/download/html?view=council&view=ethnic_group&view=council%2Bethnic_group"
+    ).get_data(as_text=True)
     assert "worked out once, when a key holder publishes" in html

@@ -51,6 +51,66 @@ def hand_release() -> ProtectedRelease:
     )
 
 
+def two_way_release() -> ProtectedRelease:
+    """Team (a, b) by site (x, y), every value chosen by hand. It publishes overall, by team
+    and by team and site, but not by site (as if site were too small to show); "seen" is
+    published by every view it has, "late" (a follow-up few were asked) for everyone only."""
+    a, b, x, y = (TEAM, "a"), (TEAM, "b"), (SITE, "x"), (SITE, "y")
+    sizes: dict[Any, Any] = {
+        (): 50,
+        (a,): 30,
+        (b,): 20,
+        (x,): 26,
+        (y,): 24,
+        (a, x): 18,
+        (a, y): 12,
+        (b, x): 8,
+        (b, y): 12,
+    }
+    seen: dict[Any, Any] = {
+        (): {"yes": 21, "no": 25, NO_ANSWER: 4},
+        (a,): {"yes": 12, "no": 16, NO_ANSWER: 2},
+        (b,): {"yes": 9, "no": 9, NO_ANSWER: 2},
+        (x,): {"yes": 11, "no": 13, NO_ANSWER: 2},
+        (y,): {"yes": 10, "no": 12, NO_ANSWER: 2},
+        (a, x): {"yes": 8, "no": None, NO_ANSWER: None},
+        (a, y): {"yes": 4, "no": 7, NO_ANSWER: 1},
+        (b, x): {"yes": None, "no": None, NO_ANSWER: None},
+        (b, y): {"yes": 6, "no": None, NO_ANSWER: None},
+    }
+    sizes[(b, x)] = None
+    late: dict[Any, Any] = {(): {"soon": 6, "later": 5, NO_ANSWER: 39}}
+    return ProtectedRelease(
+        k=10,
+        k_cell=3,
+        sizes=MappingProxyType({tuple(sorted(k)): v for k, v in sizes.items()}),
+        items=MappingProxyType(
+            {
+                "seen": MappingProxyType({tuple(sorted(k)): v for k, v in seen.items()}),
+                "late": MappingProxyType(late),
+            }
+        ),
+        audit=(),
+        dimensions=MappingProxyType({TEAM: ("a", "b"), SITE: ("x", "y")}),
+        views=((), (TEAM,), (TEAM, SITE)),
+    )
+
+
+def two_way_labels() -> Labels:
+    return Labels(
+        breakdowns={TEAM: "Team", SITE: "Site"},
+        groups={TEAM: {"a": "Team A", "b": "Team B"}, SITE: {"x": "X", "y": "Y"}},
+        items={"seen": "Have you seen racism at work?", "late": "When did it happen?"},
+        options={"seen": {"yes": "Yes", "no": "No"}, "late": {"soon": "Soon", "later": "Later"}},
+    )
+
+
+TWO_WAY_QUESTIONS = (
+    Question("seen", "Have you seen racism at work?", "counts", ("seen",)),
+    Question("late", "When did it happen?", "counts", ("late",)),
+)
+
+
 def hand_labels() -> Labels:
     return Labels(
         breakdowns={TEAM: "Team"},

@@ -601,15 +601,17 @@ def test_closed_page_shows_the_survey_title_escaped(component_app: Flask) -> Non
 
 
 def css_classes() -> set[str]:
-    """Classes styled by the shared stylesheet or by staff.css (which staff pages add)."""
+    """Classes styled by the shared stylesheet, by staff.css (which staff pages add) or by
+    report.css (which the report pages add)."""
     css = "".join(
-        (STATIC / name).read_text(encoding="utf-8") for name in ("candour.css", "staff.css")
+        (STATIC / name).read_text(encoding="utf-8")
+        for name in ("candour.css", "staff.css", "report.css")
     )
     return set(re.findall(r"\.(cd-[a-z0-9_-]+)", css))
 
 
 def test_assets_load_nothing_from_elsewhere() -> None:
-    for name in ("candour.css", "exit-this-page.js"):
+    for name in ("candour.css", "report.css", "exit-this-page.js"):
         text = (STATIC / name).read_text(encoding="utf-8")
         assert not re.search(r"https?:|//[a-z0-9.-]+\.[a-z]{2,}|@import|url\(", text, re.I), name
     js = (STATIC / "exit-this-page.js").read_text(encoding="utf-8")
