@@ -47,6 +47,9 @@ class Item:
     kind: Literal["exclusive", "multiple"]
     options: tuple[str, ...]
     sensitive: bool = False
+    #: what a reader knows from the questionnaire (see ``analysis.disclosure.ItemInput``)
+    exclusive_options: tuple[str, ...] = ()
+    opened_by: tuple[str, tuple[str, ...]] | None = None
 
 
 def release_input(
@@ -84,6 +87,8 @@ def release_input(
                 sensitive=item.sensitive,
                 options=item.options,
                 counts=counts[item.id],
+                exclusive_options=item.exclusive_options,
+                opened_by=item.opened_by,
             )
             for item in items
         ),

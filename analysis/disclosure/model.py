@@ -65,6 +65,15 @@ class ItemInput:
     sensitive: bool
     options: tuple[str, ...]
     counts: Mapping[Population, Mapping[str, int]]
+    #: ``"multiple"`` only: options that are ticked on their own ("None of these", "Other").
+    exclusive_options: tuple[str, ...] = ()
+    #: routing: ``(item id, options)`` — only people who gave one of these answers to that
+    #: (earlier) item were asked this one, so in every population its answered count is at most
+    #: the sum of those options' counts.
+    opened_by: tuple[str, tuple[str, ...]] | None = None
+    #: another item answered by exactly the same people (e.g. the themes and the codebook of
+    #: one free-text question): the two no-answer counts are one number.
+    answered_with: str | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -102,6 +111,11 @@ class ReleaseInput:
                     "kind": item.kind,
                     "sensitive": item.sensitive,
                     "options": list(item.options),
+                    "exclusive_options": list(item.exclusive_options),
+                    "opened_by": None
+                    if item.opened_by is None
+                    else [item.opened_by[0], list(item.opened_by[1])],
+                    "answered_with": item.answered_with,
                     "counts": [
                         [_pop_to_json(pop), [[col, n] for col, n in row.items()]]
                         for pop, row in item.counts.items()
@@ -123,6 +137,11 @@ class ReleaseInput:
                     kind=item["kind"],
                     sensitive=bool(item["sensitive"]),
                     options=tuple(str(o) for o in item["options"]),
+                    exclusive_options=tuple(str(o) for o in item.get("exclusive_options", ())),
+                    opened_by=None
+                    if item.get("opened_by") is None
+                    else (str(item["opened_by"][0]), tuple(str(o) for o in item["opened_by"][1])),
+                    answered_with=item.get("answered_with"),
                     counts={
                         _pop_from_json(pop): {str(col): int(n) for col, n in row}
                         for pop, row in item["counts"]

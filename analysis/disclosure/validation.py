@@ -69,6 +69,7 @@ def check_release(spec: ReleaseInput) -> None:
             raise ValueError(f"{where}: kind must be 'exclusive' or 'multiple', not {item.kind!r}")
         if not item.options:
             raise ValueError(f"{where}: needs at least one option")
+        _check_knowledge(item, ids, spec.items)
         if len(set(item.options)) != len(item.options):
             raise ValueError(f"{where}: option codes must be unique")
         for option in item.options:
@@ -214,6 +215,28 @@ def _populations_over(
         for g in dimensions[first]
         for h in dimensions[second]
     ]
+
+
+def _check_knowledge(item: ItemInput, ids: list[str], items: tuple[ItemInput, ...]) -> None:
+    """The questionnaire knowledge an item declares must name real items and options."""
+    where = f"item {item.id!r}"
+    if item.exclusive_options:
+        if item.kind != "multiple":
+            raise ValueError(f"{where}: only multiple-choice items have exclusive options")
+        unknown = set(item.exclusive_options) - set(item.options)
+        if unknown:
+            raise ValueError(f"{where}: exclusive options {sorted(unknown)} are not options")
+    if item.opened_by is not None:
+        parent_id, answers = item.opened_by
+        if parent_id not in ids or ids.index(parent_id) >= ids.index(item.id):
+            raise ValueError(f"{where}: opened_by must name an earlier item, not {parent_id!r}")
+        parent = items[ids.index(parent_id)]
+        if not answers or not set(answers) <= set(parent.options):
+            raise ValueError(f"{where}: opened_by answers must be options of {parent_id!r}")
+    if item.answered_with is not None and (
+        item.answered_with not in ids or item.answered_with == item.id
+    ):
+        raise ValueError(f"{where}: answered_with must name another item")
 
 
 def _is_int(value: object) -> bool:

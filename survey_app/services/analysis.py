@@ -82,18 +82,30 @@ def report_items(questionnaire: Questionnaire) -> list[Item]:
     """The closed answers a report counts, in questionnaire order. Demographic questions are
     breakdowns, not items; free text and numbers are not counted here."""
     items: list[Item] = []
+    counted: set[str] = set()
     for q in questionnaire.questions():
         options = tuple(o.value for o in q.options)
         if q.demographic:
             continue
+        # What every respondent saw is known to every reader: routing and exclusive options.
+        opened_by = None
+        if q.show_if is not None and q.show_if.question in counted:
+            opened_by = (q.show_if.question, tuple(q.show_if.any_of))
         if q.type in (QuestionType.SINGLE_CHOICE, QuestionType.LIKERT):
-            items.append(Item(q.id, q.id, "exclusive", options, q.sensitive))
+            items.append(Item(q.id, q.id, "exclusive", options, q.sensitive, opened_by=opened_by))
         elif q.type is QuestionType.MULTIPLE_CHOICE:
-            items.append(Item(q.id, q.id, "multiple", options, q.sensitive))
+            alone = tuple(o.value for o in q.options if o.exclusive)
+            items.append(
+                Item(q.id, q.id, "multiple", options, q.sensitive, alone, opened_by=opened_by)
+            )
         elif q.type is QuestionType.LIKERT_GRID:
             for s in q.statements:
                 item_id = f"{q.id}__{s.id}"
-                items.append(Item(item_id, item_id, "exclusive", options, q.sensitive))
+                items.append(
+                    Item(item_id, item_id, "exclusive", options, q.sensitive, opened_by=opened_by)
+                )
+        if q.type is not QuestionType.LIKERT_GRID:
+            counted.add(q.id)
     return items
 
 
