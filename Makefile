@@ -53,6 +53,7 @@ benchmark: install
 	$(BIN)/python benchmarks/submit.py
 	$(BIN)/python benchmarks/analysis.py
 	$(BIN)/python benchmarks/themes.py
+	$(BIN)/python benchmarks/release_quality.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -559,7 +559,8 @@ def _meaning_problems(document: Raw, path: Path) -> list[Problem]:
 
 def _check_reports(document: Raw, report: _Report) -> None:
     """Permitted views: breakdowns must be demographic single-choice questions, and each
-    two-way breakdown joins two different questions that are also one-way breakdowns."""
+    two-way breakdown joins two different questions that are also one-way breakdowns and is
+    listed once, in either order. (A list repeating an entry exactly is refused by the schema.)"""
     questions = {question["id"]: question for question in _raw_questions(document)}
     reports: Raw = document.get("reports", {})
     for index, question_id in enumerate(reports.get("breakdowns", [])):
@@ -573,11 +574,21 @@ def _check_reports(document: Raw, report: _Report) -> None:
                 "demographic can",
             )
     listed = set(_breakdowns(document))
+    first_pair: dict[frozenset[str], int] = {}
     for index, pair in enumerate(reports.get("cross_breakdowns", [])):
         if pair[0] == pair[1]:
             report(
                 ["reports", "cross_breakdowns", index],
                 "a two-way breakdown needs two different questions",
+            )
+            continue
+        earlier = first_pair.setdefault(frozenset(pair), index)
+        if earlier != index:
+            report(
+                ["reports", "cross_breakdowns", index],
+                "this is the same two-way breakdown as "
+                f"{pointer(['reports', 'cross_breakdowns', earlier])} (the order of the two "
+                "questions does not matter); remove one of them",
             )
             continue
         for position, question_id in enumerate(pair):

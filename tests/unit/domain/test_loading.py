@@ -443,6 +443,63 @@ def test_permitted_views_are_checked_for_meaning(
     assert any(p.pointer == pointer and fragment in p.reason for p in found), found
 
 
+def with_council(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with a second demographic question, 'council', after 'role'."""
+    extra = dict(question(document, 0, 0), id="council")
+    document["sections"][0]["questions"].insert(1, extra)
+    return document
+
+
+@pytest.mark.parametrize(
+    ("reports", "pointer", "fragment"),
+    [
+        (
+            {"breakdowns": ["role", "council", "role"]},
+            "/reports/breakdowns",
+            "lists the same value more than once",
+        ),
+        (
+            {"cross_breakdowns": [["role", "council"], ["role", "council"]]},
+            "/reports/cross_breakdowns",
+            "lists the same value more than once",
+        ),
+        (
+            {"cross_breakdowns": [["role", "council"], ["council", "role"]]},
+            "/reports/cross_breakdowns/1",
+            "the same two-way breakdown as /reports/cross_breakdowns/0",
+        ),
+    ],
+)
+def test_a_view_listed_twice_is_refused(
+    tmp_path: Path, reports: dict[str, Any], pointer: str, fragment: str
+) -> None:
+    document = with_council(valid_document())
+    document["reports"] = reports
+    problem = only_problem(tmp_path, document)
+    assert (problem.pointer, problem.file) == (pointer, str(tmp_path / "demo.yaml"))
+    assert fragment in problem.reason
+
+
+def test_a_single_choice_question_not_marked_demographic_is_not_a_breakdown(
+    tmp_path: Path,
+) -> None:
+    document = with_council(valid_document())
+    del question(document, 0, 1)["demographic"]
+    document["reports"] = {"breakdowns": ["role", "council"]}
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == "/reports/breakdowns/1"
+    assert "only single_choice questions marked demographic can" in problem.reason
+
+
+def test_two_way_breakdowns_of_different_pairs_are_not_duplicates(tmp_path: Path) -> None:
+    document = with_council(valid_document())
+    extra = dict(question(document, 0, 0), id="gender")
+    document["sections"][0]["questions"].insert(2, extra)
+    document["reports"] = {"cross_breakdowns": [["role", "council"], ["council", "gender"]]}
+    loaded = load_questionnaire(write(tmp_path, document))
+    assert loaded.cross_breakdowns == (("role", "council"), ("council", "gender"))
+
+
 def test_unknown_question_key_points_at_the_key(tmp_path: Path) -> None:
     document = valid_document()
     question(document, 0, 2)["colour"] = "red"
