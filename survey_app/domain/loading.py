@@ -648,11 +648,20 @@ def _check_unique(
             first[value] = index
 
 
+#: Report addresses are /report/<question id>; these ids name other report pages.
+RESERVED_QUESTION_IDS = frozenset({"download", "protection"})
+
+
 def _check_question(
     question: Raw, where: list[str | int], scales: dict[str, list[Raw]], report: _Report
 ) -> None:
     question_type = question["type"]
 
+    if question.get("id") in RESERVED_QUESTION_IDS:
+        report(
+            [*where, "id"],
+            f"'{question['id']}' is the name of a report page; give the question another id",
+        )
     if question.get("demographic") is True and question_type != "single_choice":
         report(
             [*where, "demographic"],

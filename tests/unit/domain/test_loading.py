@@ -491,6 +491,17 @@ def test_a_single_choice_question_not_marked_demographic_is_not_a_breakdown(
     assert "only single_choice questions marked demographic can" in problem.reason
 
 
+@pytest.mark.parametrize("reserved", ["download", "protection"])
+def test_a_question_id_that_names_a_report_page_is_refused(tmp_path: Path, reserved: str) -> None:
+    document = valid_document()
+    question(document, 0, 0)["id"] = reserved
+    problems = [p for p in problems_for(tmp_path, document) if p.pointer.endswith("/id")]
+    assert problems, "a reserved question id was accepted"
+    assert problems[0].pointer == "/sections/0/questions/0/id"
+    assert problems[0].file == str(tmp_path / "demo.yaml")
+    assert "name of a report page" in problems[0].reason
+
+
 def test_two_way_breakdowns_of_different_pairs_are_not_duplicates(tmp_path: Path) -> None:
     document = with_council(valid_document())
     extra = dict(question(document, 0, 0), id="gender")
