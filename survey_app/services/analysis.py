@@ -262,6 +262,7 @@ def run_analysis(
         theme_options,
         responses=opened.responses,
         k_cell=K_CELL,
+        k=opened.min_group,
         progress=lambda message: report(70, message),
     )
     del frame

@@ -174,10 +174,12 @@ def analyse(
     *,
     responses: str,
     k_cell: int,
+    k: int = K_TEXT,
     progress: Callable[[str], None] | None = None,
 ) -> Workspace:
     """Make the review of every free-text question from the analysis table ``frame`` (one
-    row per response, in the order that ``responses`` digests)."""
+    row per response, in the order that ``responses`` digests). ``k``: the survey's minimum
+    group size; key phrases need words used by at least ``max(K_TEXT, k)`` respondents."""
     reviews: dict[str, QuestionReview] = {}
     lists = _lists(questionnaire, options)
     for question_id in free_text_questions(questionnaire):
@@ -200,6 +202,7 @@ def analyse(
                 engine=options.engine,
                 random_state=options.random_state,
                 k_cell=k_cell,
+                k_text=max(K_TEXT, k),
                 names=lists["names"],
                 places=lists["places"],
                 teams=lists["teams"],

@@ -152,3 +152,37 @@ def test_a_carried_codebook_loads_into_next_years_questionnaire(tmp_path: Path) 
     assert codes[0].seeds == ("caseload allocation", "complex cases")
     empty = dataclasses.replace(summary, themes=())
     assert carried_codebook([empty], 2026).startswith("# No reviewed themes")
+
+
+def test_key_phrases_use_only_words_that_the_surveys_minimum_group_size_allows() -> None:
+    """With a minimum group size of 20, every word of a key phrase is used by at least 20
+    respondents (k_text = max(10, k)), not merely 10."""
+    import csv
+    import re
+
+    import pandas as pd
+
+    from survey_app.services.themes import analyse, free_text_questions
+
+    questionnaire = load_questionnaire(
+        Path(__file__).parents[3] / "questionnaires" / "global-majority-staff-survey.yaml"
+    )
+    question_id = free_text_questions(questionnaire)[0]
+    with (Path(__file__).parents[2] / "fixtures" / "themes" / "labelled_comments.csv").open() as f:
+        texts = [row["text"] for row in csv.DictReader(f)] * 3  # words now in 3x as many
+    frame = pd.DataFrame({q: [None] * len(texts) for q in free_text_questions(questionnaire)})
+    frame[question_id] = texts
+    options = dataclasses.replace(theme_options({}), engine="lexical")
+    workspace = analyse(questionnaire, frame, options, responses="r", k_cell=3, k=20)
+    review = workspace.reviews[question_id]
+    assert review.status == "ready"
+    phrases = [p for theme in review.themes for p in theme.key_phrases]
+    assert phrases, "no key phrases at all: the check below would prove nothing"
+    from nltk.stem.snowball import SnowballStemmer
+
+    stem = SnowballStemmer("english").stem
+    stems = [{stem(w) for w in re.findall(r"[a-z']+", t.lower())} for t in texts]
+    for phrase in phrases:
+        for word in re.findall(r"[a-z']{4,}", phrase.lower()):
+            users = sum(1 for found in stems if stem(word) in found)
+            assert users >= 20, f"{word!r} in {phrase!r} is used by {users} respondents"
