@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from types import MappingProxyType
 
@@ -26,7 +27,11 @@ from analysis.disclosure.patterns import Layouts
 from analysis.disclosure.rules import apply_cell_rules, apply_population_rules
 from analysis.disclosure.structure import Structure
 from analysis.disclosure.suppression import RULE_CODES, RULE_NAMES, Suppression
-from analysis.disclosure.validation import check_parameters, check_release
+from analysis.disclosure.validation import (
+    check_parameters,
+    check_release,
+    published_populations,
+)
 from analysis.disclosure.withhold import Withholding
 
 #: How many times the audit may send cells back for more suppression before giving up.
@@ -44,15 +49,60 @@ def protect_release(
     knows no more than the earlier release alone told them (cells the release does not have
     are ignored).
 
-    Raises ``ValueError`` for inconsistent input and :class:`DisclosureError` when no safe
-    release can be found. See ``analysis/disclosure/README.md`` for the rules and what the
-    audit proves.
+    **Never refuses.** When the views cannot all be protected together, the lowest-priority
+    view is left out (two-way views from the last one listed, then one-way views from the
+    last) and the rest protected again; in the end only the overall count is published. A
+    view left out is not in the release's ``views``: reports say there are too few responses
+    for it. Raises ``ValueError`` only for inconsistent input. See
+    ``analysis/disclosure/README.md`` for the rules and what the audit proves.
     """
     check_parameters(k, k_cell)
     check_release(spec)
-    structure = Structure(spec)
-    kept = cell_numbers(structure, keep_hidden)
-    return _finish(structure, suppress(structure, k, k_cell, kept), k, k_cell)
+    for views in _fallback_views(spec.views):
+        part = restrict(spec, views)
+        structure = Structure(part)
+        kept = cell_numbers(structure, keep_hidden)
+        try:
+            return _finish(structure, suppress(structure, k, k_cell, kept), k, k_cell)
+        except DisclosureError:
+            continue
+    structure = Structure(restrict(spec, ((),)))
+    return _finish(structure, _whole_survey_too_small(structure, Suppression(structure)), k, k_cell)
+
+
+def _fallback_views(views: tuple[tuple[str, ...], ...]) -> list[tuple[tuple[str, ...], ...]]:
+    """Every view; then without the two-way views, last first; then without the one-way views,
+    last first (each one-way view goes only after the two-way views that use it)."""
+    ordered: list[tuple[str, ...]] = [()]
+    ordered += [v for v in views if len(v) == 1]
+    # a two-way view publishes its one-way margins: they may stay when it goes
+    ordered += [(d,) for v in views if len(v) == 2 for d in v if (d,) not in ordered]
+    ordered = list(dict.fromkeys(ordered))
+    ordered += [v for v in views if len(v) == 2]
+    found: list[tuple[tuple[str, ...], ...]] = [views]
+    while len(ordered) > 1:
+        ordered.pop()
+        found.append(tuple(ordered))
+    return found
+
+
+def restrict(spec: ReleaseInput, views: tuple[tuple[str, ...], ...]) -> ReleaseInput:
+    """``spec`` publishing only ``views`` (a release's own input, when some views were left
+    out: see :func:`protect_release`)."""
+    used = {d for view in views for d in view}
+    dimensions = {d: groups for d, groups in spec.dimensions.items() if d in used}
+    pops = set(published_populations(dimensions, views))
+    return ReleaseInput(
+        dimensions=dimensions,
+        views=views,
+        sizes={pop: n for pop, n in spec.sizes.items() if pop in pops},
+        items=tuple(
+            dataclasses.replace(
+                item, counts={pop: row for pop, row in item.counts.items() if pop in pops}
+            )
+            for item in spec.items
+        ),
+    )
 
 
 def cell_numbers(structure: Structure, cells: Iterable[Cell]) -> np.ndarray:

@@ -14,16 +14,16 @@ import pytest
 from analysis.disclosure import (
     NO_ANSWER,
     AuditEntry,
-    DisclosureError,
     ItemInput,
     ProtectedRelease,
     ReleaseInput,
     protect_release,
     protect_table,
 )
+from analysis.disclosure.release import restrict
 
 from .building import linked_release, one_way, two_way
-from .checking import check_release, confirm_impossible, hidden_ranges
+from .checking import check_release, hidden_ranges
 
 
 def hidden(frame: pd.DataFrame) -> set[tuple[object, str]]:
@@ -303,19 +303,17 @@ def test_multiple_choice_inequality_still_bounds_a_hidden_count() -> None:
 # -- no safe release ---------------------------------------------------------------------------
 
 
-def test_no_safe_release_names_the_cell() -> None:
+def test_when_nothing_else_is_safe_only_the_overall_count_is_published() -> None:
     spec = one_way("team", {"a": {"yes": 2, "no": 4}, "b": {"yes": 0, "no": 0}}, sensitive=False)
-    # every count is below k_cell = 8, but nothing can be wider than the 6 people in all,
-    # and the overall count is never hidden
-    with pytest.raises(DisclosureError) as caught:
-        protect_release(spec, k=5, k_cell=8)
-    _population, item, column = caught.value.cell
-    assert item == "q"
-    assert column in ("yes", "no", NO_ANSWER)
-    assert "required" in str(caught.value)
+    # every count is below k_cell = 8, but nothing can be wider than the 6 people in all:
+    # the release is not refused; it shows the overall count and nothing else
+    release = protect_release(spec, k=5, k_cell=8)
+    assert release.views == ((),)
+    assert dict(release.sizes) == {(): 6}
+    assert all(value is None for value in release.items["q"][()].values())
 
 
-def test_unanimity_already_implied_by_published_zeros_cannot_be_protected() -> None:
+def test_a_view_that_cannot_be_protected_is_left_out_and_the_rest_published() -> None:
     spec = two_way(
         ("site", "grade"),
         {
@@ -327,11 +325,13 @@ def test_unanimity_already_implied_by_published_zeros_cannot_be_protected() -> N
         sensitive=True,
     )
     # Everyone in (s0, g1) who answered said yes. Nobody in grade g1 said "no" and nobody at
-    # site s0 said "unsure": both zeros are shown, so the unanimity can be read off them.
-    with pytest.raises(DisclosureError, match="zero counts") as caught:
-        protect_release(spec)
-    assert caught.value.cell == ((("grade", "g1"), ("site", "s0")), "q", "yes")
-    confirm_impossible(spec, 3, caught.value.cell)
+    # site s0 said "unsure": both zeros are shown, so the unanimity could be read off them.
+    # So the two-way view is left out, and the one-way views are published and checked.
+    release = protect_release(spec)
+    assert ("site", "grade") not in release.views
+    assert ((("grade", "g1"), ("site", "s0"))) not in release.sizes
+    assert ("site",) in release.views or ("grade",) in release.views
+    check_release(restrict(spec, release.views), release)
 
 
 # -- the release object ------------------------------------------------------------------------
