@@ -39,7 +39,12 @@ MAX_AUDIT_ROUNDS = 4
 
 
 def protect_release(
-    spec: ReleaseInput, *, k: int = 10, k_cell: int = 3, keep_hidden: Iterable[Cell] = ()
+    spec: ReleaseInput,
+    *,
+    k: int = 10,
+    k_cell: int = 3,
+    keep_hidden: Iterable[Cell] = (),
+    in_priority_order: bool = True,
 ) -> ProtectedRelease:
     """Protect every table of a release at once and audit the result.
 
@@ -49,41 +54,78 @@ def protect_release(
     knows no more than the earlier release alone told them (cells the release does not have
     are ignored).
 
-    **Never refuses.** When the views cannot all be protected together, the lowest-priority
-    view is left out (two-way views from the last one listed, then one-way views from the
-    last) and the rest protected again; in the end only the overall count is published. A
-    view left out is not in the release's ``views``: reports say there are too few responses
-    for it. Raises ``ValueError`` only for inconsistent input. See
-    ``analysis/disclosure/README.md`` for the rules and what the audit proves.
+    **Views in priority order; never refuses.** The overall results come first, then each
+    one-way view in the order given, then each two-way view. Views are added one at a time and
+    the whole release protected again each time; a view is kept only if the release with it
+    still shows every figure the release without it showed — so a lower-priority view never
+    costs a higher-priority one a figure — and if it can be protected at all. A view left out
+    is not in the release's ``views``: reports say there are too few responses for it. When
+    even the overall results cannot be protected, only the overall count is published. Raises
+    ``ValueError`` only for inconsistent input. See ``analysis/disclosure/README.md``.
+
+    ``in_priority_order=False`` protects every view together first (one table on its own, for
+    :func:`~analysis.disclosure.tables.protect_table`), and only if that fails goes view by view.
     """
     check_parameters(k, k_cell)
     check_release(spec)
-    for views in _fallback_views(spec.views):
-        part = restrict(spec, views)
-        structure = Structure(part)
-        kept = cell_numbers(structure, keep_hidden)
-        try:
-            return _finish(structure, suppress(structure, k, k_cell, kept), k, k_cell)
-        except DisclosureError:
-            continue
-    structure = Structure(restrict(spec, ((),)))
-    return _finish(structure, _whole_survey_too_small(structure, Suppression(structure)), k, k_cell)
+    keep_hidden = list(keep_hidden)
+    if not in_priority_order:
+        whole = _attempt(spec, spec.views, k, k_cell, keep_hidden)
+        if whole is not None:
+            return whole
+    kept: tuple[tuple[str, ...], ...] = ((),)
+    best = _attempt(spec, kept, k, k_cell, keep_hidden)
+    if best is None:
+        structure = Structure(restrict(spec, kept))
+        state = _whole_survey_too_small(structure, Suppression(structure))
+        return _finish(structure, state, k, k_cell)
+    for view in priority_order(spec.views)[1:]:
+        if len(view) == 2 and not all((d,) in kept for d in view):
+            continue  # its margins belong to a one-way view that was left out
+        trial = (*kept, view)
+        candidate = _attempt(spec, trial, k, k_cell, keep_hidden)
+        if candidate is not None and shows_all_of(candidate, best):
+            kept, best = trial, candidate
+    return best
 
 
-def _fallback_views(views: tuple[tuple[str, ...], ...]) -> list[tuple[tuple[str, ...], ...]]:
-    """Every view; then without the two-way views, last first; then without the one-way views,
-    last first (each one-way view goes only after the two-way views that use it)."""
+def priority_order(views: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
+    """Overall, then the one-way views in their order, then the two-way views in theirs."""
     ordered: list[tuple[str, ...]] = [()]
     ordered += [v for v in views if len(v) == 1]
-    # a two-way view publishes its one-way margins: they may stay when it goes
-    ordered += [(d,) for v in views if len(v) == 2 for d in v if (d,) not in ordered]
-    ordered = list(dict.fromkeys(ordered))
+    # a two-way view shows its one-way margins: they come first, as views of their own
+    ordered += [(d,) for v in views if len(v) == 2 for d in v]
     ordered += [v for v in views if len(v) == 2]
-    found: list[tuple[tuple[str, ...], ...]] = [views]
-    while len(ordered) > 1:
-        ordered.pop()
-        found.append(tuple(ordered))
-    return found
+    return list(dict.fromkeys(ordered))
+
+
+def shows_all_of(release: ProtectedRelease, earlier: ProtectedRelease) -> bool:
+    """Whether ``release`` shows every figure that ``earlier`` shows."""
+    for pop, value in earlier.sizes.items():
+        if value is not None and release.sizes.get(pop) is None:
+            return False
+    for item_id, rows in earlier.items.items():
+        mine = release.items.get(item_id, {})
+        for pop, row in rows.items():
+            for column, value in row.items():
+                if value is not None and mine.get(pop, {}).get(column) is None:
+                    return False
+    return True
+
+
+def _attempt(
+    spec: ReleaseInput,
+    views: tuple[tuple[str, ...], ...],
+    k: int,
+    k_cell: int,
+    keep_hidden: Iterable[Cell],
+) -> ProtectedRelease | None:
+    structure = Structure(restrict(spec, views))
+    kept = cell_numbers(structure, keep_hidden)
+    try:
+        return _finish(structure, suppress(structure, k, k_cell, kept), k, k_cell)
+    except DisclosureError:
+        return None
 
 
 def restrict(spec: ReleaseInput, views: tuple[tuple[str, ...], ...]) -> ReleaseInput:

@@ -241,4 +241,4 @@ def _protect(
             ),
         ),
     )
-    return protect_release(spec, k=k, k_cell=k_cell)
+    return protect_release(spec, k=k, k_cell=k_cell, in_priority_order=False)

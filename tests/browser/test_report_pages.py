@@ -29,10 +29,11 @@ REPORT = f"/staff/surveys/{PAST_SLUG}/report"
 
 @pytest.fixture
 def published(live_app: tuple[Flask, str]) -> Iterator[tuple[Flask, str, list[str]]]:
-    """The demo's published staff survey report, and the views it publishes."""
+    """The demo's published staff survey report (400 responses, as `make run` makes: a
+    smaller survey publishes its results for everyone only), and the views it publishes."""
     app, base = live_app
     with app.app_context():
-        info = ensure_past_survey(int(app.config["SURVEY_SCRYPT_LOG2_N"]), responses=160)
+        info = ensure_past_survey(int(app.config["SURVEY_SCRYPT_LOG2_N"]), responses=400)
         assert info is not None
         found = analysis.load_release(
             get_db(), get_keyring(), surveys.get_survey(get_db(), PAST_SLUG), published_only=True
