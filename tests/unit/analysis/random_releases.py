@@ -17,6 +17,8 @@ from dataclasses import dataclass, replace
 
 from analysis.disclosure import NO_ANSWER, ItemInput, ReleaseInput
 
+from .checking import view_populations
+
 Population = tuple[tuple[str, str], ...]
 #: One respondent: ``dims`` maps dimension to group; ``answers`` maps item id to an option
 #: (exclusive), a tuple of options (multiple) or ``None`` (no answer).
@@ -74,19 +76,6 @@ class Survey:
         )
 
 
-def populations(
-    dimensions: Mapping[str, Sequence[str]], views: Sequence[tuple[str, ...]]
-) -> list[Population]:
-    """Every population of ``views``, everyone first."""
-    found: dict[Population, None] = {(): None}
-    for view in views:
-        for size in range(1, len(view) + 1):
-            for dims in itertools.combinations(view, size):
-                for groups in itertools.product(*(dimensions[d] for d in dims)):
-                    found[tuple(sorted(zip(dims, groups, strict=True)))] = None
-    return list(found)
-
-
 def count(
     dimensions: Mapping[str, tuple[str, ...]],
     views: tuple[tuple[str, ...], ...],
@@ -94,7 +83,7 @@ def count(
     people: Sequence[Person],
 ) -> ReleaseInput:
     """The raw counts of every population of every view."""
-    pops = populations(dimensions, views)
+    pops = view_populations(dimensions, views)
     sizes = dict.fromkeys(pops, 0)
     rows = {
         q.id: {pop: dict.fromkeys((*q.options, NO_ANSWER), 0) for pop in pops} for q in questions
