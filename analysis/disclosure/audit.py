@@ -14,7 +14,8 @@ What is checked, on the finished release, over every published equation and ineq
    requirement, the cell is proved safe.
 3. A cell that is not proved that way gets its exact integer range from a linear programme over
    its connected component of hidden cells (shown cells are constants), re-solved as an integer
-   programme whenever the linear optimum is fractional. Item cells are solved with the sizes of
+   programme whenever the linear optimum is fractional. Item cells are solved over their own
+   item and the items tied to it by routing or shared respondents, with the sizes of
    hidden populations held at their true values (only narrower ranges, so a pass is still a
    proof); sizes are solved with every item included. Passing solutions become certificates.
 4. A unanimous count (P3) must also fall by ``k_cell`` in some certificate that leaves its
@@ -30,7 +31,7 @@ import scipy.sparse as sp
 
 from analysis.disclosure.programme import cell_range
 from analysis.disclosure.structure import BoolArray, IntArray, Structure
-from analysis.disclosure.suppression import Suppression, kept_falls
+from analysis.disclosure.suppression import Suppression, kept_falls, refresh_zero_needs
 
 
 def verify_certificates(
@@ -85,6 +86,7 @@ def audit(structure: Structure, state: Suppression) -> IntArray:
     Valid certificates found by the linear programmes are added to ``state``; ``state.up`` and
     ``state.down`` are replaced by what the audit proved.
     """
+    refresh_zero_needs(structure, state)
     valid, rise, fall, kept = verify_certificates(
         structure, state.hidden, state.need_fall, state.certificates
     )
@@ -97,11 +99,10 @@ def audit(structure: Structure, state: Suppression) -> IntArray:
             continue  # proved by a certificate found for an earlier cell
         item = int(structure.cell_item[cell])
         variables = state.hidden.copy()
-        if item >= 0:  # item cells: this item only, sizes at their true values
-            start = structure.base[item]
-            stop = start + structure.n_pops * structure.ncols[item]
-            variables[:start] = False
-            variables[stop:] = False
+        if item >= 0:  # item cells: this item and those tied to it, sizes at their true values
+            variables[:] = False
+            linked = structure.item_cells(structure.linked_items[item])
+            variables[linked] = state.hidden[linked]
         if state.kept_fall[cell] < state.need_fall[cell]:
             kept_vars = variables.copy()
             kept_vars[structure.row_no_answer[cell]] = False

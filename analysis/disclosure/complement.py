@@ -30,6 +30,7 @@ from analysis.disclosure.programme import (
     cell_range,
     cheapest_joint_shift,
     cheapest_shift,
+    component,
     widest_joint_shift,
 )
 from analysis.disclosure.structure import BoolArray, IntArray, Structure
@@ -43,6 +44,9 @@ MAX_ROUNDS = 5
 #: The largest number of cells an integer programme over populations may involve; beyond it a
 #: breakdown is withheld instead (see :mod:`analysis.disclosure.withhold`).
 SMALL_PROGRAMME = 500
+#: Most cells for a last-resort programme over the whole release for one item cell that may
+#: run past the usual limits.
+LARGE_PROGRAMME = 3_000
 
 
 def protect_populations(
@@ -76,6 +80,8 @@ def protect_populations(
     options = []
     for dim in structure.dims:
         if [dim] == withheld.dims or int(withheld.members(dim).sum()) < 2:
+            continue
+        if withheld.locked(dim, start):
             continue
         if not np.any(primary & withheld.territory(dim)):
             continue  # nothing of it needs protecting: withholding it cannot save a thing
@@ -223,7 +229,7 @@ def _shift_together(
         if len(left) < 2:
             return
         targets = np.array(left, dtype=np.int64)
-        costs = cell_costs(structure.values[region], state.hidden[region])
+        costs = cell_costs(structure.values[region], state.hidden[region], state.locked[region])
         found, moved = widest_joint_shift(
             structure, region, costs, targets, _amounts(state, targets, rise)
         )
@@ -246,7 +252,7 @@ def _split_together(
     if len(todo) < 2:
         return
     targets = np.array(todo, dtype=np.int64)
-    costs = cell_costs(structure.values[region], state.hidden[region])
+    costs = cell_costs(structure.values[region], state.hidden[region], state.locked[region])
     found = cheapest_joint_shift(
         structure, region, costs, targets, _amounts(state, targets, rise), integer=False
     )
@@ -301,8 +307,18 @@ def item_fallback(
             _item_cell(structure, state, cell, tier, free=free, last=False)
         if state.satisfied(cell):
             return
-    if whole:
+    if not whole:
+        return
+    try:
         _item_cell(structure, state, cell, region, free=False, last=True)
+    except DisclosureError:
+        linked = structure.linked_items[item]
+        if len(linked) == 1:
+            raise
+        # routing or shared respondents tie it to other items: let their counts move too
+        cells = structure.item_cells(linked)
+        wider = cells[state.hidden[cells] | (structure.values[cells] > 0)]
+        _item_cell(structure, state, cell, wider, free=False, last=True)
 
 
 def _views_through(structure: Structure, cell: int) -> IntArray:
@@ -349,8 +365,12 @@ def _item_cell(
     except DisclosureError:
         if not last or not state.hidden[int(structure.cell_pop[cell])]:
             raise
-        # In a hidden population the size can move too: ask the whole release.
-        _low, _high, low_shift, high_shift = cell_range(structure, state.hidden, cell)
+        # In a hidden population the size can move too: ask the whole release (over a large
+        # release, an integer programme only within its usual limits).
+        small = component(structure, state.hidden, cell).size <= LARGE_PROGRAMME
+        _low, _high, low_shift, high_shift = cell_range(
+            structure, state.hidden, cell, patient=small
+        )
         state.add_certificate(*low_shift)
         state.add_certificate(*high_shift)
         if not state.satisfied(cell):
@@ -482,11 +502,12 @@ def _move(
     values = structure.values[region]
     if joint:
         # population level: a shown population costs its hiding cost, whichever cell moves
-        pop_costs = cell_costs(structure.sizes, state.hidden[: structure.n_pops])
+        pops = slice(0, structure.n_pops)
+        pop_costs = cell_costs(structure.sizes, state.hidden[pops], state.locked[pops])
         costs = pop_costs[structure.cell_pop[region]]
         costs = np.where(structure.cell_item[region] >= 0, costs / 4.0, costs)
     else:
-        costs = cell_costs(values, state.hidden[region])
+        costs = cell_costs(values, state.hidden[region], state.locked[region])
     found = cheapest_shift(structure, region, costs, cell, amount, first=free)
     if found is None:
         what = "rise" if amount > 0 else "fall"

@@ -76,12 +76,17 @@ class ItemMoves:
         start = self.structure.base[self.item]
         return self.state.hidden[start : start + self.values.size].reshape(self.values.shape)
 
+    def _locked(self) -> BoolArray:
+        start = self.structure.base[self.item]
+        return self.state.locked[start : start + self.values.size].reshape(self.values.shape)
+
     def find(self, cell: int) -> Move | None:
         """The cheapest box move that gives ``cell`` its required width, if any."""
         structure = self.structure
         pop = int(structure.cell_pop[cell])
         col = int(structure.cell_col[cell])
-        return self._search(cell, pop, col, cell_costs(self.values, self._hidden()))
+        costs = cell_costs(self.values, self._hidden(), self._locked())
+        return self._search(cell, pop, col, costs)
 
     def _search(self, cell: int, pop: int, col: int, costs: FloatArray) -> Move | None:
         structure = self.structure
@@ -485,7 +490,7 @@ class ItemMoves:
                 self.values = current
                 if slack is not None:
                     self.slack = _answered_slack(structure.sizes, current)
-                move = self._search(cell, pop, col, cell_costs(truth, hidden))
+                move = self._search(cell, pop, col, cell_costs(truth, hidden, self._locked()))
                 if move is None:
                     break
                 lam = min(move.up if want > 0 else move.down, amount - moved)

@@ -27,9 +27,11 @@ def hiding_cost(values: IntArray) -> FloatArray:
     return 1.0 + np.log2(1.0 + values.astype(np.float64))
 
 
-def cell_costs(values: IntArray, hidden: BoolArray) -> FloatArray:
-    """0 for hidden cells, ``inf`` for shown zeros (never complements), else the hiding cost."""
-    cost = np.where(values > 0, hiding_cost(values), np.inf)
+def cell_costs(values: IntArray, hidden: BoolArray, locked: BoolArray) -> FloatArray:
+    """0 for hidden cells, ``inf`` for ``locked`` ones (a higher-priority table shows them),
+    else the hiding cost. Zeros can be complements too (at the lowest cost): so a reader can
+    never assume that a hidden count is at least 1."""
+    cost = np.where(locked, np.inf, hiding_cost(values))
     return np.where(hidden, 0.0, cost)
 
 

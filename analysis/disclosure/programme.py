@@ -113,11 +113,13 @@ def _solve(
     *,
     integer: bool = True,
     first: bool = False,
+    patient: bool = True,
 ) -> FloatArray | None:
     """Minimise ``cost @ x``; an integer solution when the linear optimum is not integral.
 
     With ``integer=False`` a fractional linear optimum gives ``None`` instead; with ``first``
-    the integer programme stops at its first integer solution (for when any will do).
+    the integer programme stops at its first integer solution (for when any will do); unless
+    ``patient``, an integer programme stopped by its limits is not tried again for longer.
     """
     result = linprog(
         cost,
@@ -149,7 +151,7 @@ def _solve(
         # scipy removes the keys it reads: always pass a fresh copy
         options={**MILP_OPTIONS, **({"mip_rel_gap": 1.0} if first else {})},
     )
-    if solved.x is None and solved.status == 1 and not first:
+    if solved.x is None and solved.status == 1 and not first and patient:
         # Stopped by a limit before any integer solution (never seen in practice): rather
         # than report the cell as impossible to protect, try once more without the node limit.
         solved = milp(
@@ -165,12 +167,19 @@ def _solve(
 
 
 def cell_range(
-    structure: Structure, variables: BoolArray, cell: int, *, sizes_only: bool = False
+    structure: Structure,
+    variables: BoolArray,
+    cell: int,
+    *,
+    sizes_only: bool = False,
+    patient: bool = True,
 ) -> tuple[int, int, tuple[IntArray, IntArray], tuple[IntArray, IntArray]]:
     """Integer (min, max) of ``cell`` with ``variables`` free and every other cell at its value.
 
     Returns the two ends and, for each, the table attaining it as ``(cells, shift)``. With
     ``sizes_only`` the items are ignored: the range is then an outer bound for the sizes.
+    Unless ``patient``, an end the bounded integer programme does not reach is reported as the
+    true value (not proved), never as a value no table attains.
     """
     cells = component(structure, variables, cell, sizes_only=sizes_only)
     a_eq, b_eq, a_ub, b_ub, _slack = _restricted(structure, cells, sizes_only)
@@ -183,8 +192,8 @@ def cell_range(
     ends: list[int] = []
     shifts: list[tuple[IntArray, IntArray]] = []
     for sign in (1.0, -1.0):
-        x = _solve(sign * objective, a_eq, b_eq, a_ub, b_ub, lower, upper)
-        if x is None:  # cannot happen: the true table is feasible
+        x = _solve(sign * objective, a_eq, b_eq, a_ub, b_ub, lower, upper, patient=patient)
+        if x is None:  # stopped by a limit (the true table is always feasible)
             ends.append(int(truth[position]))
             shifts.append((cells[:0], truth[:0]))
             continue
@@ -250,10 +259,14 @@ def cheapest_joint_shift(
             lower[position] = max(lower[position], float(amount))
         else:
             lower[n + position] = max(lower[n + position], float(-amount))
-    if np.any(lower > upper):
-        return None
     order = np.argsort(region, kind="stable")
     sorted_costs = np.asarray(costs, dtype=np.float64)[order]
+    # cells of infinite cost (locked) may not move
+    movable = np.tile(np.isfinite(sorted_costs), 2)
+    upper = np.where(movable, upper, 0.0)
+    if np.any(lower > upper):
+        return None
+    sorted_costs = np.where(np.isfinite(sorted_costs), sorted_costs, 0.0)
     cost = np.concatenate([sorted_costs, sorted_costs]) + 1e-3
     x = _solve(
         cost,

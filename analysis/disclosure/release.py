@@ -83,7 +83,7 @@ def protect_release(
         if len(view) == 2 and not all((d,) in kept for d in view):
             continue  # its margins belong to a one-way view that was left out
         trial = (*kept, view)
-        candidate = _attempt(spec, trial, k, k_cell, keep_hidden)
+        candidate = _attempt(spec, trial, k, k_cell, keep_hidden, shown_cells(best))
         if candidate is not None and shows_all_of(candidate, best):
             kept, best = trial, candidate
     return best
@@ -113,17 +113,28 @@ def shows_all_of(release: ProtectedRelease, earlier: ProtectedRelease) -> bool:
     return True
 
 
+def shown_cells(release: ProtectedRelease) -> list[Cell]:
+    """Every cell that ``release`` shows."""
+    cells: list[Cell] = [(pop, None, "Total") for pop, n in release.sizes.items() if n is not None]
+    for item_id, rows in release.items.items():
+        for pop, row in rows.items():
+            cells.extend((pop, item_id, column) for column, n in row.items() if n is not None)
+    return cells
+
+
 def _attempt(
     spec: ReleaseInput,
     views: tuple[tuple[str, ...], ...],
     k: int,
     k_cell: int,
     keep_hidden: Iterable[Cell],
+    keep_shown: Iterable[Cell] = (),
 ) -> ProtectedRelease | None:
     structure = Structure(restrict(spec, views))
     kept = cell_numbers(structure, keep_hidden)
     try:
-        return _finish(structure, suppress(structure, k, k_cell, kept), k, k_cell)
+        state = suppress(structure, k, k_cell, kept, cell_numbers(structure, keep_shown))
+        return _finish(structure, state, k, k_cell)
     except DisclosureError:
         return None
 
@@ -166,12 +177,19 @@ def cell_numbers(structure: Structure, cells: Iterable[Cell]) -> np.ndarray:
 
 
 def suppress(
-    structure: Structure, k: int, k_cell: int, kept: np.ndarray | None = None
+    structure: Structure,
+    k: int,
+    k_cell: int,
+    kept: np.ndarray | None = None,
+    locked: np.ndarray | None = None,
 ) -> Suppression:
     """Decide every hidden cell of a (validated) release and audit the result. ``kept`` are
-    cell numbers that must be hidden in any case (see :func:`protect_release`)."""
+    cell numbers that must be hidden in any case, ``locked`` cell numbers never to be chosen as
+    complements (a higher-priority table shows them; see :func:`protect_release`)."""
     kept = np.zeros(0, dtype=np.int64) if kept is None else kept
     state = Suppression(structure)
+    if locked is not None:
+        state.locked[locked] = True
     if int(structure.sizes[0]) < k:
         return _whole_survey_too_small(structure, state)
     apply_population_rules(structure, state, k)
@@ -179,7 +197,7 @@ def suppress(
     state.hide_complements(kept[kept < structure.n_pops])
     withheld = Withholding(structure)
     protect_populations(structure, state, withheld, k_cell=k_cell)
-    apply_cell_rules(structure, state, k_cell)
+    apply_cell_rules(structure, state, k_cell, k)
     state.hide_complements(kept[kept >= structure.n_pops])
     layouts = Layouts(structure)
     for item in range(len(structure.items)):

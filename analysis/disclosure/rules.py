@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.disclosure.structure import Structure
-from analysis.disclosure.suppression import RULE_CODES, Suppression
+from analysis.disclosure.structure import IntArray, Structure
+from analysis.disclosure.suppression import RULE_CODES, Suppression, zero_needs
 
 
 def apply_population_rules(structure: Structure, state: Suppression, k: int) -> None:
@@ -48,7 +48,7 @@ def apply_population_rules(structure: Structure, state: Suppression, k: int) -> 
                 state.hide(np.array([child]), "nested", k)
 
 
-def apply_cell_rules(structure: Structure, state: Suppression, k_cell: int) -> None:
+def apply_cell_rules(structure: Structure, state: Suppression, k_cell: int, k: int) -> None:
     """Hide the item cells of hidden populations, then the P2 and P3 cells."""
     pop_hidden = state.hidden[: structure.n_pops]
     pop_rule = state.rule[: structure.n_pops]
@@ -57,11 +57,18 @@ def apply_cell_rules(structure: Structure, state: Suppression, k_cell: int) -> N
         block = structure.block(i)
         ncol = structure.ncols[i]
         cells = structure.base[i] + np.arange(block.size).reshape(block.shape)
-        # Whole hidden populations: the population's own rule, a range above zero where non-zero.
+        # Whole hidden populations, with the population's own rule (see :func:`row_needs`).
         for code in np.unique(pop_rule[pop_hidden]):
             rows = np.flatnonzero(pop_hidden & (pop_rule == code))
             name = next(n for n, c in RULE_CODES.items() if c == code)
-            state.hide(cells[rows].ravel(), name, (block[rows] > 0).astype(np.int64).ravel())
+            row_cells = cells[rows].ravel()
+            needs = np.maximum(
+                row_needs(block[rows], sizes[rows], k_cell, k=k).ravel(),
+                zero_needs(structure, state.hidden, row_cells),
+            )
+            state.hide(row_cells, name, needs)
+            # cells hidden earlier (a withheld breakdown) keep their rule, with these needs too
+            state.need[row_cells] = np.maximum(state.need[row_cells], needs)
         shown = ~pop_hidden
         small = (block > 0) & (block < k_cell) & shown[:, None]
         state.hide(cells[small], "P2", k_cell)
@@ -73,10 +80,24 @@ def apply_cell_rules(structure: Structure, state: Suppression, k_cell: int) -> N
             # Every option count of the row is hidden; the unanimous one must be able to fall
             # by k_cell with the row's size and no-answer unchanged (someone chose otherwise).
             others = cells[rows, : ncol - 1].ravel()
-            state.hide(others, "P3", (structure.values[others] > 0).astype(np.int64))
+            state.hide(others, "P3", zero_needs(structure, state.hidden, others))
             for row in rows:
                 for col in range(ncol - 1):
                     if options[row, col] == answered[row]:
                         cell = int(cells[row, col])
                         state.need[cell] = max(int(state.need[cell]), k_cell)
                         state.need_fall[cell] = min(k_cell, int(answered[row]))
+
+
+def row_needs(block: IntArray, sizes: IntArray, k_cell: int, *, k: int) -> IntArray:
+    """The widths the answer counts of hidden populations need (rows of ``block``).
+
+    A count in a group of 1 to k-1 people is a primary value, as is any count of 1 to
+    k_cell-1: both need a range k_cell wide, so that a reader cannot tell it is small (every
+    other count, zeros included, needs a range wider than zero: see
+    :func:`~analysis.disclosure.suppression.zero_needs`).
+    """
+    small_group = ((sizes > 0) & (sizes < k))[:, None] & (block > 0)
+    primary = small_group | ((block > 0) & (block < k_cell))
+    out: IntArray = np.where(primary, k_cell, 0).astype(np.int64)
+    return out

@@ -271,42 +271,82 @@ class Structure:
                 cols.append(p)
                 vals.append(np.full(self.n_pops, -1, dtype=np.int64))
                 offset += self.n_pops
-        return sp.csr_matrix(
+        partitions = sp.csr_matrix(
             (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
             shape=(offset, self.n_cells),
         )
+        # items answered by the same people share their no-answer count
+        ids = {item_id: i for i, item_id in enumerate(self.item_ids)}
+        same = [
+            [
+                (self.cell(i, 0, self.ncols[i] - 1), 0, 1),
+                (self.cell(j, 0, self.ncols[j] - 1), 0, -1),
+            ]
+            for i, item in enumerate(self.items)
+            if item.answered_with is not None and (j := ids.get(item.answered_with, i)) != i
+        ]
+        if not same:
+            return partitions
+        return sp.vstack([partitions, self._per_population(same)]).tocsr()
 
     @cached_property
     def inequalities(self) -> sp.csr_matrix:
-        """Every published inequality, ``G @ x <= 0`` (multiple-choice items only)."""
+        """Every published inequality, ``G @ x <= 0``, one row per population for each of:
+
+        * multiple choice: each option (with every exclusive option other than itself, since
+          those are ticked alone) is at most the number who answered, no-answer at most the
+          size, and those who answered ticked at least one option;
+        * routing (``opened_by``): those who answered are at most the counts of the answers
+          that open the question, and its no-answer is at least the opening question's.
+        """
+        terms: list[list[tuple[int, int, int]]] = []  # per relation: (column, pop, coefficient)
+        ids = {item_id: i for i, item_id in enumerate(self.item_ids)}
+        for i, item in enumerate(self.items):
+            ncol = self.ncols[i]
+            na = ncol - 1
+            if not self.exclusive[i]:
+                alone = [item.columns.index(o) for o in item.exclusive_options]
+                for col in range(na):
+                    group = [col, *(e for e in alone if e != col)]
+                    terms.append([(self.cell(i, 0, c), 0, 1) for c in (*group, na)] + [(0, 0, -1)])
+                terms.append([(self.cell(i, 0, na), 0, 1), (0, 0, -1)])
+                terms.append([(self.cell(i, 0, c), 0, -1) for c in range(ncol)] + [(0, 0, 1)])
+            if item.opened_by is not None and item.opened_by[0] in ids:
+                parent = ids[item.opened_by[0]]
+                opening = [self.columns[parent].index(o) for o in item.opened_by[1]]
+                terms.append(
+                    [(0, 0, 1), (self.cell(i, 0, na), 0, -1)]
+                    + [(self.cell(parent, 0, c), 0, -1) for c in opening]
+                )
+                terms.append(
+                    [
+                        (self.cell(parent, 0, self.ncols[parent] - 1), 0, 1),
+                        (self.cell(i, 0, na), 0, -1),
+                    ]
+                )
+        return self._per_population(terms)
+
+    def _per_population(self, relations: list[list[tuple[int, int, int]]]) -> sp.csr_matrix:
+        """One row per population for each relation, written for population 0: a size cell
+        (below ``n_pops``) stands for the population's size, an item cell for its row."""
         rows: list[IntArray] = []
         cols: list[IntArray] = []
         vals: list[IntArray] = []
-        offset = 0
         p = np.arange(self.n_pops)
-        for i, ncol in enumerate(self.ncols):
-            if self.exclusive[i]:
-                continue
-            base = self.base[i]
-            na = base + p * ncol + (ncol - 1)
-            for col in range(ncol):
-                r = offset + p
-                rows += [r, r]
-                cols += [base + p * ncol + col, p]
-                vals += [np.ones(self.n_pops, dtype=np.int64), np.full(self.n_pops, -1)]
-                if col != ncol - 1:
-                    rows.append(r)
-                    cols.append(na)
-                    vals.append(np.ones(self.n_pops, dtype=np.int64))
-                offset += self.n_pops
+        for r, relation in enumerate(relations):
+            for cell, _pop, coef in relation:
+                rows.append(r * self.n_pops + p)
+                if cell < self.n_pops:
+                    cols.append(p)
+                else:
+                    item = int(self.cell_item[cell])
+                    cols.append(cell + p * self.ncols[item])
+                vals.append(np.full(self.n_pops, coef, dtype=np.int64))
+        shape = (len(relations) * self.n_pops, self.n_cells)
         if not rows:
-            return sp.csr_matrix((0, self.n_cells), dtype=np.int64)
+            return sp.csr_matrix(shape, dtype=np.int64)
         return sp.csr_matrix(
-            (
-                np.concatenate(vals).astype(np.int64),
-                (np.concatenate(rows), np.concatenate(cols)),
-            ),
-            shape=(offset, self.n_cells),
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=shape
         )
 
     @cached_property
@@ -329,6 +369,65 @@ class Structure:
         """How far each inequality is from binding at the true table (``-G @ values``)."""
         out: npt.NDArray[np.float64] = -(self.inequalities @ self.values).astype(np.float64)
         return out
+
+    @cached_property
+    def linked_items(self) -> list[tuple[int, ...]]:
+        """Per item, the items tied to it by what respondents saw (routing, answered with),
+        transitively, itself included: a hidden count of one can depend on the others."""
+        ids = {item_id: i for i, item_id in enumerate(self.item_ids)}
+        group = list(range(len(self.items)))
+
+        def root(i: int) -> int:
+            while group[i] != i:
+                group[i] = group[group[i]]
+                i = group[i]
+            return i
+
+        for i, item in enumerate(self.items):
+            for other in (item.opened_by[0] if item.opened_by else None, item.answered_with):
+                if other in ids:
+                    group[root(i)] = root(ids[other])
+        members: dict[int, list[int]] = {}
+        for i in range(len(self.items)):
+            members.setdefault(root(i), []).append(i)
+        return [tuple(members[root(i)]) for i in range(len(self.items))]
+
+    @cached_property
+    def zeros_above(self) -> dict[int, IntArray]:
+        """For each cell that is zero because the same count is zero for a larger group
+        containing its population: those larger groups' cells. While one of them is shown,
+        a hidden zero here tells nothing new."""
+        ancestors: list[IntArray] = [
+            np.array(
+                [
+                    q
+                    for q, other in enumerate(self.coords)
+                    if len(other) < len(coords) and other.items() <= coords.items()
+                ],
+                dtype=np.int64,
+            )
+            for coords in self.coords
+        ]
+        out: dict[int, IntArray] = {}
+        for p, above in enumerate(ancestors):
+            if not above.size:
+                continue
+            zero = above[self.sizes[above] == 0]
+            if zero.size:
+                out[p] = zero
+            for i in range(len(self.items)):
+                for c in range(self.ncols[i]):
+                    cells = self.cell(i, 0, c) + above * self.ncols[i]
+                    zero = cells[self.values[cells] == 0]
+                    if zero.size:
+                        out[self.cell(i, p, c)] = zero
+        return out
+
+    def item_cells(self, items: tuple[int, ...] | list[int]) -> IntArray:
+        """Every cell of the given items."""
+        return np.concatenate(
+            [np.arange(self.base[i], self.base[i] + self.n_pops * self.ncols[i]) for i in items]
+        ).astype(np.int64)
 
     def no_answer_column(self, item: int) -> int:
         """The column number of the no-answer cell of an item."""

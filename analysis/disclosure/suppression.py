@@ -45,6 +45,8 @@ class Suppression:
         self.need_fall: IntArray = np.zeros(n, dtype=np.int64)
         self.kept_fall: IntArray = np.zeros(n, dtype=np.int64)
         self.certificates: list[tuple[IntArray, IntArray]] = []
+        #: cells a higher-priority table shows: never chosen as complements
+        self.locked: BoolArray = np.zeros(n, dtype=np.bool_)
 
     def hide(self, cells: IntArray, rule: str, need: IntArray | int) -> None:
         """Hide ``cells`` not hidden yet, with ``rule`` and requirement ``need``."""
@@ -56,10 +58,10 @@ class Suppression:
         self.need[cells[fresh]] = needs[fresh]
 
     def hide_complements(self, cells: IntArray) -> None:
-        """Hide newly chosen complementary cells; each must keep a range wider than zero."""
+        """Hide newly chosen complementary cells; each must keep a range wider than zero
+        (zeros included: a reader must not be able to tell that a hidden value is zero)."""
         cells = np.asarray(cells, dtype=np.int64)
-        values = self.structure.values[cells]
-        self.hide(cells, "complement", (values > 0).astype(np.int64))
+        self.hide(cells, "complement", zero_needs(self.structure, self.hidden, cells))
 
     def add_certificate(self, cells: IntArray, shift: IntArray) -> None:
         """Record a certificate (see the module docstring); zero entries are dropped."""
@@ -93,6 +95,7 @@ class Suppression:
         self.need_fall = other.need_fall.copy()
         self.kept_fall = other.kept_fall.copy()
         self.certificates = list(other.certificates)
+        self.locked = other.locked
 
     def width(self, cell: int) -> int:
         """The range width proved so far for one cell."""
@@ -109,6 +112,26 @@ class Suppression:
         """Hidden cells whose proved range does not meet their requirements."""
         short = (self.up + self.down < self.need) | (self.kept_fall < self.need_fall)
         return np.flatnonzero(self.hidden & short)
+
+
+def zero_needs(structure: Structure, hidden: BoolArray, cells: IntArray) -> IntArray:
+    """The width hidden ``cells`` need by the last rule of DESIGN.md section 6: more than zero
+    (zeros included), except a zero that a shown zero for a larger group already tells."""
+    above = structure.zeros_above
+    told = [
+        (found := above.get(cell)) is not None and not bool(hidden[found].all())
+        for cell in cells.tolist()
+    ]
+    out: IntArray = (~np.array(told, dtype=np.bool_)).astype(np.int64)
+    return out
+
+
+def refresh_zero_needs(structure: Structure, state: Suppression) -> None:
+    """Give a hidden zero a need again once every larger group's zero that told it is hidden
+    too (complements chosen after it was hidden)."""
+    for cell, found in structure.zeros_above.items():
+        if state.hidden[cell] and state.need[cell] == 0 and state.hidden[found].all():
+            state.need[cell] = 1
 
 
 def kept_falls(

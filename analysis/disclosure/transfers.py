@@ -65,7 +65,8 @@ class SizeMoves:
         return lim
 
     def _costs(self) -> FloatArray:
-        costs = cell_costs(self.sizes, self.state.hidden[: self.structure.n_pops])
+        pops = slice(0, self.structure.n_pops)
+        costs = cell_costs(self.sizes, self.state.hidden[pops], self.state.locked[pops])
         costs[0] = np.inf  # everyone: never hidden outside P0
         return costs
 

@@ -101,11 +101,17 @@ class Withholding:
 
     def choose(self, pop: int, state: Suppression) -> str | None:
         """The cheapest dimension of ``pop`` to withhold (``None`` if none can be)."""
-        options = self.candidates(pop)
+        options = [d for d in self.candidates(pop) if not self.locked(d, state)]
         if not options:
             return None
         rank = {dim: i for i, dim in enumerate(self.structure.dims)}
         return min(options, key=lambda dim: (self.cost(dim, state), rank[dim]))
+
+    def locked(self, dim: str, state: Suppression) -> bool:
+        """Whether withholding ``dim`` would hide a size that a higher-priority table shows."""
+        pops = slice(0, self.structure.n_pops)
+        shown = state.locked[pops] & ~state.hidden[pops]
+        return bool(np.any(self.territory(dim) & shown))
 
     def add(self, dim: str) -> None:
         """Withhold ``dim`` from now on (call :meth:`apply` on a state to put it into effect)."""
