@@ -82,11 +82,22 @@ def protect_release(
     for view in priority_order(spec.views)[1:]:
         if len(view) == 2 and not all((d,) in kept for d in view):
             continue  # its margins belong to a one-way view that was left out
+        if spec.sizes[()] >= k and not _shows_a_group(spec, kept, view, k):
+            continue  # every group it adds is below k: it could only show hidden values
         trial = (*kept, view)
         candidate = _attempt(spec, trial, k, k_cell, keep_hidden, shown_cells(best))
         if candidate is not None and shows_all_of(candidate, best):
             kept, best = trial, candidate
     return best
+
+
+def _shows_a_group(
+    spec: ReleaseInput, kept: tuple[tuple[str, ...], ...], view: tuple[str, ...], k: int
+) -> bool:
+    """Whether ``view`` adds a population of at least ``k`` people to the ``kept`` views."""
+    before = set(published_populations(spec.dimensions, kept))
+    added = set(published_populations(spec.dimensions, (*kept, view))) - before
+    return any(spec.sizes[pop] >= k for pop in added)
 
 
 def priority_order(views: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:

@@ -111,7 +111,7 @@ def test_small_survey_withholds_whole_breakdowns(n: int) -> None:
     for dim in dims:
         for group in spec.dimensions[dim]:
             pop = ((dim, group),)
-            if spec.sizes[pop] == 0:
+            if spec.sizes[pop] == 0 and pop in release.sizes:
                 assert release.size(pop) == 0  # an empty group hides nobody: still shown
     # zeros inside a withheld breakdown are hidden with it; outside, zeros stay shown
     for pop, size in spec.sizes.items():
@@ -128,7 +128,9 @@ def test_small_survey_withholds_whole_breakdowns(n: int) -> None:
 
 
 def test_small_survey_certificates_are_all_valid() -> None:
-    structure = Structure(small_survey(40))
+    spec = small_survey(40)
+    # the one-way views: the two-way ones of a survey this small are left out unprotected
+    structure = Structure(restrict(spec, tuple(v for v in spec.views if len(v) < 2)))
     state = suppress(structure, 10, 3)
     valid, rise, fall, kept = verify_certificates(
         structure, state.hidden, state.need_fall, state.certificates
