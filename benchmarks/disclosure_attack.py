@@ -1,12 +1,11 @@
 """Hold the disclosure engine to DESIGN.md section 6 against an attacker who knows the
-questionnaire, and print what the attacker finds.
+questionnaire, on more seeds and larger surveys than the tests, and print what it finds.
 
 The attacker is the test suite's independent one (``tests/unit/analysis/checking.py``): it
-reads only what a release publishes plus what every respondent saw (routing, exclusive
-options, items answered by the same people, "zeros are shown") and asks ``scipy``'s ``milp``
-how far each hidden value can move. This is a measurement, run on demand, because the engine
-on main does not yet meet section 6 against this attacker (issue 9); when it does, these
-checks become tests again.
+reads only what a release publishes plus what every respondent saw (routing, multiple choice
+with exclusive options, items answered by the same people) and asks ``scipy``'s ``milp`` how
+far each hidden value can move. ``tests/unit/analysis/test_disclosure_attacked.py`` runs the
+same checks on 240 seeds and the staff survey at N=400.
 
     .venv/bin/python benchmarks/disclosure_attack.py                 # 40 random surveys + 2 tables
     .venv/bin/python benchmarks/disclosure_attack.py --seeds 240 --staff 400
@@ -25,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from analysis.disclosure import ReleaseInput, protect_release  # noqa: E402
-from tests.unit.analysis.checking import Facts, attack  # noqa: E402
+from tests.unit.analysis.checking import attack, questionnaire_facts  # noqa: E402
 from tests.unit.analysis.random_releases import random_survey  # noqa: E402
 from tests.unit.analysis.test_disclosure_attacker import (  # noqa: E402
     pinned_survey,
@@ -71,7 +70,6 @@ def shared_margins() -> None:
 def staff_survey(n: int) -> None:
     from survey_app.demo_data import synthetic_answers
     from survey_app.domain.loading import load_questionnaire
-    from survey_app.domain.model import QuestionType
     from survey_app.services.analysis import build_release_input
 
     questionnaire = load_questionnaire(STAFF_SURVEY)
@@ -81,22 +79,7 @@ def staff_survey(n: int) -> None:
     )
     start = time.perf_counter()
     release = protect_release(spec, k=10, k_cell=3)
-    facts: dict[str, Facts] = {}
-    for item in spec.items:  # what respondents saw, read from the questionnaire itself
-        question = questionnaire.question(item.id.split("__")[0])
-        multiple = question.type is QuestionType.MULTIPLE_CHOICE
-        opened_by = None
-        if question.show_if is not None:
-            parent = questionnaire.question(question.show_if.question)
-            if not parent.demographic:
-                opened_by = (parent.id, tuple(question.show_if.any_of))
-        facts[item.id] = Facts(
-            kind="multiple" if multiple else "exclusive",
-            sensitive=question.sensitive,
-            options=tuple(o.value for o in question.options) or item.options,
-            exclusive_options=tuple(o.value for o in question.options if o.exclusive and multiple),
-            opened_by=opened_by,
-        )
+    facts = questionnaire_facts(STAFF_SURVEY, spec)
     result = attack(spec, release, facts)
     took = time.perf_counter() - start
     kinds = Counter(b.rule for b in result.breaches)

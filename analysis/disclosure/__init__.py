@@ -8,23 +8,22 @@ chosen.
 from analysis.disclosure.model import (
     NO_ANSWER,
     AuditEntry,
-    DisclosureError,
     ItemInput,
     Population,
     ProtectedRelease,
     ReleaseInput,
 )
 from analysis.disclosure.release import protect_release
-from analysis.disclosure.tables import protect_table
+from analysis.disclosure.tables import protect_table, render
 
 __all__ = [
     "NO_ANSWER",
     "AuditEntry",
-    "DisclosureError",
     "ItemInput",
     "Population",
     "ProtectedRelease",
     "ReleaseInput",
     "protect_release",
     "protect_table",
+    "render",
 ]

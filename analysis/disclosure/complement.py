@@ -14,7 +14,7 @@ Items: for each cell whose proved range is still too narrow, the cheapest box mo
 programmes (:mod:`analysis.disclosure.programme`), cheapest first: a shift through hidden
 cells only, a shift over the views through the cell, one shift for all such cells of the item
 at once, then the whole item cell by cell. If even hiding everything allowed cannot give the
-width required, :class:`DisclosureError` is raised for that cell.
+width required, :class:`Unprotectable` is raised for that cell.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import contextlib
 
 import numpy as np
 
-from analysis.disclosure.model import DisclosureError
 from analysis.disclosure.moves import ItemMoves, apply_item_move
 from analysis.disclosure.patterns import FloatArray, Layouts, cell_costs
 from analysis.disclosure.programme import (
@@ -34,7 +33,7 @@ from analysis.disclosure.programme import (
     widest_joint_shift,
 )
 from analysis.disclosure.structure import BoolArray, IntArray, Structure
-from analysis.disclosure.suppression import Suppression
+from analysis.disclosure.suppression import Suppression, Unprotectable
 from analysis.disclosure.transfers import SizeMoves
 from analysis.disclosure.withhold import Withholding
 
@@ -95,7 +94,7 @@ def protect_populations(
         attempt = start.snapshot()
         try:
             _protect_withholding(structure, attempt, start, trial)
-        except DisclosureError:
+        except Unprotectable:
             continue
         cost = _secondary_cost(structure, start, attempt.hidden, weight)
         if cost < best:
@@ -119,7 +118,7 @@ def _protect_withholding(
         withheld.apply(state)
         dim = withheld.choose(failed, state)
         if dim is None:
-            raise DisclosureError(
+            raise Unprotectable(
                 structure.describe(failed),
                 "no box move protects it and none of its breakdowns can be withheld",
             )
@@ -303,7 +302,7 @@ def item_fallback(
     for tier, free in tiers:
         if tier.size == region.size and not free:
             break
-        with contextlib.suppress(DisclosureError):
+        with contextlib.suppress(Unprotectable):
             _item_cell(structure, state, cell, tier, free=free, last=False)
         if state.satisfied(cell):
             return
@@ -311,7 +310,7 @@ def item_fallback(
         return
     try:
         _item_cell(structure, state, cell, region, free=False, last=True)
-    except DisclosureError:
+    except Unprotectable:
         linked = structure.linked_items[item]
         if len(linked) == 1:
             raise
@@ -347,8 +346,8 @@ def _item_cell(
         kept = region[region != structure.row_no_answer[cell]]
         try:
             _move(structure, state, cell, kept, -int(state.need_fall[cell]), joint=False, free=free)
-        except DisclosureError as error:
-            raise DisclosureError(
+        except Unprotectable as error:
+            raise Unprotectable(
                 structure.describe(cell),
                 f"everyone in this group who answered chose this option, and with the "
                 f"population sizes as published no other answer in the group can rise by "
@@ -362,7 +361,7 @@ def _item_cell(
         return
     try:
         _widen(structure, state, cell, region, joint=False)
-    except DisclosureError:
+    except Unprotectable:
         if not last or not state.hidden[int(structure.cell_pop[cell])]:
             raise
         # In a hidden population the size can move too: ask the whole release (over a large
@@ -391,7 +390,7 @@ def population_fallback(
                 return
         dim = withheld.choose(pop, state)
         if dim is None:
-            raise DisclosureError(
+            raise Unprotectable(
                 structure.describe(pop),
                 "no pattern protects it and none of its breakdowns can be withheld",
             )
@@ -424,7 +423,7 @@ def _small_population_fallback(structure: Structure, state: Suppression, pop: in
         if max(high - truth, int(state.up[pop])) + max(truth - low, int(state.down[pop])) < need:
             return False
         _widen(structure, state, pop, region, joint=True)
-    except DisclosureError:
+    except Unprotectable:
         return False
     return state.satisfied(pop)
 
@@ -441,13 +440,13 @@ def _widen_directly(
         if fall > state.down[cell]:
             try:
                 _move(structure, state, cell, region, -fall, joint=False, free=free)
-            except DisclosureError:
+            except Unprotectable:
                 continue
         missing = need - int(state.down[cell])
         if missing > state.up[cell]:
             try:
                 _move(structure, state, cell, region, missing, joint=False, free=free)
-            except DisclosureError:
+            except Unprotectable:
                 continue
         if state.satisfied(cell):
             return
@@ -462,7 +461,7 @@ def _widen(
     # The common case first: one programme rising by all that is missing.
     missing = need - int(state.down[cell])
     if missing > state.up[cell]:
-        with contextlib.suppress(DisclosureError):
+        with contextlib.suppress(Unprotectable):
             _move(structure, state, cell, region, missing, joint=joint)
         if state.satisfied(cell):
             return
@@ -472,7 +471,7 @@ def _widen(
     low, high, _lo, _hi = cell_range(structure, variables, cell)
     rise, fall = high - truth, truth - low
     if max(rise, int(state.up[cell])) + max(fall, int(state.down[cell])) < need:
-        raise DisclosureError(
+        raise Unprotectable(
             structure.describe(cell),
             f"even with every other allowed value hidden its value could only range over "
             f"{low}..{high}, narrower than the {need} required",
@@ -484,7 +483,7 @@ def _widen(
     if down_amount > state.down[cell]:
         _move(structure, state, cell, region, -down_amount, joint=joint)
     if not state.satisfied(cell):
-        raise DisclosureError(structure.describe(cell), "no protecting pattern was found")
+        raise Unprotectable(structure.describe(cell), "no protecting pattern was found")
 
 
 def _move(
@@ -511,7 +510,7 @@ def _move(
     found = cheapest_shift(structure, region, costs, cell, amount, first=free)
     if found is None:
         what = "rise" if amount > 0 else "fall"
-        raise DisclosureError(
+        raise Unprotectable(
             structure.describe(cell), f"no pattern lets its value {what} by {abs(amount)}"
         )
     cells, shift = found

@@ -10,10 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
-
-if TYPE_CHECKING:
-    import pandas as pd
+from typing import Any, Literal
 
 #: A set of respondents, named by (dimension, group) pairs sorted by dimension; ``()`` is everyone.
 Population = tuple[tuple[str, str], ...]
@@ -29,26 +26,7 @@ NO_ANSWER = "_no_answer"
 TOTAL = "Total"
 ALL = "All"
 
-#: Why a cell is hidden.
-Rule = Literal["P0", "P1", "P2", "P3", "nested", "complement"]
-RULES: tuple[str, ...] = ("P0", "P1", "P2", "P3", "nested", "complement")
-
 Kind = Literal["exclusive", "multiple"]
-
-
-class DisclosureError(Exception):
-    """No release could be found in which every hidden value is safe.
-
-    ``cell`` is the ``(population, item, column)`` that could not be protected (``item`` is
-    ``None`` for a population size) and ``reason`` says why.
-    """
-
-    def __init__(self, cell: tuple[Population, str | None, str], reason: str) -> None:
-        population, item, column = cell
-        where = f"population {population!r}, item {item!r}, column {column!r}"
-        super().__init__(f"cannot protect {where}: {reason}")
-        self.cell = cell
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -196,12 +174,6 @@ class ProtectedRelease:
         if column == TOTAL:
             return self.size(population)
         return self.items[item][_canonical(population)][column]
-
-    def table(self, view: tuple[str, ...], item: str | None = None) -> pd.DataFrame:
-        """One published table (see :func:`analysis.disclosure.tables.render`)."""
-        from analysis.disclosure.tables import render
-
-        return render(self, view, item)
 
     def publishes(self, item: str, view: tuple[str, ...]) -> bool:
         """Whether ``item`` is broken down by ``view`` (some items are published overall only:

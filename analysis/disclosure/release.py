@@ -18,7 +18,6 @@ from analysis.disclosure.complement import (
 from analysis.disclosure.model import (
     AuditEntry,
     Cell,
-    DisclosureError,
     Population,
     ProtectedRelease,
     ReleaseInput,
@@ -26,7 +25,7 @@ from analysis.disclosure.model import (
 from analysis.disclosure.patterns import Layouts
 from analysis.disclosure.rules import apply_cell_rules, apply_population_rules
 from analysis.disclosure.structure import Structure
-from analysis.disclosure.suppression import RULE_CODES, RULE_NAMES, Suppression
+from analysis.disclosure.suppression import RULE_CODES, RULE_NAMES, Suppression, Unprotectable
 from analysis.disclosure.validation import (
     check_parameters,
     check_release,
@@ -146,7 +145,7 @@ def _attempt(
     try:
         state = suppress(structure, k, k_cell, kept, cell_numbers(structure, keep_shown))
         return _finish(structure, state, k, k_cell)
-    except DisclosureError:
+    except Unprotectable:
         return None
 
 
@@ -234,7 +233,7 @@ def _audit_until_safe(structure: Structure, state: Suppression, withheld: Withho
     failing = audit(structure, state)
     if failing.size:
         cell = int(failing[0])
-        raise DisclosureError(
+        raise Unprotectable(
             structure.describe(cell),
             f"the audit could only prove a range of width {state.width(cell)} "
             f"(required {int(state.need[cell])}) and a fall of {int(state.kept_fall[cell])} "

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from analysis.disclosure.model import NO_ANSWER, Population, ReleaseInput
+from analysis.disclosure.model import Population, ReleaseInput
 from analysis.disclosure.validation import partitions, published_populations
 
 IntArray = npt.NDArray[np.int64]
@@ -428,12 +428,3 @@ class Structure:
         return np.concatenate(
             [np.arange(self.base[i], self.base[i] + self.n_pops * self.ncols[i]) for i in items]
         ).astype(np.int64)
-
-    def no_answer_column(self, item: int) -> int:
-        """The column number of the no-answer cell of an item."""
-        return self.ncols[item] - 1
-
-    def column_name(self, item: int, col: int) -> str:
-        """The column label of an item column number."""
-        columns = self.items[item].columns
-        return columns[col] if col < len(columns) else NO_ANSWER

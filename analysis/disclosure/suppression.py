@@ -18,6 +18,19 @@ import numpy as np
 
 from analysis.disclosure.structure import BoolArray, IntArray, Structure
 
+
+class Unprotectable(Exception):
+    """Inside the search: no way was found to protect ``cell`` (``structure.describe`` form)
+    for ``reason``. Callers hide more or leave a view out; it never leaves the package."""
+
+    def __init__(self, cell: tuple[tuple[tuple[str, str], ...], str | None, str], reason: str):
+        population, item, column = cell
+        where = f"population {population!r}, item {item!r}, column {column!r}"
+        super().__init__(f"cannot protect {where}: {reason}")
+        self.cell = cell
+        self.reason = reason
+
+
 #: Rule codes stored per cell (0 = shown).
 RULE_CODES: dict[str, int] = {
     "P0": 1,

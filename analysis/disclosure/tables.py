@@ -1,6 +1,6 @@
 """Tables in and out: ``protect_table`` for one DataFrame, and the layout of published tables.
 
-Layout (for ``protect_table`` and :meth:`ProtectedRelease.table`): the group rows, then for a
+Layout (for ``protect_table`` and :func:`render`): the group rows, then for a
 two-way table the one-way margins ``(g, "All")`` and ``("All", h)``, then the overall row
 (``"All"`` or ``("All", "All")``); columns are the options (then the no-answer column, for
 release items), then ``"Total"``. Values are pandas ``Int64`` with ``pd.NA`` where hidden.
@@ -9,15 +9,21 @@ release items), then ``"Total"``. Values are pandas ``Int64`` with ``pd.NA`` whe
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from analysis.disclosure.model import ALL, NO_ANSWER, TOTAL, ItemInput, Population, ReleaseInput
-
-if TYPE_CHECKING:
-    from analysis.disclosure.model import ProtectedRelease
+from analysis.disclosure.model import (
+    ALL,
+    NO_ANSWER,
+    TOTAL,
+    ItemInput,
+    Population,
+    ProtectedRelease,
+    ReleaseInput,
+)
+from analysis.disclosure.release import protect_release
 
 TABLE_ITEM = "table"
 
@@ -51,7 +57,9 @@ def _index(labels: list[Any], names: list[Hashable]) -> pd.Index:
     return plain
 
 
-def render(release: ProtectedRelease, view: tuple[str, ...], item: str | None) -> pd.DataFrame:
+def render(
+    release: ProtectedRelease, view: tuple[str, ...], item: str | None = None
+) -> pd.DataFrame:
     """One published table of ``release`` (see the module docstring for the layout)."""
     view = tuple(view)
     dimensions = {d: tuple(g) for d, g in release.dimensions.items()}
@@ -200,7 +208,6 @@ def _protect(
     k_cell: int,
     sensitive: bool,
 ) -> ProtectedRelease:
-    from analysis.disclosure.release import protect_release
 
     cells: dict[Population, np.ndarray] = {}
     for label, row in zip(labels, values, strict=True):

@@ -37,7 +37,6 @@ class SizeMoves:
         excl = [i for i in range(len(structure.items)) if structure.exclusive[i]]
         multi = [i for i in range(len(structure.items)) if not structure.exclusive[i]]
         self.exclusive_items = excl
-        self.multiple_items = multi
         if excl:
             self.stacked = np.hstack([structure.block(i) for i in excl])
             self.starts = np.cumsum([0] + [structure.ncols[i] for i in excl[:-1]])

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from analysis.comments import QuestionThemes
 from analysis.counting import Breakdown, Item, release_input
-from analysis.disclosure import DisclosureError, ProtectedRelease, ReleaseInput, protect_release
+from analysis.disclosure import ProtectedRelease, ReleaseInput, protect_release
 from analysis.frame import QuestionSpec, build_frame
 from survey_app.crypto import CryptoError, DecryptError, Keyring, open_envelope
 from survey_app.domain.model import Questionnaire, QuestionType
@@ -169,10 +169,7 @@ def compute_release(
     questionnaire: Questionnaire, answers: list[dict[str, Any]], *, k: int, k_cell: int = K_CELL
 ) -> ProtectedRelease:
     """Build the analysis table and protect every permitted table of the release as a whole."""
-    try:
-        return protect_release(build_release_input(questionnaire, answers), k=k, k_cell=k_cell)
-    except DisclosureError as error:
-        raise ServiceError(f"The release was refused by the disclosure check: {error}") from None
+    return protect_release(build_release_input(questionnaire, answers), k=k, k_cell=k_cell)
 
 
 @dataclass(frozen=True)
@@ -326,10 +323,7 @@ def closed_protection(closed: ClosedTables, k: int) -> ProtectedRelease:
     """The closed questions as protected: as published before, or protected now."""
     if closed.published is not None:
         return closed.published
-    try:
-        return protect_release(closed.spec, k=k, k_cell=K_CELL)
-    except DisclosureError as error:
-        raise ServiceError(f"The release was refused by the disclosure check: {error}") from None
+    return protect_release(closed.spec, k=k, k_cell=K_CELL)
 
 
 def first_published(session: Session, keyring: Keyring, survey_id: str) -> ProtectedRelease | None:

@@ -56,7 +56,6 @@ from analysis.comments import QuestionThemes
 from analysis.comments.carrying import ReviewRecord, record_of
 from analysis.counting import release_input
 from analysis.disclosure import (
-    DisclosureError,
     ItemInput,
     ProtectedRelease,
     ReleaseInput,
@@ -286,10 +285,7 @@ def _first_publication(
 ) -> ProtectedRelease | None:
     """Closed questions and themes by group protected as one release, keeping hidden what the
     draft hid; None if that release would hide anything the draft showed."""
-    try:
-        final = protect_release(spec, k=k, k_cell=K_CELL, keep_hidden=draft.hidden_cells())
-    except DisclosureError:
-        return None
+    final = protect_release(spec, k=k, k_cell=K_CELL, keep_hidden=draft.hidden_cells())
     if final.without_items(text_ids).hidden_cells() != closed.hidden_cells():
         return None
     # The draft's overall theme counts were seen: none of them may be hidden now.

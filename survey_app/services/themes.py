@@ -41,7 +41,7 @@ from analysis.comments import (
     theme_items,
 )
 from analysis.counting import Breakdown, Item, release_input
-from analysis.disclosure import DisclosureError, ProtectedRelease, ReleaseInput, protect_release
+from analysis.disclosure import ProtectedRelease, ReleaseInput, protect_release
 from analysis.redaction import Redactor
 from survey_app.crypto import CryptoError, DecryptError, Keyring, open_envelope, seal
 from survey_app.domain.model import Questionnaire, QuestionType
@@ -267,10 +267,7 @@ def by_group_input(
 
 
 def _protected(spec: ReleaseInput, *, k: int, k_cell: int, **options: Any) -> ProtectedRelease:
-    try:
-        return protect_release(spec, k=k, k_cell=k_cell, **options)
-    except DisclosureError as error:
-        raise ServiceError(f"The release was refused by the disclosure check: {error}") from None
+    return protect_release(spec, k=k, k_cell=k_cell, **options)
 
 
 def summaries(

@@ -14,6 +14,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from analysis.comments import theme_item
+from analysis.disclosure import render
 from survey_app.extensions import (
     get_db,
     get_keyring,
@@ -134,7 +135,7 @@ def test_the_analysis_run_finds_the_themes_and_protects_their_counts(
     protected = release.protected
     item = theme_item("comments")
     assert item in protected.items
-    counts = protected.table((), item)
+    counts = render(protected, (), item)
     assert int(counts["Total"].iloc[-1]) == 48
     # Key phrases are readable words that occur in the comments.
     text = " ".join(COMMENTS).lower()

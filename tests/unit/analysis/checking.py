@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -352,7 +353,7 @@ def check_release(
 def confirm_impossible(spec: ReleaseInput, k_cell: int, key: Key) -> None:
     """Assert that no release could protect ``key``, even hiding every non-zero value but one.
 
-    Used when the engine raises ``DisclosureError`` for an item cell.
+    Used when the engine leaves out an item cell it cannot protect.
     """
     ranges = hidden_ranges(spec, None, only={key})
     pop, item_id, column = key
@@ -416,6 +417,32 @@ def facts_of(spec: ReleaseInput) -> dict[str, Facts]:
         )
         for item in spec.items
     }
+
+
+def questionnaire_facts(path: Path, spec: ReleaseInput) -> dict[str, Facts]:
+    """What respondents saw, read from the questionnaire file itself (not from the release
+    input the engine is given), so that the engine's own knowledge is checked too."""
+    from survey_app.domain.loading import load_questionnaire
+    from survey_app.domain.model import QuestionType
+
+    questionnaire = load_questionnaire(path)
+    facts: dict[str, Facts] = {}
+    for item in spec.items:
+        question = questionnaire.question(item.id.split("__")[0])
+        multiple = question.type is QuestionType.MULTIPLE_CHOICE
+        opened_by = None
+        if question.show_if is not None:
+            parent = questionnaire.question(question.show_if.question)
+            if not parent.demographic:
+                opened_by = (parent.id, tuple(question.show_if.any_of))
+        facts[item.id] = Facts(
+            kind="multiple" if multiple else "exclusive",
+            sensitive=question.sensitive,
+            options=tuple(o.value for o in question.options) or item.options,
+            exclusive_options=tuple(o.value for o in question.options if o.exclusive and multiple),
+            opened_by=opened_by,
+        )
+    return facts
 
 
 def view_populations(

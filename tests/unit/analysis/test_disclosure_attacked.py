@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from analysis.disclosure import ReleaseInput, protect_release
+from analysis.disclosure import protect_release
 
-from .checking import Facts, attack
+from .checking import attack, questionnaire_facts
 from .random_releases import random_survey
 from .test_disclosure_attacker import FAST_SEEDS, SLOW_SEEDS, pinned_survey, shared_margin_survey
 
@@ -54,32 +54,6 @@ def test_hidden_counts_sharing_a_margin_keep_their_width(name: str) -> None:
     assert result.ranges, "something is hidden, so something was attacked"
 
 
-def _staff_facts(spec: ReleaseInput) -> dict[str, Facts]:
-    """What respondents saw, read from the questionnaire file itself (not from the release
-    input the engine is given), so the engine's own knowledge is checked too."""
-    from survey_app.domain.loading import load_questionnaire
-    from survey_app.domain.model import QuestionType
-
-    questionnaire = load_questionnaire(STAFF_SURVEY)
-    facts: dict[str, Facts] = {}
-    for item in spec.items:
-        question = questionnaire.question(item.id.split("__")[0])
-        multiple = question.type is QuestionType.MULTIPLE_CHOICE
-        opened_by = None
-        if question.show_if is not None:
-            parent = questionnaire.question(question.show_if.question)
-            if not parent.demographic:
-                opened_by = (parent.id, tuple(question.show_if.any_of))
-        facts[item.id] = Facts(
-            kind="multiple" if multiple else "exclusive",
-            sensitive=question.sensitive,
-            options=tuple(o.value for o in question.options) or item.options,
-            exclusive_options=tuple(o.value for o in question.options if o.exclusive and multiple),
-            opened_by=opened_by,
-        )
-    return facts
-
-
 @pytest.mark.slow
 def test_the_staff_survey_meets_section_6() -> None:
     """The real questionnaire with 400 synthetic answers: the one-way breakdowns are
@@ -99,5 +73,5 @@ def test_the_staff_survey_meets_section_6() -> None:
     spec = build_release_input(questionnaire, answers)
     release = protect_release(spec, k=10, k_cell=3)
     assert len(release.views) >= 3, release.views  # overall and at least two breakdowns
-    result = attack(spec, release, _staff_facts(spec))
+    result = attack(spec, release, questionnaire_facts(STAFF_SURVEY, spec))
     assert not result.breaches, result.report()
