@@ -9,12 +9,7 @@ from types import MappingProxyType
 import numpy as np
 
 from analysis.disclosure.audit import audit
-from analysis.disclosure.complement import (
-    item_fallback,
-    population_fallback,
-    protect_item,
-    protect_populations,
-)
+from analysis.disclosure.complement import Search
 from analysis.disclosure.model import (
     AuditEntry,
     Cell,
@@ -31,7 +26,6 @@ from analysis.disclosure.validation import (
     check_release,
     published_populations,
 )
-from analysis.disclosure.withhold import Withholding
 
 #: How many times the audit may send cells back for more suppression before giving up.
 MAX_AUDIT_ROUNDS = 4
@@ -205,18 +199,20 @@ def suppress(
     apply_population_rules(structure, state, k)
     # Sizes kept hidden join the primary suppressions, so every later search starts from them.
     state.hide_complements(kept[kept < structure.n_pops])
-    withheld = Withholding(structure)
-    protect_populations(structure, state, withheld, k_cell=k_cell)
+    search = Search(structure, state)
+    search.protect_populations(k_cell=k_cell)
     apply_cell_rules(structure, state, k_cell, k)
     state.hide_complements(kept[kept >= structure.n_pops])
     layouts = Layouts(structure)
     for item in range(len(structure.items)):
-        protect_item(structure, state, item, layouts)
-    _audit_until_safe(structure, state, withheld)
+        search.protect_item(item, layouts)
+    _audit_until_safe(search)
     return state
 
 
-def _audit_until_safe(structure: Structure, state: Suppression, withheld: Withholding) -> None:
+def _audit_until_safe(search: Search) -> None:
+    """Audit; send the cells that fail back to the search, a few rounds at most."""
+    structure, state = search.structure, search.state
     for _round in range(MAX_AUDIT_ROUNDS):
         before = len(state.certificates)
         failing = audit(structure, state)
@@ -227,9 +223,9 @@ def _audit_until_safe(structure: Structure, state: Suppression, withheld: Withho
             if state.satisfied(cell):
                 continue
             if structure.cell_item[cell] < 0:
-                population_fallback(structure, state, cell, withheld)
+                search.population_fallback(cell)
             else:
-                item_fallback(structure, state, cell)
+                search.item_fallback(cell)
     failing = audit(structure, state)
     if failing.size:
         cell = int(failing[0])
