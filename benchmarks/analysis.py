@@ -193,6 +193,7 @@ def analyse(folder: Path) -> None:
                 "building": t2 - t1,
                 "protecting": t3 - t2,
                 "hidden": hidden,
+                "views": f"{len(release.views)}/{len(set(spec.views) | {()})}",
                 "peak_mib": peak_kib / 1024,
             }
         )
@@ -245,12 +246,12 @@ def main() -> int:
 
     print()
     print(f"{'N':>8} {'open s':>8} {'build s':>8} {'protect s':>10} {'total s':>8} "
-          f"{'peak MiB':>9} {'hidden':>7}")  # fmt: skip
+          f"{'peak MiB':>9} {'hidden':>7} {'views':>6}")  # fmt: skip
     for row in rows:
         print(
             f"{row['responses']:>8,} {row['opening']:>8.2f} {row['building']:>8.2f} "
             f"{row['protecting']:>10.2f} {row['total']:>8.2f} {row['peak_mib']:>9.0f} "
-            f"{row['hidden']:>7,}"
+            f"{row['hidden']:>7,} {row['views']:>6}"
         )
     by_size = {row["responses"]: row for row in rows}
     failures = []
