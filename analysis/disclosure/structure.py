@@ -287,7 +287,11 @@ class Structure:
         ]
         if not same:
             return partitions
-        return sp.vstack([partitions, self._per_population(same)]).tocsr()
+        shared = self._per_population(same)
+        # what respondents saw holds for answers stored by this code (routing is applied before
+        # sealing); a relation the counts break (older answers, say) is not used
+        shared = shared[(shared @ self.values) == 0]
+        return sp.vstack([partitions, shared]).tocsr()
 
     @cached_property
     def inequalities(self) -> sp.csr_matrix:
@@ -324,7 +328,10 @@ class Structure:
                         (self.cell(i, 0, na), 0, -1),
                     ]
                 )
-        return self._per_population(terms)
+        matrix = self._per_population(terms)
+        # a relation the counts break (answers stored before routing was applied) is not used
+        holds: sp.csr_matrix = matrix[(matrix @ self.values) <= 0]
+        return holds
 
     def _per_population(self, relations: list[list[tuple[int, int, int]]]) -> sp.csr_matrix:
         """One row per population for each relation, written for population 0: a size cell
