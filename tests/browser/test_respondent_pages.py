@@ -147,3 +147,28 @@ def test_a_code_respondent_s_pages_meet_wcag_aa_and_a_resend_is_refused_kindly(
     assert [(name, found) for name, found in checked if found] == []
     with app.app_context():
         assert len(open_responses(get_db(), "coded", PASSPHRASE)) == 1
+
+
+def test_after_exit_back_shows_no_earlier_answer(browser: Any, live_app: tuple[Flask, str]) -> None:
+    """Answer "Yes", move on, press Exit, then Back twice: whatever page comes back shows no
+    answer (the browser must not restore the form from its history)."""
+    app, base = live_app
+    create_survey(app, "global-majority-staff-survey", slug="staff")
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(f"{base}/s/staff/")
+    page.get_by_role("button", name="Start now").click()
+    page.get_by_role("radio", name="Yes").first.check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("link", name="Exit this page").first.click()
+    page.wait_for_url(f"{base}/healthz", timeout=5000)
+    seen = []
+    for _ in range(2):
+        page.go_back()
+        page.wait_for_load_state()
+        seen.append(page.url)
+        checked = page.locator("input:checked").count()
+        filled = page.locator("textarea").evaluate_all("boxes => boxes.filter(b => b.value).length")
+        assert (checked, filled) == (0, 0), f"an earlier answer is back at {page.url}"
+    assert any("/s/staff/" in url for url in seen), seen
+    context.close()

@@ -4,7 +4,10 @@
  * Without JavaScript the "Exit this page" link simply goes to the exit URL. With it:
  * - pressing Shift three times within a few seconds (no other key in between) leaves too;
  * - leaving blanks the page at once and replaces the history entry, so Back does not
- *   show the survey again.
+ *   show the survey again;
+ * - a survey page restored from the back/forward cache is loaded again from the server.
+ * The survey's forms have autocomplete="off", so the browser does not put earlier answers
+ * back into a page reached through its history either.
  * Nothing is sent anywhere and nothing is stored.
  */
 (function () {
@@ -88,9 +91,14 @@
     leave(link.href);
   });
 
-  // If the browser restores this page from its back/forward cache, show it again.
-  window.addEventListener("pageshow", function () {
+  // If the browser restores this page from its back/forward cache, show it again -- and a
+  // page with answers is fetched afresh, so it shows what the server still holds (nothing,
+  // after Exit), never answers kept in the browser's history.
+  window.addEventListener("pageshow", function (event) {
     document.documentElement.className =
       document.documentElement.className.replace(/\s*\bcd-exiting\b/g, "");
+    if (event.persisted && document.querySelector('form[autocomplete="off"]')) {
+      window.location.reload();
+    }
   });
 })();
