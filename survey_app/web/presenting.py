@@ -23,12 +23,20 @@ def answer_lines(question: Question, value: Any) -> list[str]:
         for statement in question.statements:
             option = question.option(str(value.get(statement.id, "")))
             if option is not None:
-                lines.append(f"{statement.text}: {option.label}")
+                lines.append(statement_line(statement.text, option.label))
         return lines
     if question.type is QuestionType.NUMBER:
         suffix = f" {question.suffix}" if question.suffix else ""
         return [f"{value}{suffix}"]
     return str(value).split("\n")
+
+
+def statement_line(statement: str, answer: str) -> str:
+    """One grid answer on a line: "I can be myself at work: Disagree" (never "work.: ")."""
+    text = statement.strip()
+    if text.endswith(("?", "!")):
+        return f"{text} – {answer}"
+    return f"{text.rstrip('.')}: {answer}"
 
 
 @dataclass(frozen=True)

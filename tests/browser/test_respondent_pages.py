@@ -172,3 +172,17 @@ def test_after_exit_back_shows_no_earlier_answer(browser: Any, live_app: tuple[F
         assert (checked, filled) == (0, 0), f"an earlier answer is back at {page.url}"
     assert any("/s/staff/" in url for url in seen), seen
     context.close()
+
+
+def test_the_error_summary_takes_the_focus(browser: Any, live_app: tuple[Flask, str]) -> None:
+    """Continue without a required answer: the page comes back with the error summary
+    focused, so a screen reader reads the problem first."""
+    app, base = live_app
+    create_survey(app, "reflective-space-feedback", slug="feedback")
+    page = browser.new_page(viewport=PHONE)
+    page.goto(f"{base}/s/feedback/")
+    page.get_by_role("button", name="Start now").click()
+    page.get_by_role("button", name="Continue").click()
+    focused = page.evaluate("document.activeElement.className")
+    assert "cd-error-summary" in focused, focused
+    page.close()

@@ -1,0 +1,56 @@
+"""Small promises of the respondent pages (issue 10): each hint printed once, text boxes that
+follow the writer's direction, grid answers that read as sentences on "Check your answers",
+focus on the error summary."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from survey_app.web.presenting import statement_line
+from tests.helpers.journey import create_survey, post_page
+from tests.helpers.pages import check_page
+from tests.integration.web.support import section_url
+
+
+@pytest.fixture
+def staff_survey(app: Flask) -> str:
+    create_survey(app, "global-majority-staff-survey", slug="staff")
+    return "staff"
+
+
+def test_a_free_text_hint_about_names_is_printed_once(app: Flask, staff_survey: str) -> None:
+    client = app.test_client()
+    page = check_page(client.get(f"/s/{staff_survey}/q/your_views"))
+    hints = [h.get_text(" ", strip=True) for h in page.select("main .cd-hint")]
+    about_names = [h for h in hints if "do not include names" in h.lower()]
+    assert len(about_names) == 2  # one per free-text question, each once
+    assert all(h.lower().count("do not include names") == 1 for h in about_names)
+
+
+def test_text_boxes_follow_the_writer_s_direction(app: Flask, staff_survey: str) -> None:
+    client = app.test_client()
+    page = check_page(client.get(f"/s/{staff_survey}/q/your_views"))
+    boxes = page.select("main textarea")
+    assert boxes
+    assert all(box.get("dir") == "auto" for box in boxes)
+
+
+def test_the_error_summary_takes_the_focus(sample_app: Flask) -> None:
+    create_survey(sample_app, "sample-survey")
+    client = sample_app.test_client()
+    page = check_page(post_page(client, section_url("first"), {}), 200)
+    summary = page.one(".cd-error-summary")
+    assert summary.has_attr("autofocus") and summary.get("tabindex") == "-1"
+
+
+@pytest.mark.parametrize(
+    ("statement", "line"),
+    [
+        ("I can be myself at work.", "I can be myself at work: Disagree"),
+        ("My views are listened to", "My views are listened to: Disagree"),
+        ("Do you feel safe?", "Do you feel safe? – Disagree"),
+    ],
+)
+def test_a_grid_answer_reads_as_a_sentence(statement: str, line: str) -> None:
+    assert statement_line(statement, "Disagree") == line
