@@ -102,16 +102,33 @@ def first_unanswered_required(
 def section_position(
     questionnaire: Questionnaire, answers: Mapping[str, Any], section_id: str
 ) -> tuple[int, int]:
-    """``(n, total)`` for "Section n of total", counted over the visible sections.
+    """``(n, total)`` for "Section n of total", on the route as answered so far.
 
-    A section that is not visible gets its position among all sections instead.
-    Raises KeyError for an unknown section id.
+    The total counts the sections the respondent has seen or may still see: a question whose
+    condition rests on an answer not given yet, in a section still to come, may yet be shown.
+    So the total never grows as the respondent goes on (it can fall when an answer closes a
+    route), and on the last section it is the number of sections seen. A section that is not
+    visible gets its position among all sections instead. Raises KeyError for an unknown
+    section id.
     """
-    visible = visible_sections(questionnaire, answers)
-    for number, section in enumerate(visible, start=1):
+    current = _index(questionnaire, section_id)
+    pruned = prune_answers(questionnaire, answers)
+    where = {q.id: i for i, s in enumerate(questionnaire.sections) for q in s.questions}
+
+    def possible(question: Question) -> bool:
+        condition = question.show_if
+        if condition is None or condition.question in pruned:
+            return question.is_visible(pruned)
+        # unanswered: decided (not shown) once the respondent is past it, open until then
+        if where.get(condition.question, len(questionnaire.sections)) < current:
+            return False
+        return possible(questionnaire.question(condition.question))
+
+    route = [s for s in questionnaire.sections if any(possible(q) for q in s.questions)]
+    for number, section in enumerate(route, start=1):
         if section.id == section_id:
-            return number, len(visible)
-    return _index(questionnaire, section_id) + 1, len(questionnaire.sections)
+            return number, len(route)
+    return current + 1, len(questionnaire.sections)
 
 
 def is_answered(question: Question, value: Any) -> bool:

@@ -427,7 +427,8 @@ def test_the_page_on_how_figures_are_protected(sample_app: Flask, built: Built) 
     assert page.h1 == "How figures are protected"
     rules = [li.get_text(" ", strip=True) for li in page.select("#protection-rules li")]
     assert rules[0] == "A group of fewer than 5 people is hidden: its size and all its answers."
-    assert rules[1].startswith("An answer given by fewer than 3 people in a group is hidden.")
+    assert rules[1].startswith("An answer given by fewer than 3 people in a group is hidden,")
+    assert "sometimes zeros" in rules[3] and "who was asked which question" in rules[3]
     assert "not shown at all" in page.one("#protection-order").get_text()
     viewer, _viewer = staff_member(sample_app, "viewer")
     check_page(viewer.get(PROTECTION), 404)  # nothing published yet

@@ -81,15 +81,21 @@ def test_start_page_links_to_the_first_section(respondent: FlaskClient) -> None:
     assert not page.select("input#access_code")
 
 
-def test_progress_counts_visible_sections(respondent: FlaskClient) -> None:
+def test_progress_counts_the_route_so_far(respondent: FlaskClient) -> None:
+    # before "pets" is answered the dogs section may still come: it is counted
     page = check_page(respondent.get(section_url("first")))
-    assert _progress(page) == "Section 1 of 2"
+    assert _progress(page) == "Section 1 of 3"
     assert page.h1 == "First things"
 
     assert _go(respondent, section_url("first"), WITH_DOG) == section_url("second")
     assert _progress(check_page(respondent.get(section_url("first")))) == "Section 1 of 3"
     assert _progress(check_page(respondent.get(section_url("second")))) == "Section 2 of 3"
     assert _progress(check_page(respondent.get(section_url("dogs")))) == "Section 3 of 3"
+
+
+def test_progress_total_falls_when_an_answer_closes_a_route(respondent: FlaskClient) -> None:
+    assert _go(respondent, section_url("first"), FIRST) == section_url("second")  # no dog
+    assert _progress(check_page(respondent.get(section_url("second")))) == "Section 2 of 2"
 
 
 def test_back_links(respondent: FlaskClient) -> None:

@@ -233,11 +233,48 @@ def test_navigation_from_an_unknown_section_raises_key_error() -> None:
         section_position(Q, {}, "nowhere")
 
 
-def test_section_position_counts_visible_sections() -> None:
-    assert section_position(Q, {}, "start") == (1, 3)
+def test_section_position_counts_the_route_so_far() -> None:
+    # on the first page nothing is decided: every section may still come
+    assert section_position(Q, {}, "start") == (1, 5)
+    # "experienced" skipped: the sections it opens are closed once the respondent is past it
     assert section_position(Q, {}, "work") == (2, 3)
+    assert section_position(Q, {"experienced": "no"}, "work") == (2, 3)
+    # "yes" opens details; "reported" is asked there, so reporting may still come
+    assert section_position(Q, {"experienced": "yes"}, "details") == (2, 5)
     assert section_position(Q, {"experienced": "yes"}, "work") == (3, 4)
     assert section_position(Q, {"experienced": "yes", "reported": "yes"}, "final") == (5, 5)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_total_never_grows_along_a_route(seed: int) -> None:
+    """Walk the real staff questionnaire with random answers: "Section n of m" counts up by
+    one, m never grows, and on the last page m is the number of sections seen."""
+    import random
+    from pathlib import Path
+
+    from survey_app.domain.loading import load_questionnaire
+
+    path = (
+        Path(__file__).resolve().parents[3] / "questionnaires" / "global-majority-staff-survey.yaml"
+    )
+    questionnaire = load_questionnaire(path)
+    rng = random.Random(seed)
+    answers: dict[str, Any] = {}
+    seen = []
+    section: Section | None = questionnaire.sections[0]
+    while section is not None:
+        seen.append(section_position(questionnaire, answers, section.id))
+        for question in section.visible_questions(prune_answers(questionnaire, answers)):
+            if question.options and rng.random() < 0.9:
+                option = rng.choice(question.options).value
+                multiple = question.type is QuestionType.MULTIPLE_CHOICE
+                answers[question.id] = [option] if multiple else option
+        section = next_section(questionnaire, answers, section.id)
+    numbers = [n for n, _ in seen]
+    totals = [m for _, m in seen]
+    assert numbers == list(range(1, len(seen) + 1))
+    assert all(a >= b for a, b in zip(totals, totals[1:], strict=False)), totals
+    assert totals[-1] == len(seen) == len(visible_sections(questionnaire, answers))
 
 
 def test_section_position_of_a_hidden_section_is_among_all_sections() -> None:
