@@ -186,3 +186,21 @@ def test_the_error_summary_takes_the_focus(browser: Any, live_app: tuple[Flask, 
     focused = page.evaluate("document.activeElement.className")
     assert "cd-error-summary" in focused, focused
     page.close()
+
+
+def test_an_exclusive_option_unticks_the_others(browser: Any, live_app: tuple[Flask, str]) -> None:
+    """"None of these" unticks "Colleagues"; ticking "Colleagues" again unticks "None of
+    these" -- before Continue, not after."""
+    app, base = live_app
+    create_survey(app, "global-majority-staff-survey", slug="staff")
+    page = browser.new_page(viewport=PHONE)
+    page.goto(f"{base}/s/staff/")
+    page.get_by_role("button", name="Start now").click()
+    colleagues = page.get_by_role("checkbox", name="Colleagues")
+    none = page.get_by_role("checkbox", name="None of these")
+    colleagues.check()
+    none.check()
+    assert (colleagues.is_checked(), none.is_checked()) == (False, True)
+    colleagues.check()
+    assert (colleagues.is_checked(), none.is_checked()) == (True, False)
+    page.close()
