@@ -502,9 +502,9 @@ def test_base_layout_landmarks_and_head(component_app: Flask) -> None:
     assert one(soup, 'meta[name="referrer"]')["content"] == "no-referrer"
     assert one(soup, 'meta[name="robots"]')["content"] == "noindex, nofollow"
     assert one(soup, 'link[rel="stylesheet"]')["href"] == "/static/candour.css"
-    script = one(soup, "script")
-    assert script["src"] == "/static/exit-this-page.js"
-    assert script.has_attr("defer")
+    scripts = soup.select("script")
+    assert [s["src"] for s in scripts] == ["/static/exit-this-page.js", "/static/checkboxes.js"]
+    assert all(s.has_attr("defer") for s in scripts)
     skip = soup.select("body a")[0]
     assert skip["href"] == "#main-content"
     assert "cd-skip-link" in skip["class"]
@@ -611,12 +611,13 @@ def css_classes() -> set[str]:
 
 
 def test_assets_load_nothing_from_elsewhere() -> None:
-    for name in ("candour.css", "report.css", "exit-this-page.js"):
+    for name in ("candour.css", "report.css", "exit-this-page.js", "checkboxes.js"):
         text = (STATIC / name).read_text(encoding="utf-8")
         assert not re.search(r"https?:|//[a-z0-9.-]+\.[a-z]{2,}|@import|url\(", text, re.I), name
-    js = (STATIC / "exit-this-page.js").read_text(encoding="utf-8")
-    for call in ("fetch(", "XMLHttpRequest", "sendBeacon", "localStorage", "document.cookie"):
-        assert call not in js
+    for name in ("exit-this-page.js", "checkboxes.js"):
+        js = (STATIC / name).read_text(encoding="utf-8")
+        for call in ("fetch(", "XMLHttpRequest", "sendBeacon", "localStorage", "document.cookie"):
+            assert call not in js, (name, call)
 
 
 def test_stylesheet_is_small_and_prefixed() -> None:
