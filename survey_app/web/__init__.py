@@ -41,6 +41,9 @@ def _csrf_error(error: CSRFError) -> tuple[str, int]:
     retry = (
         request.full_path.rstrip("?") if request.method == "POST" else url_for("respond.landing")
     )
+    if not request.cookies:
+        # No cookie at all came with the form: cookies are off, not a page left open too long.
+        return render_template("errors/cookies.html", retry_url=retry), 400
     return render_template("errors/csrf.html", retry_url=retry), 400
 
 

@@ -189,7 +189,7 @@ def test_the_error_summary_takes_the_focus(browser: Any, live_app: tuple[Flask, 
 
 
 def test_an_exclusive_option_unticks_the_others(browser: Any, live_app: tuple[Flask, str]) -> None:
-    """"None of these" unticks "Colleagues"; ticking "Colleagues" again unticks "None of
+    """ "None of these" unticks "Colleagues"; ticking "Colleagues" again unticks "None of
     these" -- before Continue, not after."""
     app, base = live_app
     create_survey(app, "global-majority-staff-survey", slug="staff")

@@ -54,3 +54,14 @@ def test_the_error_summary_takes_the_focus(sample_app: Flask) -> None:
 )
 def test_a_grid_answer_reads_as_a_sentence(statement: str, line: str) -> None:
     assert statement_line(statement, "Disagree") == line
+
+
+def test_a_browser_without_cookies_is_told_cookies_are_needed(sample_app: Flask) -> None:
+    create_survey(sample_app, "sample-survey")
+    form = check_page(sample_app.test_client().get(section_url("first")))
+    without_cookies = sample_app.test_client()  # a browser that keeps no cookie
+    response = without_cookies.post(section_url("first"), data={"csrf_token": form.csrf_token()})
+    page = check_page(response, 400)
+    assert page.h1 == "Cookies are needed to answer"
+    assert "unfinished answers, encrypted" in page.one("main").get_text()
+    assert page.one("main a[href]")["href"] == section_url("first")

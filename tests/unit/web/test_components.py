@@ -29,6 +29,7 @@ ERROR_PAGES = [
     "errors/429.html",
     "errors/500.html",
     "errors/csrf.html",
+    "errors/cookies.html",
     "closed.html",
 ]
 
@@ -580,6 +581,7 @@ def test_error_page_headings(component_app: Flask) -> None:
     assert headings["errors/413.html"] == "Your answer was too long to send"
     assert headings["errors/500.html"] == "Sorry, there is a problem with the service"
     assert headings["errors/csrf.html"] == "Your page timed out"
+    assert headings["errors/cookies.html"] == "Cookies are needed to answer"
     assert headings["closed.html"] == "This survey has closed"
 
 
