@@ -184,3 +184,22 @@ def test_every_free_text_question_has_a_limit(questionnaire: Questionnaire) -> N
     for question in free_text:
         assert isinstance(question.max_length, int), question.id
         assert 1 <= question.max_length <= 5000, question.id
+
+
+@pytest.mark.parametrize("name", [STAFF, BLACK_MALE, FEEDBACK])
+def test_agree_disagree_statements_are_never_negative(
+    loaded: dict[str, Questionnaire], name: str
+) -> None:
+    """ "Disagree" with "I am not judged more harshly" is a double negative that respondents
+    misread: every statement of an agree/disagree grid is worded positively."""
+    import re
+
+    negative = re.compile(r"\b(not|never|no|nobody|nothing)\b|n't\b", re.IGNORECASE)
+    found = [
+        statement.text
+        for question in loaded[name].questions()
+        if question.type is QuestionType.LIKERT_GRID
+        for statement in question.statements
+        if negative.search(statement.text)
+    ]
+    assert found == []
