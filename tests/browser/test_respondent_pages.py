@@ -204,3 +204,30 @@ def test_an_exclusive_option_unticks_the_others(browser: Any, live_app: tuple[Fl
     colleagues.check()
     assert (colleagues.is_checked(), none.is_checked()) == (True, False)
     page.close()
+
+
+def test_the_exit_button_never_covers_text_at_320px(
+    browser: Any, live_app: tuple[Flask, str]
+) -> None:
+    """Scrolled at 320 px, the sticky exit button sits in an opaque bar across the page: what
+    shows beside the button is the bar, never half-hidden question text."""
+    app, base = live_app
+    create_survey(app, "global-majority-staff-survey", slug="staff")
+    page = browser.new_page(viewport=PHONE)
+    page.goto(f"{base}/s/staff/")
+    page.get_by_role("button", name="Start now").click()
+    page.mouse.wheel(0, 600)
+    page.wait_for_timeout(200)
+    found = page.evaluate(
+        """() => {
+          const bar = document.querySelector('[data-module="cd-exit-this-page"]');
+          const box = bar.getBoundingClientRect();
+          const at = x => document.elementFromPoint(x, box.bottom - 5);
+          const hits = [5, 40, 80].map(x => bar.contains(at(x)));
+          const background = getComputedStyle(bar).backgroundColor;
+          return {top: box.top, width: box.width, hits, background};
+        }"""
+    )
+    assert found["top"] == 0 and found["width"] == PHONE["width"], found
+    assert all(found["hits"]) and found["background"] == "rgb(255, 255, 255)", found
+    page.close()
