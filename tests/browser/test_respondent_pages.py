@@ -231,3 +231,23 @@ def test_the_exit_button_never_covers_text_at_320px(
     assert found["top"] == 0 and found["width"] == PHONE["width"], found
     assert all(found["hits"]) and found["background"] == "rgb(255, 255, 255)", found
     page.close()
+
+
+def test_back_to_a_page_with_errors_needs_no_resubmission(
+    browser: Any, live_app: tuple[Flask, str]
+) -> None:
+    """Continue with a required answer missing, go elsewhere, then Back: the page loads again
+    (no "Confirm form resubmission" from the browser)."""
+    app, base = live_app
+    create_survey(app, "reflective-space-feedback", slug="feedback")
+    page = browser.new_page(viewport=PHONE)
+    page.goto(f"{base}/s/feedback/")
+    page.get_by_role("button", name="Start now").click()
+    page.get_by_role("button", name="Continue").click()
+    assert page.locator(".cd-error-summary").count() == 1
+    page.goto(f"{base}/privacy")
+    page.go_back()
+    page.wait_for_load_state()
+    assert page.url.startswith(f"{base}/s/feedback/q/"), page.url
+    assert page.locator("h1").count() == 1, page.content()[:300]
+    page.close()

@@ -504,7 +504,7 @@ def test_base_layout_landmarks_and_head(component_app: Flask) -> None:
     assert one(soup, 'meta[name="robots"]')["content"] == "noindex, nofollow"
     assert one(soup, 'link[rel="stylesheet"]')["href"] == "/static/candour.css"
     scripts = soup.select("script")
-    assert [s["src"] for s in scripts] == ["/static/exit-this-page.js", "/static/checkboxes.js"]
+    assert [s["src"] for s in scripts] == ["/static/exit-this-page.js", "/static/forms.js"]
     assert all(s.has_attr("defer") for s in scripts)
     skip = soup.select("body a")[0]
     assert skip["href"] == "#main-content"
@@ -613,10 +613,10 @@ def css_classes() -> set[str]:
 
 
 def test_assets_load_nothing_from_elsewhere() -> None:
-    for name in ("candour.css", "report.css", "exit-this-page.js", "checkboxes.js"):
+    for name in ("candour.css", "report.css", "exit-this-page.js", "forms.js"):
         text = (STATIC / name).read_text(encoding="utf-8")
         assert not re.search(r"https?:|//[a-z0-9.-]+\.[a-z]{2,}|@import|url\(", text, re.I), name
-    for name in ("exit-this-page.js", "checkboxes.js"):
+    for name in ("exit-this-page.js", "forms.js"):
         js = (STATIC / name).read_text(encoding="utf-8")
         for call in ("fetch(", "XMLHttpRequest", "sendBeacon", "localStorage", "document.cookie"):
             assert call not in js, (name, call)
