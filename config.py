@@ -56,6 +56,9 @@ class Config:
     SURVEY_EXIT_URL = "https://www.bbc.co.uk/weather"
     # Unanswered drafts are kept only in an encrypted browser cookie, for at most this long.
     SURVEY_DRAFT_MAX_AGE_DAYS = 2
+    # An open survey remembers, in one encrypted cookie that names no survey, that this browser
+    # has answered -- for at most this many days (best effort against answering twice).
+    SURVEY_ANSWERED_MARKER_DAYS = 30
     # Staff sign-in: argon2id cost (argon2-cffi's defaults), session limits and login limits.
     SURVEY_ARGON2_TIME_COST = 3
     SURVEY_ARGON2_MEMORY_COST = 65536  # KiB

@@ -26,7 +26,7 @@ from werkzeug.wrappers import Response
 from survey_app.crypto import DecryptError, Keyring
 
 COOKIE_PREFIX = "candour_draft_"
-DONE_PREFIX = "candour_done_"
+DONE_COOKIE = "candour_answered"
 CHUNK = 3500
 MAX_CHUNKS = 8
 
@@ -119,18 +119,68 @@ def clear_sent_drafts(request: Request, response: Response) -> None:
             response.delete_cookie(name, path="/")
 
 
-def mark_done(response: Response, survey_id: str, path: str, secure: bool) -> None:
-    """Best effort: remember in this browser that it has answered an open survey."""
+_DONE_AAD = b"candour/answered"
+
+
+def _answered(request: Request, keyring: Keyring) -> dict[str, str]:
+    """The open surveys this browser has answered: survey id -> the day the marker ends."""
+    text = request.cookies.get(DONE_COOKIE)
+    if not text:
+        return {}
+    try:
+        sealed = base64.urlsafe_b64decode(text.encode("ascii"))
+        found = json.loads(keyring.decrypt(sealed, aad=_DONE_AAD))
+    except (ValueError, TypeError, DecryptError):
+        return {}
+    today = dt.date.today().isoformat()
+    if not isinstance(found, dict):
+        return {}
+    return {str(k): str(v) for k, v in found.items() if isinstance(v, str) and v >= today}
+
+
+def _write_answered(
+    response: Response, keyring: Keyring, answered: dict[str, str], secure: bool
+) -> None:
+    if not answered:
+        response.delete_cookie(DONE_COOKIE, path="/")
+        return
+    sealed = keyring.encrypt(json.dumps(answered, separators=(",", ":")).encode(), aad=_DONE_AAD)
+    last = max(dt.date.fromisoformat(day) for day in answered.values())
     response.set_cookie(
-        f"{DONE_PREFIX}{survey_id[:12]}",
-        "1",
-        max_age=400 * 24 * 3600,
-        path=path,
+        DONE_COOKIE,
+        base64.urlsafe_b64encode(sealed).decode("ascii"),
+        max_age=max(1, ((last - dt.date.today()).days + 1) * 24 * 3600),
+        path="/",
         httponly=True,
         samesite="Lax",
         secure=secure,
     )
 
 
-def is_done(request: Request, survey_id: str) -> bool:
-    return request.cookies.get(f"{DONE_PREFIX}{survey_id[:12]}") == "1"
+def mark_done(
+    request: Request,
+    response: Response,
+    keyring: Keyring,
+    survey_id: str,
+    *,
+    days: int,
+    secure: bool,
+) -> None:
+    """Best effort: remember in this browser, for ``days``, that it has answered an open
+    survey. One cookie for every survey, encrypted: it names none of them."""
+    answered = _answered(request, keyring)
+    answered[survey_id] = (dt.date.today() + dt.timedelta(days=days)).isoformat()
+    _write_answered(response, keyring, answered, secure)
+
+
+def forget_done(
+    request: Request, response: Response, keyring: Keyring, survey_id: str, *, secure: bool
+) -> None:
+    """"Someone else on this computer": forget that this browser answered ``survey_id``."""
+    answered = _answered(request, keyring)
+    answered.pop(survey_id, None)
+    _write_answered(response, keyring, answered, secure)
+
+
+def is_done(request: Request, keyring: Keyring, survey_id: str) -> bool:
+    return survey_id in _answered(request, keyring)

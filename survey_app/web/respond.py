@@ -83,7 +83,7 @@ def exit_page() -> Response:
 def start(slug: str) -> Response | str:
     survey = _survey(slug)
     if survey.info.access == "open":
-        if drafts.is_done(request, survey.info.id):
+        if drafts.is_done(request, get_keyring(), survey.info.id):
             return render_template("respond/already_done.html", survey=survey)
         return render_template("respond/start.html", survey=survey, errors=[])
     if request.method == "GET":
@@ -101,6 +101,16 @@ def start(slug: str) -> Response | str:
     # The code is used up: from now on only this browser's draft can send answers.
     response = redirect(_first_url(survey), code=303)
     _save(response, survey, drafts.Draft(token=token))
+    return response
+
+
+@bp.post("/s/<slug>/new-person")
+def new_person(slug: str) -> Response:
+    """"Someone else on this computer?": forget that this browser answered, and start."""
+    survey = _survey(slug)
+    response = redirect(url_for("respond.start", slug=slug), code=303)
+    if survey.info.access == "open":
+        drafts.forget_done(request, response, get_keyring(), survey.info.id, secure=_secure())
     return response
 
 
@@ -202,7 +212,10 @@ def _forget_draft(response: Response, survey: LiveSurvey) -> None:
     has answered."""
     drafts.clear_draft(response, survey.info.id, _path(survey))
     if survey.info.access == "open":
-        drafts.mark_done(response, survey.info.id, _path(survey), _secure())
+        days = current_app.config["SURVEY_ANSWERED_MARKER_DAYS"]
+        drafts.mark_done(
+            request, response, get_keyring(), survey.info.id, days=days, secure=_secure()
+        )
 
 
 def _survey(slug: str, allow_closed: bool = False) -> LiveSurvey:
@@ -229,7 +242,7 @@ def _draft(survey: LiveSurvey) -> drafts.Draft | None:
         draft = None
     if survey.info.access == "codes":
         return draft
-    if drafts.is_done(request, survey.info.id):
+    if drafts.is_done(request, get_keyring(), survey.info.id):
         return None
     return draft or drafts.Draft(token=start_without_code(), started_on=dt.date.today().isoformat())
 

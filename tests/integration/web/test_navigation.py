@@ -3,6 +3,7 @@ checking and changing answers, and what an open survey does after a browser has 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -292,12 +293,43 @@ def test_browser_that_answered_sees_already_answered(
     assert stored(sample_app, survey) == 1
 
     page = check_page(respondent.get(START))
-    assert page.h1 == "You have already answered this survey"
+    assert page.h1 == "Answers have already been sent from this browser"
     assert not page.select(f'main a[href="{section_url("first")}"]')
     for path in (CHECK, section_url("first")):
         response = respondent.get(path)
         assert response.status_code == 303
         assert response.headers["Location"] == START
+
+
+def test_the_answered_marker_names_no_survey_and_ends(
+    sample_app: Flask, survey: SurveyInfo, respondent: FlaskClient
+) -> None:
+    """One cookie for every open survey, encrypted, for SURVEY_ANSWERED_MARKER_DAYS at most:
+    someone looking at this browser's cookies cannot tell which survey was answered."""
+    complete(sample_app, respondent)
+    marker = respondent.get_cookie("candour_answered", path="/")
+    assert marker is not None
+    assert marker.path == "/"
+    for telling in (survey.id, survey.id[:12], survey.slug, "sample"):
+        assert telling not in marker.key and telling not in marker.value
+    days = sample_app.config["SURVEY_ANSWERED_MARKER_DAYS"]
+    assert marker.expires is not None
+    left = marker.expires - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(days=days - 1) < left <= dt.timedelta(days=days + 1)
+
+
+def test_someone_else_on_this_computer_can_answer_as_a_new_person(
+    sample_app: Flask, survey: SurveyInfo, respondent: FlaskClient
+) -> None:
+    complete(sample_app, respondent, seed=1)
+    page = check_page(respondent.get(START))
+    form = page.one("main form")
+    assert form.get_text(" ", strip=True) == "Answer as a new person"
+    response = respondent.post(str(form["action"]), data={"csrf_token": page.csrf_token()})
+    assert response.status_code == 303 and response.headers["Location"] == START
+    assert check_page(respondent.get(START)).h1 == "Test Sample survey"
+    complete(sample_app, respondent, seed=2)
+    assert stored(sample_app, survey) == 2
 
 
 def test_another_browser_can_still_answer(
