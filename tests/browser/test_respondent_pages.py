@@ -183,7 +183,13 @@ def test_the_error_summary_takes_the_focus(browser: Any, live_app: tuple[Flask, 
     page.goto(f"{base}/s/feedback/")
     page.get_by_role("button", name="Start now").click()
     page.get_by_role("button", name="Continue").click()
-    focused = page.evaluate("document.activeElement.className")
+    page.wait_for_load_state()
+    focused = ""
+    for _ in range(50):  # polled from here: the page's CSP allows no evaluated predicate
+        focused = page.evaluate("document.activeElement.className")
+        if "cd-error-summary" in focused:
+            break
+        page.wait_for_timeout(100)
     assert "cd-error-summary" in focused, focused
     page.close()
 

@@ -4,15 +4,21 @@
  * - Exclusive checkboxes ("None of these", "Prefer not to say"): ticking an option marked
  *   data-behaviour="exclusive" unticks every other option of the question; ticking any other
  *   option unticks the exclusive ones. (The server also refuses the combination.)
- * - A page shown again with errors is the answer to a POST: its history entry is replaced by
+ * - A page shown again with errors puts the focus on its error summary. It is the answer to a
+ *   POST, so its history entry is replaced by
  *   a plain one, so Back to it later loads the page instead of the browser asking to
  *   "Confirm form resubmission".
  */
 (function () {
   "use strict";
 
-  if (document.querySelector('[data-module="error-summary"]') && window.history.replaceState) {
-    window.history.replaceState(null, "", window.location.href);
+  var summary = document.querySelector('[data-module="error-summary"]');
+  if (summary) {
+    // The summary has autofocus too; focusing it here makes sure a screen reader starts there.
+    summary.focus();
+    if (window.history.replaceState) {
+      window.history.replaceState(null, "", window.location.href);
+    }
   }
 
   function isExclusive(input) {
