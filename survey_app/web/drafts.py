@@ -176,7 +176,7 @@ def mark_done(
 def forget_done(
     request: Request, response: Response, keyring: Keyring, survey_id: str, *, secure: bool
 ) -> None:
-    """"Someone else on this computer": forget that this browser answered ``survey_id``."""
+    """ "Someone else on this computer": forget that this browser answered ``survey_id``."""
     answered = _answered(request, keyring)
     answered.pop(survey_id, None)
     _write_answered(response, keyring, answered, secure)

@@ -18,7 +18,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from survey_app.domain.model import Question, Section
+from survey_app.domain.model import Question, Questionnaire, Section
 from survey_app.domain.routing import (
     first_unanswered_required,
     next_section,
@@ -106,7 +106,7 @@ def start(slug: str) -> Response | str:
 
 @bp.post("/s/<slug>/new-person")
 def new_person(slug: str) -> Response:
-    """"Someone else on this computer?": forget that this browser answered, and start."""
+    """ "Someone else on this computer?": forget that this browser answered, and start."""
     survey = _survey(slug)
     response = redirect(url_for("respond.start", slug=slug), code=303)
     if survey.info.access == "open":
@@ -253,11 +253,36 @@ def _save(response: Response, survey: LiveSurvey, draft: drafts.Draft) -> None:
 
 def _after(survey: LiveSurvey, draft: drafts.Draft, current: Section, changing: bool) -> str:
     if changing:
+        # A changed answer can open follow-up questions: walk through them before going back.
+        opened = _next_unanswered_follow_up(survey.questionnaire, draft.answers, current)
+        if opened is not None:
+            return url_for(
+                "respond.section", slug=survey.info.slug, section_id=opened.id, change="1"
+            )
         return url_for("respond.check", slug=survey.info.slug)
     following = next_section(survey.questionnaire, draft.answers, current.id)
     if following is None:
         return url_for("respond.check", slug=survey.info.slug)
     return _section_url(survey, following)
+
+
+def _next_unanswered_follow_up(
+    questionnaire: Questionnaire, answers: dict[str, Any], current: Section
+) -> Section | None:
+    """The first visible section after ``current`` with a visible, unanswered follow-up
+    question (one with a condition): what a changed answer may just have opened."""
+    pruned = prune_answers(questionnaire, answers)
+    later = False
+    for section in visible_sections(questionnaire, pruned):
+        if section.id == current.id:
+            later = True
+            continue
+        if later and any(
+            question.show_if is not None and question.id not in pruned
+            for question in section.visible_questions(pruned)
+        ):
+            return section
+    return None
 
 
 def _first_url(survey: LiveSurvey) -> str:

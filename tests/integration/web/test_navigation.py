@@ -259,6 +259,20 @@ def test_change_link_returns_to_the_check_page(respondent: FlaskClient) -> None:
     assert answers["How many years have you worked here?"] == "7 years"
 
 
+def test_a_change_that_opens_follow_ups_walks_through_them(respondent: FlaskClient) -> None:
+    """No dog at first; changing "pets" to include a dog from Check your answers goes to the
+    dog questions it opened, then back to the check page -- never to a "Not answered" row."""
+    answer_first_two(respondent)
+    change = f"{section_url('first')}?change=1"
+    response = post_page(respondent, change, WITH_DOG)
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"{section_url('dogs')}?change=1"
+    response = post_page(respondent, f"{section_url('dogs')}?change=1", {"dog_name_length": "yes"})
+    assert response.headers["Location"] == CHECK
+    answers = {q: a for q, a, _ in _rows(check_page(respondent.get(CHECK)))}
+    assert "Not answered" not in answers.values()
+
+
 def test_check_page_sends_to_the_first_unanswered_required_question(
     respondent: FlaskClient,
 ) -> None:
