@@ -66,6 +66,18 @@ def accessibility() -> str:
     return render_template("respond/accessibility.html")
 
 
+@bp.get("/cookies")
+def cookies() -> str:
+    config = current_app.config
+    return render_template(
+        "respond/cookies.html",
+        session_cookie=config["SESSION_COOKIE_NAME"],
+        idle_minutes=config["SURVEY_STAFF_IDLE_MINUTES"],
+        draft_days=config["SURVEY_DRAFT_MAX_AGE_DAYS"],
+        answered_days=config["SURVEY_ANSWERED_MARKER_DAYS"],
+    )
+
+
 @bp.get("/exit")
 def exit_page() -> Response:
     """Leave quickly: forget this browser's unfinished answers and go somewhere neutral."""

@@ -81,6 +81,10 @@ def test_pages_meet_wcag_aa_by_axe(
     checked = []
     page.goto(f"{base}/")
     checked.append(("landing", axe_violations(page)))
+    for notice in ("privacy", "accessibility", "cookies"):
+        page.goto(f"{base}/{notice}")
+        checked.append((notice, axe_violations(page)))
+        assert no_sideways_scroll(page), notice
     page.goto(f"{base}/s/{info.slug}/")
     checked.append(("start", axe_violations(page)))
     page.get_by_role("button", name="Start now").click()

@@ -4,6 +4,8 @@ focus on the error summary."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask import Flask
 
@@ -65,3 +67,32 @@ def test_a_browser_without_cookies_is_told_cookies_are_needed(sample_app: Flask)
     assert page.h1 == "Cookies are needed to answer"
     assert "unfinished answers, encrypted" in page.one("main").get_text()
     assert page.one("main a[href]")["href"] == section_url("first")
+
+
+def test_the_cookies_page_lists_every_cookie_a_journey_sets(sample_app: Flask) -> None:
+    """Answer an open survey from start to finish, collecting every cookie the service sets:
+    each one is on the cookies page, with the lifetimes from the configuration."""
+    from tests.integration.web.support import complete
+
+    create_survey(sample_app, "sample-survey")
+    client = sample_app.test_client()
+    names: set[str] = set()
+    original = client.open
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        response = original(*args, **kwargs)
+        for header in response.headers.getlist("Set-Cookie"):
+            names.add(header.split("=", 1)[0])
+        return response
+
+    client.open = recording  # type: ignore[method-assign]
+    complete(sample_app, client)
+    page = check_page(client.get("/cookies"))
+    listed = [h.get_text(strip=True) for h in page.select("#cookie-list h2")]
+    assert names, "the journey set cookies"
+    for name in names:
+        assert any(name == shown or name.startswith(shown.rstrip("…")) for shown in listed), name
+    text = page.one("main").get_text(" ", strip=True)
+    assert f"{sample_app.config['SURVEY_ANSWERED_MARKER_DAYS']} days at most" in text
+    footer = [a.get_text(strip=True) for a in page.select("footer a")]
+    assert "Cookies" in footer

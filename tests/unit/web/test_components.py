@@ -61,7 +61,7 @@ AGREE = [Opt("agree", "Agree"), Opt("neutral", "Neither"), Opt("disagree", "Disa
 def component_app() -> Iterator[Flask]:
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC))
     respond = Blueprint("respond", __name__)
-    for endpoint in ("landing", "exit_page", "privacy", "accessibility"):
+    for endpoint in ("landing", "exit_page", "privacy", "accessibility", "cookies"):
         respond.add_url_rule(f"/{endpoint.replace('_', '-')}", endpoint, lambda: "")
     app.register_blueprint(respond)
     with app.test_request_context():
@@ -519,6 +519,7 @@ def test_base_layout_landmarks_and_head(component_app: Flask) -> None:
     assert [(a.get_text(), a["href"]) for a in footer.select("a")] == [
         ("Privacy", "/privacy"),
         ("Accessibility", "/accessibility"),
+        ("Cookies", "/cookies"),
     ]
     assert "Candour is open source" in footer.get_text()
     assert len(soup.select("h1")) == 1
