@@ -72,6 +72,20 @@ class Config:
     SURVEY_REDACTION_FILE: str | None = None
     # How long a key holder's unlocking of a draft's theme review lasts.
     SURVEY_REVIEW_UNLOCK_HOURS = 8
+    # Where respondents are pointed for support after answering: the council's EAP, a staff
+    # network, a helpline. SURVEY_SUPPORT_FILE names a YAML list of {name, detail} to use
+    # instead (see README, "Configuration").
+    SURVEY_SUPPORT: tuple[dict[str, str], ...] = (
+        {
+            "name": "Your employee assistance programme",
+            "detail": "Free, confidential support through your council; your HR pages list it.",
+        },
+        {
+            "name": "Your Global Majority staff network",
+            "detail": "Colleagues who will understand. Your intranet lists how to reach them.",
+        },
+        {"name": "Samaritans", "detail": "Call 116 123, free, any time of day or night."},
+    )
     # Flask-Limiter: only the staff sign-in pages are limited; never keyed by client address.
     RATELIMIT_HEADERS_ENABLED = False
 
@@ -107,6 +121,8 @@ class Config:
         if self.SURVEY_THEME_ENGINE not in ("auto", "lexical", "semantic"):
             raise ConfigError("SURVEY_THEME_ENGINE must be auto, lexical or semantic")
         self.SURVEY_REDACTION_FILE = env.get("SURVEY_REDACTION_FILE") or None
+        if env.get("SURVEY_SUPPORT_FILE"):
+            self.SURVEY_SUPPORT = read_support_file(env["SURVEY_SUPPORT_FILE"])
         if "SURVEY_REVIEW_UNLOCK_HOURS" in env:
             self.SURVEY_REVIEW_UNLOCK_HOURS = _int(env, "SURVEY_REVIEW_UNLOCK_HOURS")
         if not 1 <= self.SURVEY_REVIEW_UNLOCK_HOURS <= 24:
@@ -208,6 +224,29 @@ def test_database_url(environ: Mapping[str, str] | None = None) -> str | None:
     """The PostgreSQL server the test suite may use, if the machine has one."""
     env = os.environ if environ is None else environ
     return env.get("TEST_DATABASE_URL") or None
+
+
+def read_support_file(path: str) -> tuple[dict[str, str], ...]:
+    """The support list from a YAML file: a list of entries, each with ``name`` and
+    ``detail`` (plain text). Any problem is a ConfigError naming the file, entry and reason."""
+    import yaml  # a dependency of the questionnaire loader
+
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise ConfigError(f"SURVEY_SUPPORT_FILE {path}: cannot be read ({error})") from None
+    if not isinstance(data, list) or not data:
+        raise ConfigError(f"SURVEY_SUPPORT_FILE {path}: must be a list of entries")
+    entries = []
+    for index, entry in enumerate(data, start=1):
+        if not isinstance(entry, dict) or set(entry) != {"name", "detail"}:
+            raise ConfigError(
+                f"SURVEY_SUPPORT_FILE {path}: entry {index} must have exactly 'name' and 'detail'"
+            )
+        if not all(isinstance(entry[key], str) and entry[key].strip() for key in entry):
+            raise ConfigError(f"SURVEY_SUPPORT_FILE {path}: entry {index} has an empty field")
+        entries.append({"name": entry["name"].strip(), "detail": entry["detail"].strip()})
+    return tuple(entries)
 
 
 def _int(env: Mapping[str, str], name: str) -> int:

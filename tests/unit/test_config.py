@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import config as configuration
-from config import ConfigError, DevelopmentConfig, ProductionConfig, load_config
+from config import Config, ConfigError, DevelopmentConfig, ProductionConfig, load_config
 from survey_app import create_app
 from survey_app.crypto import generate_key_spec
 from survey_app.extensions import get_db
@@ -277,3 +277,35 @@ def test_other_settings_from_the_environment(tmp_path: Path) -> None:
     assert config.SURVEY_EXIT_URL == "https://example.org/"
     assert config.SURVEY_SCRYPT_LOG2_N == 14
     assert config.SURVEY_INSTANCE_DIR == str(tmp_path)
+
+
+def test_support_signposting_comes_from_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "support.yaml"
+    path.write_text(
+        "- name: Essex EAP\n  detail: Call 0800 000 0000, free and confidential.\n",
+        encoding="utf-8",
+    )
+    config = Config({"SURVEY_SUPPORT_FILE": str(path)})
+    assert config.SURVEY_SUPPORT == (
+        {"name": "Essex EAP", "detail": "Call 0800 000 0000, free and confidential."},
+    )
+    assert len(Config({}).SURVEY_SUPPORT) == 3  # the defaults
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("name: not a list\n", "must be a list"),
+        ("- name: EAP\n", "entry 1 must have exactly 'name' and 'detail'"),
+        ("- name: EAP\n  detail: ''\n", "entry 1 has an empty field"),
+        ("- [unclosed\n", "cannot be read"),
+    ],
+)
+def test_a_bad_support_file_is_refused_with_file_and_reason(
+    tmp_path: Path, text: str, reason: str
+) -> None:
+    path = tmp_path / "support.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=reason) as caught:
+        Config({"SURVEY_SUPPORT_FILE": str(path)})
+    assert str(path) in str(caught.value)

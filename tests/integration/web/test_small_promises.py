@@ -96,3 +96,17 @@ def test_the_cookies_page_lists_every_cookie_a_journey_sets(sample_app: Flask) -
     assert f"{sample_app.config['SURVEY_ANSWERED_MARKER_DAYS']} days at most" in text
     footer = [a.get_text(strip=True) for a in page.select("footer a")]
     assert "Cookies" in footer
+
+
+def test_the_confirmation_page_signposts_the_configured_support(sample_app: Flask) -> None:
+    from tests.integration.web.support import complete
+
+    sample_app.config["SURVEY_SUPPORT"] = (
+        {"name": "Essex EAP", "detail": "Call 0800 000 0000 <any time>."},
+    )
+    create_survey(sample_app, "sample-survey")
+    client = sample_app.test_client()
+    complete(sample_app, client)
+    page = check_page(client.get("/s/sample-survey/done"))
+    items = [li.get_text(" ", strip=True) for li in page.select("#support li")]
+    assert items == ["Essex EAP : Call 0800 000 0000 <any time>."]
