@@ -50,6 +50,7 @@ class Item:
     #: what a reader knows from the questionnaire (see ``analysis.disclosure.ItemInput``)
     exclusive_options: tuple[str, ...] = ()
     opened_by: tuple[str, tuple[str, ...]] | None = None
+    opened_by_any: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def release_input(
@@ -89,6 +90,7 @@ def release_input(
                 counts=counts[item.id],
                 exclusive_options=item.exclusive_options,
                 opened_by=item.opened_by,
+                opened_by_any=item.opened_by_any,
             )
             for item in items
         ),

@@ -49,6 +49,10 @@ class ItemInput:
     #: (earlier) item were asked this one, so in every population its answered count is at most
     #: the sum of those options' counts.
     opened_by: tuple[str, tuple[str, ...]] | None = None
+    #: routing on any of several answers: ``((item id, options), ...)`` -- only people who gave
+    #: one of these answers to at least one of those items were asked this one, so its answered
+    #: count is at most the sum of all those options' counts.
+    opened_by_any: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: another item answered by exactly the same people (e.g. the themes and the codebook of
     #: one free-text question): the two no-answer counts are one number.
     answered_with: str | None = None
@@ -93,6 +97,7 @@ class ReleaseInput:
                     "opened_by": None
                     if item.opened_by is None
                     else [item.opened_by[0], list(item.opened_by[1])],
+                    "opened_by_any": [[p, list(o)] for p, o in item.opened_by_any],
                     "answered_with": item.answered_with,
                     "counts": [
                         [_pop_to_json(pop), [[col, n] for col, n in row.items()]]
@@ -119,6 +124,10 @@ class ReleaseInput:
                     opened_by=None
                     if item.get("opened_by") is None
                     else (str(item["opened_by"][0]), tuple(str(o) for o in item["opened_by"][1])),
+                    opened_by_any=tuple(
+                        (str(p), tuple(str(o) for o in opening))
+                        for p, opening in item.get("opened_by_any", ())
+                    ),
                     answered_with=item.get("answered_with"),
                     counts={
                         _pop_from_json(pop): {str(col): int(n) for col, n in row}

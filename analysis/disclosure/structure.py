@@ -301,7 +301,9 @@ class Structure:
           those are ticked alone) is at most the number who answered, no-answer at most the
           size, and those who answered ticked at least one option;
         * routing (``opened_by``): those who answered are at most the counts of the answers
-          that open the question, and its no-answer is at least the opening question's.
+          that open the question, and its no-answer is at least the opening question's; with
+          ``opened_by_any`` (any of several questions opens it), at most the sum of all the
+          opening answers' counts.
         """
         terms: list[list[tuple[int, int, int]]] = []  # per relation: (column, pop, coefficient)
         ids = {item_id: i for i, item_id in enumerate(self.item_ids)}
@@ -326,6 +328,17 @@ class Structure:
                     [
                         (self.cell(parent, 0, self.ncols[parent] - 1), 0, 1),
                         (self.cell(i, 0, na), 0, -1),
+                    ]
+                )
+            routes = [(ids[p], opening) for p, opening in item.opened_by_any if p in ids]
+            if routes and len(routes) == len(item.opened_by_any):
+                # answered by people with an opening answer to at least one of those questions
+                terms.append(
+                    [(0, 0, 1), (self.cell(i, 0, na), 0, -1)]
+                    + [
+                        (self.cell(parent, 0, self.columns[parent].index(o)), 0, -1)
+                        for parent, opening in routes
+                        for o in opening
                     ]
                 )
         matrix = self._per_population(terms)
@@ -391,7 +404,9 @@ class Structure:
             return i
 
         for i, item in enumerate(self.items):
-            for other in (item.opened_by[0] if item.opened_by else None, item.answered_with):
+            parents = [item.opened_by[0]] if item.opened_by else []
+            parents += [p for p, _opening in item.opened_by_any]
+            for other in (*parents, item.answered_with):
                 if other in ids:
                     group[root(i)] = root(ids[other])
         members: dict[int, list[int]] = {}

@@ -226,8 +226,10 @@ def _check_knowledge(item: ItemInput, ids: list[str], items: tuple[ItemInput, ..
         unknown = set(item.exclusive_options) - set(item.options)
         if unknown:
             raise ValueError(f"{where}: exclusive options {sorted(unknown)} are not options")
-    if item.opened_by is not None:
-        parent_id, answers = item.opened_by
+    if item.opened_by is not None and item.opened_by_any:
+        raise ValueError(f"{where}: opened_by and opened_by_any cannot both be given")
+    routes = [item.opened_by] if item.opened_by is not None else list(item.opened_by_any)
+    for parent_id, answers in routes:
         if parent_id not in ids or ids.index(parent_id) >= ids.index(item.id):
             raise ValueError(f"{where}: opened_by must name an earlier item, not {parent_id!r}")
         parent = items[ids.index(parent_id)]

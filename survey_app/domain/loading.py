@@ -37,6 +37,7 @@ from jsonschema import Draft202012Validator
 
 from survey_app.domain.errors import Problem, QuestionnaireError
 from survey_app.domain.model import (
+    AnyCondition,
     Code,
     Condition,
     Option,
@@ -533,15 +534,17 @@ def _meaning_problems(document: Raw, path: Path) -> list[Problem]:
     for s_index, section in enumerate(document["sections"]):
         for q_index, question in enumerate(section["questions"]):
             if "show_if" in question:
-                _check_condition(
-                    question["show_if"],
-                    ["sections", s_index, "questions", q_index, "show_if"],
-                    s_index,
-                    document,
-                    first_question,
-                    scales,
-                    report,
+                where = ["sections", s_index, "questions", q_index, "show_if"]
+                condition = question["show_if"]
+                alternatives = (
+                    [(condition, where)]
+                    if "any" not in condition
+                    else [(c, [*where, "any", i]) for i, c in enumerate(condition["any"])]
                 )
+                for alternative, at in alternatives:
+                    _check_condition(
+                        alternative, at, s_index, document, first_question, scales, report
+                    )
 
     _check_reports(document, report)
     _check_codebooks(document, report)
@@ -702,6 +705,16 @@ def _check_question(
         )
 
 
+def _condition(raw: Raw | None) -> Condition | AnyCondition | None:
+    """``show_if`` as the model has it: one condition, or any of several."""
+    if raw is None:
+        return None
+    alternatives = tuple(
+        Condition(question=c["question"], any_of=tuple(c["any_of"])) for c in raw.get("any", [raw])
+    )
+    return alternatives[0] if "any" not in raw else AnyCondition(alternatives)
+
+
 def _check_condition(
     condition: Raw,
     where: list[str | int],
@@ -847,11 +860,7 @@ def _question(raw: Raw, scales: Mapping[str, Scale]) -> Question:
         required=raw.get("required", False),
         demographic=raw.get("demographic", False),
         sensitive=raw.get("sensitive", False),
-        show_if=(
-            None
-            if condition is None
-            else Condition(question=condition["question"], any_of=tuple(condition["any_of"]))
-        ),
+        show_if=_condition(condition),
         options=options,
         scale=scale_id,
         statements=tuple(

@@ -71,6 +71,22 @@ class Condition:
             return any(value in self.any_of for value in given)
         return given in self.any_of
 
+    @property
+    def conditions(self) -> tuple[Condition, ...]:
+        """The alternatives (one: itself), as for :class:`AnyCondition`."""
+        return (self,)
+
+
+@dataclass(frozen=True)
+class AnyCondition:
+    """Show a question if any of several conditions holds (``show_if: {any: [...]}``), for
+    example a follow-up about racism experienced *or* seen."""
+
+    conditions: tuple[Condition, ...]
+
+    def holds(self, answers: Mapping[str, Any]) -> bool:
+        return any(condition.holds(answers) for condition in self.conditions)
+
 
 @dataclass(frozen=True)
 class Code:
@@ -100,7 +116,7 @@ class Question:
     required: bool = False
     demographic: bool = False
     sensitive: bool = False
-    show_if: Condition | None = None
+    show_if: Condition | AnyCondition | None = None
     # single_choice, multiple_choice, likert (a likert question's options are its scale's)
     options: tuple[Option, ...] = ()
     scale: str | None = None

@@ -116,13 +116,18 @@ def section_position(
     where = {q.id: i for i, s in enumerate(questionnaire.sections) for q in s.questions}
 
     def possible(question: Question) -> bool:
-        condition = question.show_if
-        if condition is None or condition.question in pruned:
-            return question.is_visible(pruned)
-        # unanswered: decided (not shown) once the respondent is past it, open until then
-        if where.get(condition.question, len(questionnaire.sections)) < current:
-            return False
-        return possible(questionnaire.question(condition.question))
+        if question.show_if is None:
+            return True
+        for condition in question.show_if.conditions:
+            if condition.question in pruned:
+                if condition.holds(pruned):
+                    return True
+            # unanswered: decided (not shown) once the respondent is past it, open until then
+            elif where.get(condition.question, len(questionnaire.sections)) >= current and (
+                possible(questionnaire.question(condition.question))
+            ):
+                return True
+        return False
 
     route = [s for s in questionnaire.sections if any(possible(q) for q in s.questions)]
     for number, section in enumerate(route, start=1):

@@ -88,21 +88,21 @@ def report_items(questionnaire: Questionnaire) -> list[Item]:
         if q.demographic:
             continue
         # What every respondent saw is known to every reader: routing and exclusive options.
-        opened_by = None
-        if q.show_if is not None and q.show_if.question in counted:
-            opened_by = (q.show_if.question, tuple(q.show_if.any_of))
+        routes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+        if q.show_if is not None and all(c.question in counted for c in q.show_if.conditions):
+            routes = tuple((c.question, tuple(c.any_of)) for c in q.show_if.conditions)
+        one = routes[0] if len(routes) == 1 else None
+        several = routes if len(routes) > 1 else ()
         if q.type in (QuestionType.SINGLE_CHOICE, QuestionType.LIKERT):
-            items.append(Item(q.id, q.id, "exclusive", options, q.sensitive, opened_by=opened_by))
+            items.append(Item(q.id, q.id, "exclusive", options, q.sensitive, (), one, several))
         elif q.type is QuestionType.MULTIPLE_CHOICE:
             alone = tuple(o.value for o in q.options if o.exclusive)
-            items.append(
-                Item(q.id, q.id, "multiple", options, q.sensitive, alone, opened_by=opened_by)
-            )
+            items.append(Item(q.id, q.id, "multiple", options, q.sensitive, alone, one, several))
         elif q.type is QuestionType.LIKERT_GRID:
             for s in q.statements:
                 item_id = f"{q.id}__{s.id}"
                 items.append(
-                    Item(item_id, item_id, "exclusive", options, q.sensitive, opened_by=opened_by)
+                    Item(item_id, item_id, "exclusive", options, q.sensitive, (), one, several)
                 )
         if q.type is not QuestionType.LIKERT_GRID:
             counted.add(q.id)

@@ -206,6 +206,9 @@ def test_an_exclusive_option_unticks_the_others(browser: Any, live_app: tuple[Fl
     page = browser.new_page(viewport=PHONE)
     page.goto(f"{base}/s/staff/")
     page.get_by_role("button", name="Start now").click()
+    page.get_by_role("radio", name="Yes").first.check()
+    page.get_by_role("button", name="Continue").click()
+    assert page.locator("h1").inner_text() == "About the racism"
     colleagues = page.get_by_role("checkbox", name="Colleagues")
     none = page.get_by_role("checkbox", name="None of these")
     colleagues.check()

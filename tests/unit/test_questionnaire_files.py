@@ -203,3 +203,47 @@ def test_agree_disagree_statements_are_never_negative(
         if negative.search(statement.text)
     ]
     assert found == []
+
+
+@pytest.mark.parametrize("name", [STAFF, BLACK_MALE, FEEDBACK])
+@pytest.mark.parametrize("seed", range(40))
+def test_routing_keeps_only_answers_to_questions_that_were_shown(
+    loaded: dict[str, Questionnaire], name: str, seed: int
+) -> None:
+    """Random answers to every question, follow-ups included whatever came before: what is
+    kept (and so sealed) holds only questions whose conditions hold on what is kept."""
+    import random
+
+    from survey_app.domain.routing import prune_answers
+
+    questionnaire = loaded[name]
+    rng = random.Random(seed)
+    answers = {}
+    for question in questionnaire.questions():
+        if question.options and rng.random() < 0.8:
+            value = rng.choice(question.options).value
+            multiple = question.type is QuestionType.MULTIPLE_CHOICE
+            answers[question.id] = [value] if multiple else value
+    kept = prune_answers(questionnaire, answers)
+    for question_id in kept:
+        question = questionnaire.question(question_id)
+        assert question.show_if is None or question.show_if.holds(kept), question_id
+    for question in questionnaire.questions():
+        if question.id in answers and (question.show_if is None or question.show_if.holds(kept)):
+            assert question.id in kept, question.id  # nothing shown is dropped
+
+
+def test_racism_follow_ups_are_asked_only_after_yes_or_not_sure(
+    loaded: dict[str, Questionnaire],
+) -> None:
+    from survey_app.domain.routing import prune_answers
+
+    staff = loaded[STAFF]
+    no_no = {
+        "experienced_racism": "no",
+        "witnessed_racism": "no",
+        "racism_from_whom": ["colleagues"],
+    }
+    assert "racism_from_whom" not in prune_answers(staff, no_no)
+    seen = {**no_no, "witnessed_racism": "not_sure"}
+    assert prune_answers(staff, seen)["racism_from_whom"] == ["colleagues"]

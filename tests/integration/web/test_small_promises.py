@@ -110,3 +110,21 @@ def test_the_confirmation_page_signposts_the_configured_support(sample_app: Flas
     page = check_page(client.get("/s/sample-survey/done"))
     items = [li.get_text(" ", strip=True) for li in page.select("#support li")]
     assert items == ["Essex EAP : Call 0800 000 0000 <any time>."]
+
+
+def test_a_follow_up_posted_after_no_and_no_is_dropped(app: Flask, staff_survey: str) -> None:
+    """No to experiencing and to seeing racism: the questions about the racism are not asked,
+    and an answer posted to them anyway is never kept."""
+    client = app.test_client()
+    first = f"/s/{staff_survey}/q/experiences"
+    response = post_page(client, first, {"experienced_racism": "no", "witnessed_racism": "no"})
+    assert response.status_code == 303
+    assert not response.headers["Location"].endswith("/q/about_the_racism")
+    forced = f"/s/{staff_survey}/q/about_the_racism"
+    token = check_page(client.get(first)).csrf_token()
+    response = client.post(forced, data={"racism_from_whom": "colleagues", "csrf_token": token})
+    assert response.status_code == 303  # not shown: sent on, nothing saved
+    check = check_page(client.get(f"/s/{staff_survey}/check"))
+    questions = [k.get_text(strip=True) for k in check.select(".cd-summary-list__key")]
+    assert "Who was the racism from?" not in questions
+    assert "In the last 12 months, have you experienced racism at work?" in questions

@@ -402,6 +402,7 @@ class Facts:
     exclusive_options: tuple[str, ...] = ()
     opened_by: tuple[str, tuple[str, ...]] | None = None
     answered_with: str | None = None
+    opened_by_any: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def facts_of(spec: ReleaseInput) -> dict[str, Facts]:
@@ -414,6 +415,7 @@ def facts_of(spec: ReleaseInput) -> dict[str, Facts]:
             exclusive_options=tuple(item.exclusive_options),
             opened_by=item.opened_by,
             answered_with=item.answered_with,
+            opened_by_any=item.opened_by_any,
         )
         for item in spec.items
     }
@@ -430,17 +432,18 @@ def questionnaire_facts(path: Path, spec: ReleaseInput) -> dict[str, Facts]:
     for item in spec.items:
         question = questionnaire.question(item.id.split("__")[0])
         multiple = question.type is QuestionType.MULTIPLE_CHOICE
-        opened_by = None
+        routes: tuple[tuple[str, tuple[str, ...]], ...] = ()
         if question.show_if is not None:
-            parent = questionnaire.question(question.show_if.question)
-            if not parent.demographic:
-                opened_by = (parent.id, tuple(question.show_if.any_of))
+            conditions = question.show_if.conditions
+            if not any(questionnaire.question(c.question).demographic for c in conditions):
+                routes = tuple((c.question, tuple(c.any_of)) for c in conditions)
         facts[item.id] = Facts(
             kind="multiple" if multiple else "exclusive",
             sensitive=question.sensitive,
             options=tuple(o.value for o in question.options) or item.options,
             exclusive_options=tuple(o.value for o in question.options if o.exclusive and multiple),
-            opened_by=opened_by,
+            opened_by=routes[0] if len(routes) == 1 else None,
+            opened_by_any=routes if len(routes) > 1 else (),
         )
     return facts
 
@@ -893,6 +896,18 @@ class Attacker:
                     if full:
                         # ... and <= those who answered the parent at all
                         add([((pop, parent_id, NO_ANSWER), 1.0), (na, -1.0)], -inf, 0)
+                if facts.opened_by_any:
+                    # asked if any of several answers was given: answered <= all their counts
+                    add(
+                        [(size, 1.0), (na, -1.0)]
+                        + [
+                            ((pop, parent_id, o), -1.0)
+                            for parent_id, opening in facts.opened_by_any
+                            for o in opening
+                        ],
+                        -inf,
+                        0,
+                    )
                 if facts.answered_with is not None:
                     add([(na, 1.0), ((pop, facts.answered_with, NO_ANSWER), -1.0)], 0, 0)
         return rel
@@ -1100,7 +1115,19 @@ class _Run:
             if not final and len(component) > self.full_limit:
                 continue  # see solve_locally
             if final and len(component) > self.full_limit and not self.exact:
-                for i in todo:
+                # the few cells nothing proved yet: their own integer programmes over the whole
+                # component (a table found proves them), then a bound from outside
+                left = [i for i in todo if not self._proved(i)]
+                if left and len(left) <= self.last_tries:
+                    system = self._system(component, lo, hi)
+                    where = {int(g): j for j, g in enumerate(component)}
+                    for i in left:
+                        unit = np.zeros(len(component))
+                        unit[where[i]] = 1.0
+                        for direction in (-unit, unit):
+                            if not self.state.wide_enough(i, self.needs[i]):
+                                self._optimise(system, component, direction)
+                for i in left:
                     if not self._proved(i):
                         self._bound_from_outside(i, lo, hi)
                 continue
@@ -1124,6 +1151,8 @@ class _Run:
     #: thousands of cells takes minutes): see :meth:`solve_locally` and
     #: :meth:`_bound_from_outside`
     full_limit = 1500
+    #: at most this many cells still unproved in a large component get programmes of their own
+    last_tries = 40
 
     def solve_locally(
         self,

@@ -65,6 +65,12 @@ def test_declared_knowledge_is_accepted_and_kept_through_storage() -> None:
         ("q1", {"opened_by": ("q2", ("x",))}, "must name an earlier item"),
         ("q2", {"opened_by": ("q1", ("perhaps",))}, "must be options of 'q1'"),
         ("q2", {"answered_with": "q2"}, "must name another item"),
+        ("q2", {"opened_by_any": (("q1", ("yes",)), ("q9", ("x",)))}, "must name an earlier"),
+        (
+            "q2",
+            {"opened_by": ("q1", ("yes",)), "opened_by_any": (("q1", ("no",)),)},
+            "cannot both be given",
+        ),
     ],
 )
 def test_knowledge_naming_what_does_not_exist_is_refused(
@@ -85,3 +91,45 @@ def test_the_staff_survey_items_carry_its_routing_and_exclusive_options() -> Non
     assert items["reasons_not_reported"].exclusive_options == ("prefer_not_to_say",)
     assert "none_of_these" in items["racism_from_whom"].exclusive_options
     assert items["experienced_racism"].opened_by is None
+    # asked after "Yes" or "Not sure" to experiencing *or* to seeing racism
+    either = (
+        ("experienced_racism", ("yes", "not_sure")),
+        ("witnessed_racism", ("yes", "not_sure")),
+    )
+    assert items["racism_from_whom"].opened_by_any == either
+    assert items["racism_forms"].opened_by_any == either
+
+
+def test_routing_on_any_of_several_answers_is_kept_and_used() -> None:
+    """q3 is asked of people who said yes to q1 or ticked x at q2: the engine knows its
+    answered count is at most those two counts together, and keeps that through storage."""
+    spec = _with(_release(), "q2", opened_by=None)
+    spec = ReleaseInput(
+        spec.dimensions,
+        spec.views,
+        spec.sizes,
+        (
+            *spec.items,
+            dataclasses.replace(
+                spec.items[1], id="q3", opened_by_any=(("q1", ("yes",)), ("q2", ("x",)))
+            ),
+        ),
+    )
+    check_release(spec)
+    assert ReleaseInput.from_dict(spec.to_dict()).items[2].opened_by_any == (
+        ("q1", ("yes",)),
+        ("q2", ("x",)),
+    )
+    from analysis.disclosure.structure import Structure
+
+    structure = Structure(spec)
+    rows = structure.inequalities.toarray()
+    q3 = structure.item_ids.index("q3")
+    na = structure.cell(q3, 0, structure.ncols[q3] - 1)
+    yes = structure.cell(0, 0, structure.columns[0].index("yes"))
+    x = structure.cell(1, 0, structure.columns[1].index("x"))
+    expected = {0: 1, na: -1, yes: -1, x: -1}  # size - no answer - yes - x <= 0, everyone
+    assert any({int(c): int(v) for c, v in enumerate(row) if v} == expected for row in rows), (
+        "the engine does not know the routing"
+    )
+    assert structure.linked_items[q3] == (0, 1, q3)

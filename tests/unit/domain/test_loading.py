@@ -23,7 +23,14 @@ from survey_app.domain.loading import (
     questionnaire_files,
     questionnaire_schema,
 )
-from survey_app.domain.model import Condition, Option, QuestionType, Scale, Statement
+from survey_app.domain.model import (
+    AnyCondition,
+    Condition,
+    Option,
+    QuestionType,
+    Scale,
+    Statement,
+)
 
 README = Path(__file__).resolve().parents[3] / "questionnaires" / "README.md"
 
@@ -1010,3 +1017,38 @@ def test_duplicate_code_ids_and_empty_seeds_are_refused(tmp_path: Path) -> None:
     document["codebooks"]["experience_codes"][0]["seeds"] = []
     problem = only_problem(tmp_path, document)
     assert problem.pointer == "/codebooks/experience_codes/0/seeds"
+
+
+# --------------------------------------------------------------------------------------------
+# show_if on any of several answers
+
+
+def test_show_if_any_of_several_conditions_loads(tmp_path: Path) -> None:
+    document = valid_document()
+    question(document, 1, 0)["show_if"] = {
+        "any": [
+            {"question": "experiences", "any_of": ["racist_comment"]},
+            {"question": "role", "any_of": ["manager"]},
+        ]
+    }
+    loaded = load_questionnaire(write(tmp_path, document))
+    condition = loaded.question("what_happened").show_if
+    assert condition == AnyCondition(
+        (Condition("experiences", ("racist_comment",)), Condition("role", ("manager",)))
+    )
+    assert condition.holds({"role": "manager"})
+    assert condition.holds({"experiences": ["racist_comment"]})
+    assert not condition.holds({"role": "social_worker", "experiences": ["none"]})
+
+
+def test_each_alternative_of_show_if_any_is_checked(tmp_path: Path) -> None:
+    document = valid_document()
+    question(document, 1, 0)["show_if"] = {
+        "any": [
+            {"question": "experiences", "any_of": ["racist_comment"]},
+            {"question": "nowhere", "any_of": ["yes"]},
+        ]
+    }
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == f"{Q2}/0/show_if/any/1/question"
+    assert "no question with the id 'nowhere'" in problem.reason
