@@ -7,6 +7,7 @@ an internal audit saying which rule hid which cell. Everything here is a frozen 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -185,16 +186,14 @@ class ProtectedRelease:
         return self.items[item][_canonical(population)][column]
 
     def publishes(self, item: str, view: tuple[str, ...]) -> bool:
-        """Whether ``item`` is broken down by ``view`` (some items are published overall only:
-        see :meth:`with_overall_items`)."""
+        """Whether ``item`` is broken down by ``view`` (some items are published overall only,
+        see :meth:`with_overall_items`; a breakdown can leave out a question it could not
+        show without costing an earlier figure, see ``protect_release``)."""
         rows = self.items.get(item)
         if rows is None:
             return False
-        return all(
-            _canonical(((dim, group),)) in rows
-            for dim in view
-            for group in self.dimensions.get(dim, ())
-        )
+        groups = [[(dim, group) for group in self.dimensions.get(dim, ())] for dim in view]
+        return all(_canonical(tuple(pop)) in rows for pop in itertools.product(*groups))
 
     def hidden_cells(self) -> set[Cell]:
         """Every hidden value, as ``(population, item, column)``."""

@@ -27,6 +27,9 @@ from analysis.disclosure.validation import (
     published_populations,
 )
 
+#: How many questions a breakdown may be published without before it is left out instead.
+MAX_WITHDRAWN_ITEMS = 3
+
 #: How many times the audit may send cells back for more suppression before giving up.
 MAX_AUDIT_ROUNDS = 4
 
@@ -64,10 +67,12 @@ def protect_release(
     keep_hidden = list(keep_hidden)
     if not in_priority_order:
         whole = _attempt(spec, spec.views, k, k_cell, keep_hidden)
-        if whole is not None:
+        if isinstance(whole, ProtectedRelease):
             return whole
     kept: tuple[tuple[str, ...], ...] = ((),)
-    best = _attempt(spec, kept, k, k_cell, keep_hidden)
+    withdrawn: set[tuple[str, Population]] = set()
+    first = _attempt(spec, kept, k, k_cell, keep_hidden)
+    best = first if isinstance(first, ProtectedRelease) else None
     if best is None:
         structure = Structure(restrict(spec, kept))
         state = _whole_survey_too_small(structure, Suppression(structure))
@@ -78,9 +83,26 @@ def protect_release(
         if spec.sizes[()] >= k and not _shows_a_group(spec, kept, view, k):
             continue  # every group it adds is below k: it could only show hidden values
         trial = (*kept, view)
-        candidate = _attempt(spec, trial, k, k_cell, keep_hidden, shown_cells(best))
-        if candidate is not None and shows_all_of(candidate, best):
-            kept, best = trial, candidate
+        added = frozenset(published_populations(spec.dimensions, trial)) - frozenset(
+            published_populations(spec.dimensions, kept)
+        )
+        more = set(withdrawn)
+        for _try in range(MAX_WITHDRAWN_ITEMS + 1):
+            outcome = _attempt(
+                spec, trial, k, k_cell, keep_hidden, shown_cells(best), frozenset(more)
+            )
+            if isinstance(outcome, ProtectedRelease):
+                if shows_all_of(outcome, best):
+                    kept, best, withdrawn = trial, outcome, more
+                break
+            _pop, item_id, _column = outcome.cell
+            if item_id is None or _try == MAX_WITHDRAWN_ITEMS or not in_priority_order:
+                break
+            if len(view) == 2:
+                break  # two-way views are tried once: their attempts are the costly ones
+            # One question cannot be shown by this breakdown without costing an earlier
+            # figure: publish the breakdown without that question, rather than not at all.
+            more |= {(item_id, pop) for pop in added}
     return best
 
 
@@ -133,14 +155,27 @@ def _attempt(
     k_cell: int,
     keep_hidden: Iterable[Cell],
     keep_shown: Iterable[Cell] = (),
-) -> ProtectedRelease | None:
+    withdrawn: frozenset[tuple[str, Population]] = frozenset(),
+) -> ProtectedRelease | Unprotectable:
+    """The protected release of ``views``, or the signal naming a cell it could not protect.
+    ``withdrawn`` (item id, population) rows are not published at all."""
     structure = Structure(restrict(spec, views))
     kept = cell_numbers(structure, keep_hidden)
+    out = cell_numbers(
+        structure,
+        [(pop, item, column) for item, pop in withdrawn for column in _columns(spec, item)],
+    )
     try:
-        state = suppress(structure, k, k_cell, kept, cell_numbers(structure, keep_shown))
+        state = suppress(
+            structure, k, k_cell, kept, cell_numbers(structure, keep_shown), withdrawn=out
+        )
         return _finish(structure, state, k, k_cell)
-    except Unprotectable:
-        return None
+    except Unprotectable as signal:
+        return signal
+
+
+def _columns(spec: ReleaseInput, item_id: str) -> tuple[str, ...]:
+    return next(item.columns for item in spec.items if item.id == item_id)
 
 
 def restrict(spec: ReleaseInput, views: tuple[tuple[str, ...], ...]) -> ReleaseInput:
@@ -186,6 +221,8 @@ def suppress(
     k_cell: int,
     kept: np.ndarray | None = None,
     locked: np.ndarray | None = None,
+    *,
+    withdrawn: np.ndarray | None = None,
 ) -> Suppression:
     """Decide every hidden cell of a (validated) release and audit the result. ``kept`` are
     cell numbers that must be hidden in any case, ``locked`` cell numbers never to be chosen as
@@ -194,6 +231,10 @@ def suppress(
     state = Suppression(structure)
     if locked is not None:
         state.locked[locked] = True
+    if withdrawn is not None and withdrawn.size:
+        # rows not published at all: unknown to a reader, free to move, asking nothing
+        state.hide(withdrawn, "withdrawn", 0)
+        state.withdrawn[withdrawn] = True
     if int(structure.sizes[0]) < k:
         return _whole_survey_too_small(structure, state)
     apply_population_rules(structure, state, k)
@@ -269,9 +310,11 @@ def _finish(structure: Structure, state: Suppression, k: int, k_cell: int) -> Pr
         for p, pop in enumerate(structure.pops):
             start = structure.cell(i, p, 0)
             row = published[start : start + structure.ncols[i]]
+            if state.withdrawn[start]:
+                continue  # a question this breakdown does not publish
             rows[pop] = MappingProxyType(dict(zip(columns, row, strict=True)))
         items[item.id] = MappingProxyType(rows)
-    hidden = np.flatnonzero(state.hidden)
+    hidden = np.flatnonzero(state.hidden & ~state.withdrawn)
     rules = state.rule[hidden].tolist()
     downs = state.down[hidden].tolist()
     ups = state.up[hidden].tolist()

@@ -39,6 +39,7 @@ RULE_CODES: dict[str, int] = {
     "P3": 4,
     "nested": 5,
     "complement": 6,
+    "withdrawn": 7,
 }
 RULE_NAMES: dict[int, str] = {code: name for name, code in RULE_CODES.items()}
 
@@ -60,6 +61,9 @@ class Suppression:
         self.certificates: list[tuple[IntArray, IntArray]] = []
         #: cells a higher-priority table shows: never chosen as complements
         self.locked: BoolArray = np.zeros(n, dtype=np.bool_)
+        #: rows a breakdown does not publish (see ``release.protect_release``): unknown to a
+        #: reader, so free complements that need nothing themselves
+        self.withdrawn: BoolArray = np.zeros(n, dtype=np.bool_)
 
     def hide(self, cells: IntArray, rule: str, need: IntArray | int) -> None:
         """Hide ``cells`` not hidden yet, with ``rule`` and requirement ``need``."""
@@ -109,6 +113,7 @@ class Suppression:
         self.kept_fall = other.kept_fall.copy()
         self.certificates = list(other.certificates)
         self.locked = other.locked
+        self.withdrawn = other.withdrawn
 
     def width(self, cell: int) -> int:
         """The range width proved so far for one cell."""
@@ -117,14 +122,17 @@ class Suppression:
     def satisfied(self, cell: int) -> bool:
         """Whether a cell's proved range meets its requirements."""
         return bool(
-            self.up[cell] + self.down[cell] >= self.need[cell]
-            and self.kept_fall[cell] >= self.need_fall[cell]
+            self.withdrawn[cell]
+            or (
+                self.up[cell] + self.down[cell] >= self.need[cell]
+                and self.kept_fall[cell] >= self.need_fall[cell]
+            )
         )
 
     def failing(self) -> IntArray:
         """Hidden cells whose proved range does not meet their requirements."""
         short = (self.up + self.down < self.need) | (self.kept_fall < self.need_fall)
-        return np.flatnonzero(self.hidden & short)
+        return np.flatnonzero(self.hidden & short & ~self.withdrawn)
 
 
 def zero_needs(structure: Structure, hidden: BoolArray, cells: IntArray) -> IntArray:

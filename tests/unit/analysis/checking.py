@@ -65,10 +65,19 @@ def true_values(spec: ReleaseInput) -> dict[Key, int]:
 
 
 def published(release: ProtectedRelease, key: Key) -> int | None:
+    """The value ``release`` shows for ``key`` (None: hidden, or a row it does not publish)."""
     pop, item, column = key
     if item is None:
         return release.sizes[pop]
-    return release.items[item][pop][column]
+    row = release.items[item].get(pop)
+    return None if row is None else row[column]
+
+
+def unpublished(release: ProtectedRelease, key: Key) -> bool:
+    """Whether ``key`` is in a question row that a breakdown leaves out: not a hidden value
+    (no ``c`` is shown for it), so no rule asks anything of it."""
+    pop, item, _column = key
+    return item is not None and pop not in release.items[item]
 
 
 @dataclass
@@ -308,6 +317,8 @@ def check_release(
     assert release.sizes[()] == total, "the overall count is never hidden outside P0"
     for key, value in values.items():
         pop, item_id, column = key
+        if unpublished(release, key):
+            continue
         shown = published(release, key)
         pop_hidden = release.sizes[pop] is None
         if item_id is None and 0 < value < k:
@@ -333,6 +344,8 @@ def check_release(
     )
     audit = {(e.population, e.item, e.column): e for e in release.audit}
     for key, (low, high) in ranges.ranges.items():
+        if unpublished(release, key):
+            continue
         need = requirement(spec, release, key, values)
         assert high - low >= need, f"{key}: range {low}..{high}, needs {need}"
         entry = audit[key]
@@ -343,7 +356,7 @@ def check_release(
             (low, high),
         )
     for key, (gap, answered) in ranges.shortfall.items():
-        if release.sizes[key[0]] is not None:
+        if release.sizes[key[0]] is not None and not unpublished(release, key):
             assert gap >= min(k_cell, answered), (
                 f"{key}: unanimity recoverable ({gap} could differ)"
             )
