@@ -279,8 +279,8 @@ class Structure:
         ids = {item_id: i for i, item_id in enumerate(self.item_ids)}
         same = [
             [
-                (self.cell(i, 0, self.ncols[i] - 1), 0, 1),
-                (self.cell(j, 0, self.ncols[j] - 1), 0, -1),
+                (self.cell(i, 0, self.ncols[i] - 1), 1),
+                (self.cell(j, 0, self.ncols[j] - 1), -1),
             ]
             for i, item in enumerate(self.items)
             if item.answered_with is not None and (j := ids.get(item.answered_with, i)) != i
@@ -305,7 +305,7 @@ class Structure:
           ``opened_by_any`` (any of several questions opens it), at most the sum of all the
           opening answers' counts.
         """
-        terms: list[list[tuple[int, int, int]]] = []  # per relation: (column, pop, coefficient)
+        terms: list[list[tuple[int, int]]] = []  # per relation: (cell, coefficient)
         ids = {item_id: i for i, item_id in enumerate(self.item_ids)}
         for i, item in enumerate(self.items):
             ncol = self.ncols[i]
@@ -314,29 +314,29 @@ class Structure:
                 alone = [item.columns.index(o) for o in item.exclusive_options]
                 for col in range(na):
                     group = [col, *(e for e in alone if e != col)]
-                    terms.append([(self.cell(i, 0, c), 0, 1) for c in (*group, na)] + [(0, 0, -1)])
-                terms.append([(self.cell(i, 0, na), 0, 1), (0, 0, -1)])
-                terms.append([(self.cell(i, 0, c), 0, -1) for c in range(ncol)] + [(0, 0, 1)])
+                    terms.append([(self.cell(i, 0, c), 1) for c in (*group, na)] + [(0, -1)])
+                terms.append([(self.cell(i, 0, na), 1), (0, -1)])
+                terms.append([(self.cell(i, 0, c), -1) for c in range(ncol)] + [(0, 1)])
             if item.opened_by is not None and item.opened_by[0] in ids:
                 parent = ids[item.opened_by[0]]
                 opening = [self.columns[parent].index(o) for o in item.opened_by[1]]
                 terms.append(
-                    [(0, 0, 1), (self.cell(i, 0, na), 0, -1)]
-                    + [(self.cell(parent, 0, c), 0, -1) for c in opening]
+                    [(0, 1), (self.cell(i, 0, na), -1)]
+                    + [(self.cell(parent, 0, c), -1) for c in opening]
                 )
                 terms.append(
                     [
-                        (self.cell(parent, 0, self.ncols[parent] - 1), 0, 1),
-                        (self.cell(i, 0, na), 0, -1),
+                        (self.cell(parent, 0, self.ncols[parent] - 1), 1),
+                        (self.cell(i, 0, na), -1),
                     ]
                 )
             routes = [(ids[p], opening) for p, opening in item.opened_by_any if p in ids]
             if routes and len(routes) == len(item.opened_by_any):
                 # answered by people with an opening answer to at least one of those questions
                 terms.append(
-                    [(0, 0, 1), (self.cell(i, 0, na), 0, -1)]
+                    [(0, 1), (self.cell(i, 0, na), -1)]
                     + [
-                        (self.cell(parent, 0, self.columns[parent].index(o)), 0, -1)
+                        (self.cell(parent, 0, self.columns[parent].index(o)), -1)
                         for parent, opening in routes
                         for o in opening
                     ]
@@ -346,7 +346,7 @@ class Structure:
         holds: sp.csr_matrix = matrix[(matrix @ self.values) <= 0]
         return holds
 
-    def _per_population(self, relations: list[list[tuple[int, int, int]]]) -> sp.csr_matrix:
+    def _per_population(self, relations: list[list[tuple[int, int]]]) -> sp.csr_matrix:
         """One row per population for each relation, written for population 0: a size cell
         (below ``n_pops``) stands for the population's size, an item cell for its row."""
         rows: list[IntArray] = []
@@ -354,7 +354,7 @@ class Structure:
         vals: list[IntArray] = []
         p = np.arange(self.n_pops)
         for r, relation in enumerate(relations):
-            for cell, _pop, coef in relation:
+            for cell, coef in relation:
                 rows.append(r * self.n_pops + p)
                 if cell < self.n_pops:
                     cols.append(p)
