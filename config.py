@@ -59,6 +59,9 @@ class Config:
     # An open survey remembers, in one encrypted cookie that names no survey, that this browser
     # has answered -- for at most this many days (best effort against answering twice).
     SURVEY_ANSWERED_MARKER_DAYS = 30
+    # Open surveys accept at most this many responses in any one minute unless a survey sets
+    # its own ceiling; counted per survey (never per sender) in Redis or this process's memory.
+    SURVEY_OPEN_RESPONSES_PER_MINUTE = 60
     # Staff sign-in: argon2id cost (argon2-cffi's defaults), session limits and login limits.
     SURVEY_ARGON2_TIME_COST = 3
     SURVEY_ARGON2_MEMORY_COST = 65536  # KiB
@@ -112,6 +115,10 @@ class Config:
         for name in ("SURVEY_ARGON2_TIME_COST", "SURVEY_ARGON2_MEMORY_COST"):
             if name in env:
                 setattr(self, name, _int(env, name))
+        if "SURVEY_OPEN_RESPONSES_PER_MINUTE" in env:
+            self.SURVEY_OPEN_RESPONSES_PER_MINUTE = _int(env, "SURVEY_OPEN_RESPONSES_PER_MINUTE")
+        if not 1 <= self.SURVEY_OPEN_RESPONSES_PER_MINUTE <= 10_000:
+            raise ConfigError("SURVEY_OPEN_RESPONSES_PER_MINUTE must be between 1 and 10000")
         if "SURVEY_STAFF_IDLE_MINUTES" in env:
             self.SURVEY_STAFF_IDLE_MINUTES = _int(env, "SURVEY_STAFF_IDLE_MINUTES")
         if "SURVEY_STAFF_MAX_HOURS" in env:
@@ -123,6 +130,9 @@ class Config:
         self.SURVEY_REDACTION_FILE = env.get("SURVEY_REDACTION_FILE") or None
         if env.get("SURVEY_SUPPORT_FILE"):
             self.SURVEY_SUPPORT = read_support_file(env["SURVEY_SUPPORT_FILE"])
+        # The privacy notice and accessibility statement (see survey_app/notices/template.yaml).
+        self.SURVEY_NOTICES_FILE: str | None = env.get("SURVEY_NOTICES_FILE") or None
+        self.SURVEY_NOTICES = read_notices_file(self.SURVEY_NOTICES_FILE)
         if "SURVEY_REVIEW_UNLOCK_HOURS" in env:
             self.SURVEY_REVIEW_UNLOCK_HOURS = _int(env, "SURVEY_REVIEW_UNLOCK_HOURS")
         if not 1 <= self.SURVEY_REVIEW_UNLOCK_HOURS <= 24:
@@ -191,6 +201,18 @@ class ProductionConfig(Config):
             raise ConfigError("SURVEY_SCRYPT_LOG2_N must be between 17 and 20 in production")
         if self.SURVEY_ARGON2_TIME_COST < 2 or self.SURVEY_ARGON2_MEMORY_COST < 19456:
             raise ConfigError("SURVEY_ARGON2_* costs are below the safe minimum (2, 19456 KiB)")
+        if not self.SURVEY_NOTICES_FILE:
+            raise ConfigError(
+                "SURVEY_NOTICES_FILE must name this deployment's privacy and accessibility "
+                "notices: copy survey_app/notices/template.yaml and fill in every field"
+            )
+        from survey_app.notices import DEMO
+
+        if Path(self.SURVEY_NOTICES_FILE).resolve() == DEMO:
+            raise ConfigError(
+                "SURVEY_NOTICES_FILE names the demonstration notices: copy "
+                "survey_app/notices/template.yaml and fill in your council's details"
+            )
         if not self.REDIS_URL:
             # Several server processes must share rate limits and unlocked review keys.
             raise ConfigError("REDIS_URL must be set in production (a Redis without persistence)")
@@ -247,6 +269,18 @@ def read_support_file(path: str) -> tuple[dict[str, str], ...]:
             raise ConfigError(f"SURVEY_SUPPORT_FILE {path}: entry {index} has an empty field")
         entries.append({"name": entry["name"].strip(), "detail": entry["detail"].strip()})
     return tuple(entries)
+
+
+def read_notices_file(path: str | None) -> Any:
+    """The deployment's notices (``survey_app.notices.Notices``); the demonstration notices
+    when no file is named (production refuses that). Problems name file, field and reason."""
+    # Imported here: survey_app imports this module at start-up.
+    from survey_app.notices import DEMO, NoticesError, load_notices
+
+    try:
+        return load_notices(path or DEMO)
+    except NoticesError as error:
+        raise ConfigError(f"SURVEY_NOTICES_FILE {error}") from None
 
 
 def _int(env: Mapping[str, str], name: str) -> int:

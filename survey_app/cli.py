@@ -211,6 +211,29 @@ def surveys_close(slug: str) -> None:
     click.echo(f"Survey '{info.slug}' is closed with {count} response(s).")
 
 
+@surveys_cli.command("ceiling")
+@click.argument("slug")
+@click.argument("per_minute", metavar="PER_MINUTE|default")
+def surveys_ceiling(slug: str, per_minute: str) -> None:
+    """Set an open survey's ceiling on responses a minute ("default": the deployment's)."""
+    default = int(current_app.config["SURVEY_OPEN_RESPONSES_PER_MINUTE"])
+    if per_minute == "default":
+        value = None
+    elif per_minute.isascii() and per_minute.isdigit():
+        value = int(per_minute)
+    else:
+        fail("PER_MINUTE must be a whole number or 'default'")
+        return
+    try:
+        info = surveys.set_responses_per_minute(get_db(), slug, value)
+    except ServiceError as error:
+        fail(str(error))
+        return
+    applied = info.responses_per_minute or default
+    audit.record(get_db(), audit.CLI_ACTOR, "ceiling_changed", info.slug, f"{applied} a minute")
+    click.echo(f"Survey '{info.slug}' accepts at most {applied} responses a minute.")
+
+
 @surveys_cli.command("list")
 def surveys_list() -> None:
     """Every survey with its status and response count."""

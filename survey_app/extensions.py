@@ -13,7 +13,9 @@ from flask_wtf.csrf import CSRFProtect
 from survey_app.crypto import Keyring
 from survey_app.domain.loading import load_directory
 from survey_app.domain.model import Questionnaire
+from survey_app.services.intake import IntakeCeiling
 from survey_app.services.jobs import JobSettings
+from survey_app.services.journey import Intake
 from survey_app.services.themes import ThemeOptions, theme_options
 from survey_app.services.unlocking import UnlockStore, unlock_store
 from survey_app.storage.database import Database
@@ -43,6 +45,7 @@ KEYRING = "candour.keyring"
 CODE_SECRET = "candour.code_secret"  # noqa: S105 - an extensions key, not a secret
 THEME_OPTIONS = "candour.theme_options"
 UNLOCKS = "candour.unlocks"
+INTAKE = "candour.intake"
 
 
 def init_app(app: Flask) -> None:
@@ -60,12 +63,21 @@ def init_app(app: Flask) -> None:
     app.extensions[DB] = Database(url)
     # Unlocked review keys: this process's memory, or Redis shared by every process.
     app.extensions[UNLOCKS] = unlock_store(app.config.get("REDIS_URL"))
+    # Open surveys' ceiling on responses a minute, counted where the sign-in limits are.
+    app.extensions[INTAKE] = Intake(
+        IntakeCeiling(app.config["RATELIMIT_STORAGE_URI"]),
+        int(app.config["SURVEY_OPEN_RESPONSES_PER_MINUTE"]),
+    )
     csrf.init_app(app)
     limiter.init_app(app)
 
 
 def get_db() -> Database:
     return cast(Database, current_app.extensions[DB])
+
+
+def get_intake() -> Intake:
+    return cast(Intake, current_app.extensions[INTAKE])
 
 
 def get_questionnaires() -> dict[str, Questionnaire]:

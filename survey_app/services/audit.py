@@ -29,6 +29,7 @@ ACTIONS = frozenset(
         "survey_created",
         "survey_opened",
         "survey_closed",
+        "ceiling_changed",
         "codes_issued",
         "key_slot_added",
         "key_slot_removed",

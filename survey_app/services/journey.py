@@ -14,8 +14,9 @@ from typing import Any
 from survey_app.crypto import new_respondent_token, spent_token_digest
 from survey_app.domain.model import Questionnaire
 from survey_app.services.codes import redeem_code
-from survey_app.services.errors import NotFoundError
-from survey_app.services.submission import submit_response
+from survey_app.services.errors import NotFoundError, ServiceError
+from survey_app.services.intake import IntakeCeiling, record_refusal
+from survey_app.services.submission import AlreadySentError, submit_response, token_spent
 from survey_app.services.surveys import SurveyInfo, find_survey
 from survey_app.storage.database import Database
 
@@ -55,19 +56,38 @@ def start_without_code() -> bytes:
     return new_respondent_token()
 
 
+class SurveyBusyError(ServiceError):
+    """An open survey has accepted its most responses for this minute: nothing was stored."""
+
+
+@dataclass(frozen=True)
+class Intake:
+    """The ceiling on responses a minute that open surveys keep to."""
+
+    ceiling: IntakeCeiling
+    default_per_minute: int
+
+    def per_minute(self, survey: SurveyInfo) -> int:
+        return survey.responses_per_minute or self.default_per_minute
+
+
 def send_answers(
     db: Database,
     survey: LiveSurvey,
     answers: Mapping[str, Any],
     token: bytes,
     secret: bytes,
+    intake: Intake | None = None,
 ) -> None:
     """Seal and store the answers, spending the respondent's token in the same transaction.
-    Raises AlreadySentError if the token was spent before (the same draft sent again)."""
-    submit_response(
-        db,
-        survey.info,
-        survey.questionnaire,
-        answers,
-        spent_digest=spent_token_digest(token, secret, survey.info.id),
-    )
+    Raises AlreadySentError if the token was spent before (the same draft sent again), and,
+    in an open survey with an ``intake`` ceiling, SurveyBusyError when this minute is full."""
+    digest = spent_token_digest(token, secret, survey.info.id)
+    if intake is not None and survey.info.access == "open":
+        # A second send of one draft is answered without using up the minute's allowance.
+        if token_spent(db, digest):
+            raise AlreadySentError("These answers have already been sent")
+        if not intake.ceiling.admit(survey.info.id, intake.per_minute(survey.info)):
+            record_refusal(db, survey.info.id)
+            raise SurveyBusyError("This survey is taking in many responses: send again shortly")
+    submit_response(db, survey.info, survey.questionnaire, answers, spent_digest=digest)

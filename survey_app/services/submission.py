@@ -34,6 +34,12 @@ def answers_document(questionnaire: Questionnaire, answers: Mapping[str, Any]) -
     )
 
 
+def token_spent(db: Database, digest: bytes) -> bool:
+    """Whether a response was already sent with the token of this digest."""
+    with db.session() as session:
+        return session.get(SpentToken, digest) is not None
+
+
 def submit_response(
     db: Database,
     survey: SurveyInfo,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from survey_app.crypto import generate_survey_keypair, key_id, reseal, wrap_private_key
 from survey_app.domain.model import Questionnaire
 from survey_app.services.errors import NotFoundError, ServiceError, SurveyClosedError
+from survey_app.services.intake import validate_per_minute
 from survey_app.storage.database import Database
 from survey_app.storage.models import AccessCode, KeySlot, Response, SpentToken, Survey
 
@@ -38,6 +39,8 @@ class SurveyInfo:
     created_on: dt.date
     opened_on: dt.date | None
     closed_on: dt.date | None
+    # Open surveys: the most responses accepted in a minute (None: the deployment's default).
+    responses_per_minute: int | None = None
 
     @property
     def is_open(self) -> bool:
@@ -58,6 +61,7 @@ def _info(row: Survey) -> SurveyInfo:
         created_on=row.created_on,
         opened_on=row.opened_on,
         closed_on=row.closed_on,
+        responses_per_minute=row.responses_per_minute,
     )
 
 
@@ -90,6 +94,7 @@ def create_survey(
     passphrase: str,
     log2_n: int,
     slug: str | None = None,
+    responses_per_minute: int | None = None,
     today: dt.date | None = None,
 ) -> SurveyInfo:
     """Create a survey in the draft state with a fresh key pair and its first key slot."""
@@ -100,6 +105,8 @@ def create_survey(
         raise ServiceError("Access must be 'open' or 'codes'")
     if min_group < MIN_GROUP_FLOOR:
         raise ServiceError(f"The minimum group size cannot be below {MIN_GROUP_FLOOR}")
+    if responses_per_minute is not None:
+        _check_per_minute(responses_per_minute)
     slug = slug or slugify(title)
     if not SLUG_PATTERN.match(slug) or len(slug) > 80:
         raise ServiceError("A survey slug uses lowercase letters, digits and single hyphens")
@@ -120,6 +127,7 @@ def create_survey(
             access=access,
             status="draft",
             min_group=min_group,
+            responses_per_minute=responses_per_minute,
             public_key=keypair.public,
             key_id=key_id(keypair.public),
             created_on=today,
@@ -137,6 +145,25 @@ def create_survey(
             )
         )
         return _info(row)
+
+
+def set_responses_per_minute(db: Database, slug: str, value: int | None) -> SurveyInfo:
+    """Change an open-access survey's ceiling on responses a minute (None: the default)."""
+    if value is not None:
+        _check_per_minute(value)
+    with db.transaction() as session:
+        row = survey_row(session, slug)
+        if row.access != "open":
+            raise ServiceError("Only open surveys have a ceiling on responses a minute")
+        row.responses_per_minute = value
+        return _info(row)
+
+
+def _check_per_minute(value: int) -> None:
+    try:
+        validate_per_minute(value)
+    except ValueError as error:
+        raise ServiceError(str(error)) from None
 
 
 def slot_aad(survey_id: str) -> bytes:

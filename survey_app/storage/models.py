@@ -52,6 +52,8 @@ class Survey(Base):
     access: Mapped[str] = mapped_column(String(10))  # "open" or "codes"
     status: Mapped[str] = mapped_column(String(10))  # "draft", "open" or "closed"
     min_group: Mapped[int] = mapped_column(Integer)
+    # Open surveys: the most responses accepted in any one minute (None: the deployment's).
+    responses_per_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     key_id: Mapped[bytes] = mapped_column(LargeBinary(8))
     created_on: Mapped[dt.date] = mapped_column(Date)
@@ -119,6 +121,20 @@ class SpentToken(Base):
 
     digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     survey_id: Mapped[str] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+
+
+class IntakeRefusal(Base):
+    """How many sends an open survey turned away on one day because it had reached its
+    responses-a-minute ceiling: a notice for staff. Nothing was stored for those sends, so
+    nothing here is about a response."""
+
+    __tablename__ = "intake_refusals"
+
+    survey_id: Mapped[str] = mapped_column(
+        ForeignKey("surveys.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    refused: Mapped[int] = mapped_column(Integer)
 
 
 # --- Staff side: accounts, assignments, audit log, analysis runs and releases ----------------

@@ -27,7 +27,13 @@ from survey_app.domain.routing import (
     section_position,
     visible_sections,
 )
-from survey_app.extensions import get_code_secret, get_db, get_keyring, get_questionnaires
+from survey_app.extensions import (
+    get_code_secret,
+    get_db,
+    get_intake,
+    get_keyring,
+    get_questionnaires,
+)
 from survey_app.forms import messages
 from survey_app.forms.registry import ErrorLink, answers_with_section, error_links, section_form
 from survey_app.services.errors import (
@@ -38,6 +44,7 @@ from survey_app.services.errors import (
 )
 from survey_app.services.journey import (
     LiveSurvey,
+    SurveyBusyError,
     live_survey,
     send_answers,
     start_with_code,
@@ -58,12 +65,14 @@ def landing() -> str:
 
 @bp.get("/privacy")
 def privacy() -> str:
-    return render_template("respond/privacy.html")
+    return render_template("respond/privacy.html", notices=current_app.config["SURVEY_NOTICES"])
 
 
 @bp.get("/accessibility")
 def accessibility() -> str:
-    return render_template("respond/accessibility.html")
+    return render_template(
+        "respond/accessibility.html", notices=current_app.config["SURVEY_NOTICES"]
+    )
 
 
 @bp.get("/cookies")
@@ -203,7 +212,10 @@ def done(slug: str) -> str:
 
 def _submit(survey: LiveSurvey, draft: drafts.Draft) -> Response | str:
     try:
-        send_answers(get_db(), survey, draft.answers, draft.token, get_code_secret())
+        send_answers(get_db(), survey, draft.answers, draft.token, get_code_secret(), get_intake())
+    except SurveyBusyError:
+        # Nothing stored and the draft kept: the respondent sends again in a minute.
+        return make_response(render_template("respond/busy.html", survey=survey), 429)
     except AlreadySentError:
         # The same draft sent again (a second click, a copied cookie): one response is kept.
         page = make_response(render_template("respond/already_sent.html", survey=survey), 409)

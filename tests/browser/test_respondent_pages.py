@@ -264,3 +264,66 @@ def test_back_to_a_page_with_errors_needs_no_resubmission(
     assert page.url.startswith(f"{base}/s/feedback/q/"), page.url
     assert page.locator("h1").count() == 1, page.content()[:300]
     page.close()
+
+
+def test_the_journey_s_other_pages_meet_wcag_aa_by_axe(
+    browser: Any, live_app: tuple[Flask, str]
+) -> None:
+    """Error summaries, the confirmation, "already answered", "send again in a minute",
+    "cookies are needed" and "closed": every page a respondent can reach, checked by axe."""
+    from survey_app.services.surveys import close_survey, set_responses_per_minute
+
+    app, base = live_app
+    create_survey(app, "reflective-space-feedback", slug="feedback")
+    create_survey(app, "reflective-space-feedback", slug="coded", access="codes")
+    with app.app_context():
+        set_responses_per_minute(get_db(), "feedback", 1)
+    checked = []
+
+    def answer(page: Any) -> None:
+        page.goto(f"{base}/s/feedback/")
+        page.get_by_role("button", name="Start now").click()
+        page.get_by_label("Webinar").check()
+        page.get_by_role("button", name="Continue").click()
+        page.get_by_role("button", name="Send my answers").click()
+
+    first = browser.new_context(viewport=PHONE)
+    page = first.new_page()
+    page.goto(f"{base}/s/feedback/")
+    page.get_by_role("button", name="Start now").click()
+    page.get_by_role("button", name="Continue").click()
+    assert page.locator(".cd-error-summary").count() == 1
+    checked.append(("question with an error", axe_violations(page)))
+    answer(page)
+    assert "your answers have been sent" in page.locator("h1").inner_text()
+    checked.append(("confirmation", axe_violations(page)))
+    page.goto(f"{base}/s/feedback/")
+    checked.append(("already answered", axe_violations(page)))
+    assert no_sideways_scroll(page)
+    first.close()
+
+    second = browser.new_context(viewport=PHONE)
+    page = second.new_page()
+    answer(page)  # the survey's minute is full
+    assert page.locator("h1").inner_text() == "Please send your answers again in a minute"
+    checked.append(("send again in a minute", axe_violations(page)))
+    assert no_sideways_scroll(page)
+    second.clear_cookies()
+    page.goto(f"{base}/s/coded/")
+    second.clear_cookies()
+    page.get_by_label("Enter your access code").fill("AAAA-BBBB-CCCC-DDDD")
+    page.get_by_role("button", name="Start now").click()
+    checked.append(("cookies needed", axe_violations(page)))
+    assert "cookies" in page.locator("h1").inner_text().lower()
+    page.goto(f"{base}/s/coded/")
+    page.get_by_label("Enter your access code").fill("AAAA-BBBB-CCCC-DDDD")
+    page.get_by_role("button", name="Start now").click()
+    assert page.locator(".cd-error-summary").count() == 1
+    checked.append(("code not accepted", axe_violations(page)))
+    with app.app_context():
+        close_survey(get_db(), "feedback")
+    page.goto(f"{base}/s/feedback/")
+    checked.append(("closed", axe_violations(page)))
+    second.close()
+    assert [(name, found) for name, found in checked if found] == []
+    assert len(checked) == 7

@@ -17,6 +17,7 @@ from config import Config, ConfigError, DevelopmentConfig, ProductionConfig, loa
 from survey_app import create_app
 from survey_app.crypto import generate_key_spec
 from survey_app.extensions import get_db
+from tests.helpers.notices import filled_notices
 
 
 def good_secret(size: int = 32) -> str:
@@ -32,6 +33,7 @@ def production_env(tmp_path: Path, **changes: str | None) -> dict[str, str]:
         "SURVEY_DATA_KEYS": generate_key_spec("k1"),
         "SURVEY_CODE_SECRET": good_secret(),
         "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "SURVEY_NOTICES_FILE": filled_notices(tmp_path),
     }
     env.update(changes)
     return {name: value for name, value in env.items() if value is not None}

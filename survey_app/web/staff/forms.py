@@ -11,6 +11,7 @@ from wtforms.validators import EqualTo, InputRequired, Length, StopValidation
 
 from survey_app.services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from survey_app.services.codes import MAX_CODES_PER_BATCH
+from survey_app.services.intake import MOST_PER_MINUTE
 from survey_app.services.surveys import ACCESS_MODES, MIN_GROUP_FLOOR
 from survey_app.web.staff import messages
 
@@ -27,7 +28,8 @@ class WholeNumber:
 
     def __call__(self, form: Form, field: Field) -> None:
         text = (field.data or "").strip().replace(",", "")
-        if not text.isdigit() or len(text) > 9:
+        # isascii: str.isdigit() also accepts characters such as "²" that int() refuses.
+        if not (text.isascii() and text.isdigit()) or len(text) > 9:
             raise StopValidation(self.missing)
         if not self.minimum <= int(text) <= self.maximum:
             raise StopValidation(self.out_of_range)
@@ -145,6 +147,24 @@ class SurveyForm(Form):  # type: ignore[misc]
     def validate_questionnaire(self, field: Field) -> None:
         if field.data not in self.questionnaire_ids:
             raise StopValidation(messages.SELECT_QUESTIONNAIRE)
+
+
+class CeilingForm(Form):  # type: ignore[misc]
+    per_minute = StringField(
+        "Most responses a minute",
+        validators=[
+            WholeNumber(
+                1,
+                MOST_PER_MINUTE,
+                messages.ENTER_PER_MINUTE,
+                messages.PER_MINUTE_RANGE.format(maximum=f"{MOST_PER_MINUTE:,}"),
+            )
+        ],
+    )
+
+    @property
+    def number(self) -> int:
+        return int(self.per_minute.data.strip().replace(",", ""))
 
 
 class CodesForm(Form):  # type: ignore[misc]

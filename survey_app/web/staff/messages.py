@@ -27,6 +27,8 @@ PASSPHRASES_DIFFER = "Enter the same passphrase twice"
 
 ENTER_COUNT = "Enter how many codes to make, as a whole number"
 COUNT_RANGE = "Enter a number of codes between 1 and {maximum:,}"
+ENTER_PER_MINUTE = "Enter the most responses a minute, as a whole number"
+PER_MINUTE_RANGE = "Enter a number of responses a minute between 1 and {maximum}"
 SELECT_FORMAT = "Select how you want the codes"
 
 ENTER_CURRENT_PASSWORD = "Enter your current password"  # noqa: S105

@@ -1,4 +1,5 @@
-"""The staff home page and the survey pages: create, open, close and issue access codes.
+"""The staff home page and the survey pages: create, open, close, issue access codes and set
+an open survey's ceiling on responses a minute.
 
 While a survey is open the only thing shown about its responses is the overall count.
 Access codes are returned once, as a download or a printable sheet, and never kept or logged.
@@ -19,14 +20,14 @@ from werkzeug.wrappers import Response
 
 from survey_app.extensions import get_code_secret, get_db, get_questionnaires
 from survey_app.forms.registry import ErrorLink, error_links
-from survey_app.services import accounts, keys, reports, surveys
+from survey_app.services import accounts, intake, keys, reports, surveys
 from survey_app.services import audit as audit_log
 from survey_app.services import codes as code_service
 from survey_app.services.errors import ServiceError
 from survey_app.services.surveys import SurveyInfo
 from survey_app.web.staff import access, bp
 from survey_app.web.staff.access import current_staff, login_required, roles_required
-from survey_app.web.staff.forms import CodesForm, SurveyForm
+from survey_app.web.staff.forms import CeilingForm, CodesForm, SurveyForm
 
 WORKERS = ("admin", "analyst")
 
@@ -83,6 +84,9 @@ def survey(slug: str) -> str:
         questionnaire=get_questionnaires().get(info.questionnaire_id),
         slots=keys.list_slots(get_db(), slug),
         responses=surveys.response_count(get_db(), info.id),
+        per_minute=info.responses_per_minute
+        or int(current_app.config["SURVEY_OPEN_RESPONSES_PER_MINUTE"]),
+        refused=intake.refused_days(get_db(), info.id) if info.access == "open" else [],
         notice=request.args.get("done"),
     )
 
@@ -110,6 +114,29 @@ def close_survey(slug: str) -> Response | str:
     surveys.close_survey(get_db(), info.slug)
     audit_log.record(get_db(), current_staff().email, "survey_closed", info.slug)
     return redirect(url_for("staff.survey", slug=info.slug, done="closed"), code=303)
+
+
+@bp.route("/surveys/<slug>/ceiling", methods=["GET", "POST"])
+@roles_required(*WORKERS)
+def ceiling(slug: str) -> Response | str:
+    """An open survey's ceiling on responses a minute (a guard against answers by script)."""
+    info = _survey_for(slug)
+    if info.access != "open" or info.status == "closed":
+        return redirect(url_for("staff.survey", slug=info.slug), code=303)
+    default = int(current_app.config["SURVEY_OPEN_RESPONSES_PER_MINUTE"])
+    current = info.responses_per_minute or default
+    posted = request.method == "POST"
+    form = CeilingForm(request.form if posted else None, data={"per_minute": str(current)})
+    errors = error_links(form) if posted and not form.validate() else []
+    if posted and not errors:
+        value = None if form.number == default else form.number
+        surveys.set_responses_per_minute(get_db(), info.slug, value)
+        detail = f"{form.number} a minute"
+        audit_log.record(get_db(), current_staff().email, "ceiling_changed", info.slug, detail)
+        return redirect(url_for("staff.survey", slug=info.slug, done="ceiling"), code=303)
+    return render_template(
+        "staff/ceiling.html", survey=info, form=form, errors=errors, default=default
+    )
 
 
 @bp.route("/surveys/<slug>/codes", methods=["GET", "POST"])

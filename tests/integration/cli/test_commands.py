@@ -34,6 +34,7 @@ from survey_app.services.submission import submit_response
 from survey_app.storage import migrating
 from tests.conftest import FIXTURE_QUESTIONNAIRES, make_config
 from tests.helpers.journey import PASSPHRASE
+from tests.helpers.notices import filled_notices
 
 QUESTIONNAIRE = "reflective-space-feedback"
 SECOND = "second holder passphrase"
@@ -298,6 +299,25 @@ def test_surveys_open_and_close(app: Flask, runner: FlaskCliRunner) -> None:
     )
     assert_failed(
         runner.invoke(args=["surveys", "open", "nope"]), "There is no survey with the slug 'nope'"
+    )
+
+
+def test_surveys_ceiling(app: Flask, runner: FlaskCliRunner) -> None:
+    assert create_command(runner).exit_code == 0
+    set_to = runner.invoke(args=["surveys", "ceiling", "team-feedback", "250"])
+    assert set_to.exit_code == 0, set_to.output
+    assert set_to.stdout == "Survey 'team-feedback' accepts at most 250 responses a minute.\n"
+    assert survey(app, "team-feedback").responses_per_minute == 250  # type: ignore[union-attr]
+    back = runner.invoke(args=["surveys", "ceiling", "team-feedback", "default"])
+    assert back.stdout == "Survey 'team-feedback' accepts at most 60 responses a minute.\n"
+    assert survey(app, "team-feedback").responses_per_minute is None  # type: ignore[union-attr]
+    assert_failed(
+        runner.invoke(args=["surveys", "ceiling", "team-feedback", "²"]),
+        "PER_MINUTE must be a whole number or 'default'",
+    )
+    assert_failed(
+        runner.invoke(args=["surveys", "ceiling", "team-feedback", "0"]),
+        "Enter a number of responses a minute from 1 to 10,000",
     )
 
 
@@ -592,6 +612,7 @@ def production_environment(tmp_path: Path) -> dict[str, str]:
         "SURVEY_DATA_KEYS": generate_key_spec("k1"),
         "SURVEY_CODE_SECRET": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "SURVEY_NOTICES_FILE": filled_notices(tmp_path),
     }
 
 

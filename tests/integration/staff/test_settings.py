@@ -11,6 +11,7 @@ import pytest
 import config as configuration
 from config import ConfigError, ProductionConfig
 from survey_app.crypto import generate_key_spec
+from tests.helpers.notices import filled_notices
 
 
 def production_env(tmp_path: Path, **changes: str) -> dict[str, str]:
@@ -20,6 +21,7 @@ def production_env(tmp_path: Path, **changes: str) -> dict[str, str]:
         "SURVEY_DATA_KEYS": generate_key_spec("k1"),
         "SURVEY_CODE_SECRET": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "SURVEY_NOTICES_FILE": filled_notices(tmp_path),
         **changes,
     }
 
