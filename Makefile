@@ -9,7 +9,7 @@ PORT ?= 5000
 WORKERS ?= $(if $(REDIS_URL),2,1)
 export FLASK_APP := survey_app.wsgi:build()
 
-.PHONY: install install-semantic run serve test test-postgres lint format benchmark clean
+.PHONY: install install-semantic run serve test test-browser lint format benchmark clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,14 @@ run: install
 	$(BIN)/flask demo setup --base-url http://127.0.0.1:$(PORT)
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --threads 4 --config python:survey_app.gunicorn_conf '$(FLASK_APP)'
 
+# The suite on both cores (each test file stays on one worker), without the browser leg;
+# TEST_DATABASE_URL adds the PostgreSQL leg. `make test-browser` runs Chromium's tests.
+JOBS ?= auto
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile -m "not browser"
+
+test-browser: install
+	$(BIN)/python -m pytest -q -m browser
 
 lint: install
 	$(BIN)/ruff check .

@@ -31,6 +31,13 @@ class AddressFreeLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type
         """Never: an access line says who asked for what, and when."""
 
 
+def post_worker_init(worker: Any) -> None:
+    """A worker that has held a passphrase retires after answering (survey_app.web.retiring)."""
+    from survey_app.web import retiring
+
+    retiring.enable()
+
+
 logger_class = AddressFreeLogger
 accesslog = None
 errorlog = "-"

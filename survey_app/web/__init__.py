@@ -22,7 +22,7 @@ ERROR_TEMPLATES = {400, 403, 404, 405, 413, 429}
 
 
 def register_web(app: Flask) -> None:
-    from survey_app.web import health, respond, staff
+    from survey_app.web import health, respond, retiring, staff
 
     app.register_blueprint(respond.bp)
     app.register_blueprint(staff.bp)
@@ -33,6 +33,7 @@ def register_web(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.after_request(_headers)
+    app.after_request(retiring.retire_if_asked)
     app.context_processor(respond.template_helpers)
 
 

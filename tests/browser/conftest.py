@@ -29,7 +29,14 @@ LAUNCH_ARGS = [
     "--no-first-run",
 ]
 
-pytestmark = pytest.mark.browser
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test in this folder ``browser`` (a ``pytestmark`` here would mark nothing):
+    `make test` leaves them out, `make test-browser` and CI run them."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +50,7 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-def _serve(tmp_path: Path, **overrides: Any) -> Iterator[tuple[Flask, str]]:
+def serve(tmp_path: Path, **overrides: Any) -> Iterator[tuple[Flask, str]]:
     (tmp_path / "instance").mkdir()
     config = make_config(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'candour.db'}", **overrides)
     app = migrated_app(config)
@@ -62,10 +69,10 @@ def _serve(tmp_path: Path, **overrides: Any) -> Iterator[tuple[Flask, str]]:
 @pytest.fixture
 def live_app(tmp_path: Path) -> Iterator[tuple[Flask, str]]:
     """The app on an SQLite file, served by a real HTTP server on a free local port."""
-    yield from _serve(tmp_path)
+    yield from serve(tmp_path)
 
 
 @pytest.fixture
 def live_sample_app(tmp_path: Path) -> Iterator[tuple[Flask, str]]:
     """The same, with the test questionnaires."""
-    yield from _serve(tmp_path, SURVEY_QUESTIONNAIRE_DIR=str(FIXTURE_QUESTIONNAIRES))
+    yield from serve(tmp_path, SURVEY_QUESTIONNAIRE_DIR=str(FIXTURE_QUESTIONNAIRES))

@@ -7,6 +7,7 @@ printable report that prints to a readable A4 document."""
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +18,7 @@ from analysis.report import published_views, view_key
 from survey_app.demo import PAST_SLUG, ensure_past_survey
 from survey_app.extensions import get_db, get_keyring
 from survey_app.services import analysis, surveys
+from tests.browser.conftest import serve
 from tests.browser.test_respondent_pages import axe_violations, no_sideways_scroll
 from tests.integration.staff.support import make_user, sign_in
 
@@ -27,11 +29,13 @@ DESKTOP = {"width": 1280, "height": 900}
 REPORT = f"/staff/surveys/{PAST_SLUG}/report"
 
 
-@pytest.fixture
-def published(live_app: tuple[Flask, str]) -> Iterator[tuple[Flask, str, list[str]]]:
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, str, list[str]]]:
     """The demo's published staff survey report (400 responses, as `make run` makes: a
-    smaller survey publishes its results for everyone only), and the views it publishes."""
-    app, base = live_app
+    smaller survey publishes its results for everyone only), and the views it publishes.
+    Made once for this module: protecting 400 responses takes tens of seconds."""
+    served = serve(tmp_path_factory.mktemp("report"))
+    app, base = next(served)
     with app.app_context():
         info = ensure_past_survey(int(app.config["SURVEY_SCRYPT_LOG2_N"]), responses=400)
         assert info is not None
@@ -40,11 +44,12 @@ def published(live_app: tuple[Flask, str]) -> Iterator[tuple[Flask, str, list[st
         )
     assert found is not None
     yield app, base, [view_key(v) for v in published_views(found.protected)]
+    next(served, None)  # stop the server
 
 
 def viewer_context(browser: Any, app: Flask, base: str, **options: Any) -> Any:
     client = app.test_client()
-    sign_in(client, make_user(app, "viewer", "viewer@example.org"))
+    sign_in(client, make_user(app, "viewer", f"viewer-{secrets.token_hex(4)}@example.org"))
     cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
     assert cookie is not None
     context = browser.new_context(**options)

@@ -29,6 +29,7 @@ from survey_app.services import analysis, jobs, publishing, review
 from survey_app.services import audit as audit_log
 from survey_app.services.errors import KeySlotError, NotFoundError, ServiceError
 from survey_app.services.surveys import SurveyInfo
+from survey_app.web import retiring
 from survey_app.web.staff import bp
 from survey_app.web.staff.access import current_staff, roles_required
 from survey_app.web.staff.surveys import WORKERS, _survey_for
@@ -67,6 +68,7 @@ def _start(
     """Run a job with the posted passphrase and return its first message; ``Refused`` if the
     passphrase was wrong (audited) or the job could not start."""
     user = current_staff()
+    retiring.after_this_request()  # this process has held the passphrase
     try:
         return jobs.run_job(
             kind,

@@ -25,6 +25,7 @@ from survey_app.services import audit as audit_log
 from survey_app.services import codes as code_service
 from survey_app.services.errors import ServiceError
 from survey_app.services.surveys import SurveyInfo
+from survey_app.web import retiring
 from survey_app.web.staff import access, bp
 from survey_app.web.staff.access import current_staff, login_required, roles_required
 from survey_app.web.staff.forms import CeilingForm, CodesForm, SurveyForm
@@ -164,6 +165,7 @@ def issue_codes(slug: str) -> Response | str:
 
 
 def _create_survey(form: SurveyForm) -> SurveyInfo:
+    retiring.after_this_request()  # this process has held a passphrase and a private key
     return accounts.create_survey_as(
         get_db(),
         current_staff(),
