@@ -52,6 +52,10 @@ def init_app(app: Flask) -> None:
     from survey_app.cli_themes import themes_cli
 
     app.cli.add_command(themes_cli)
+    from survey_app.cli_sessions import series_cli, sessions_cli
+
+    app.cli.add_command(series_cli)
+    app.cli.add_command(sessions_cli)
 
 
 def fail(message: str) -> None:
@@ -152,11 +156,26 @@ def surveys_create(
     passphrase: str,
 ) -> None:
     """Create a survey (closed to respondents until `flask surveys open`)."""
+    info = create_with_slot(questionnaire_id, title, access, min_group, slug, key_label, passphrase)
+    if info is not None:
+        click.echo(f"Open it to respondents with: flask surveys open {info.slug}")
+
+
+def create_with_slot(
+    questionnaire_id: str,
+    title: str,
+    access: str,
+    min_group: int | None,
+    slug: str | None,
+    key_label: str,
+    passphrase: str,
+) -> surveys.SurveyInfo | None:
+    """Create a survey or series with its first key slot, audit it and say so (None: failed)."""
     questionnaire = get_questionnaires().get(questionnaire_id)
     if questionnaire is None:
         known = ", ".join(sorted(get_questionnaires()))
         fail(f"No questionnaire with the id '{questionnaire_id}'. Known: {known}")
-        return
+        return None
     try:
         info = surveys.create_survey(
             get_db(),
@@ -175,13 +194,16 @@ def surveys_create(
         )
     except ServiceError as error:
         fail(str(error))
-        return
+        return None
     audit.record(get_db(), audit.CLI_ACTOR, "survey_created", info.slug, survey_detail(info))
-    click.echo(
-        f"Created survey '{info.slug}' ({info.access} access, minimum group {info.min_group})."
-    )
+    if access == "sessions":
+        click.echo(f"Created series '{info.slug}' (minimum group {info.min_group}).")
+    else:
+        click.echo(
+            f"Created survey '{info.slug}' ({info.access} access, minimum group {info.min_group})."
+        )
     click.echo(LOSS_WARNING)
-    click.echo(f"Open it to respondents with: flask surveys open {info.slug}")
+    return info
 
 
 @surveys_cli.command("open")

@@ -34,7 +34,7 @@ from survey_app.domain.model import Questionnaire, QuestionType
 from survey_app.services import themes
 from survey_app.services.errors import NotFoundError, ServiceError
 from survey_app.services.keys import unlock
-from survey_app.services.surveys import SurveyInfo, survey_row
+from survey_app.services.surveys import SurveyInfo, envelope_scope, survey_row
 from survey_app.storage.database import Database
 from survey_app.storage.models import AnalysisRun, Release, Response, Survey
 
@@ -202,7 +202,9 @@ def open_answers(
             private_key, _slot = unlock(session, survey, passphrase)
         survey_id, k, public_key = survey.id, survey.min_group, survey.public_key
         rows = session.execute(
-            select(Response.id, Response.envelope, Response.questionnaire_version)
+            select(
+                Response.id, Response.envelope, Response.questionnaire_version, Response.session_id
+            )
             .where(Response.survey_id == survey_id)
             .order_by(Response.id)
         ).all()
@@ -210,10 +212,13 @@ def open_answers(
     answers: list[dict[str, Any]] = []
     digest = hashlib.sha256()
     report(5, f"Opening {total:,} responses")
-    for index, (response_id, envelope, version) in enumerate(rows, start=1):
+    for index, (response_id, envelope, version, session_id) in enumerate(rows, start=1):
         try:
             plaintext = open_envelope(
-                envelope, private_key, survey_id=survey_id, questionnaire_version=version
+                envelope,
+                private_key,
+                survey_id=envelope_scope(survey_id, session_id),
+                questionnaire_version=version,
             )
         except CryptoError:
             raise ServiceError("A stored response could not be opened; nothing was saved") from None

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from survey_app.crypto import open_envelope
 from survey_app.services.errors import ServiceError
 from survey_app.services.keys import unlock
-from survey_app.services.surveys import survey_row
+from survey_app.services.surveys import envelope_scope, survey_row
 from survey_app.storage.database import Database
 from survey_app.storage.models import Response
 
@@ -39,7 +39,7 @@ def open_responses(db: Database, slug: str, passphrase: str) -> list[OpenedRespo
             plaintext = open_envelope(
                 row.envelope,
                 private_key,
-                survey_id=survey.id,
+                survey_id=envelope_scope(survey.id, row.session_id),
                 questionnaire_version=row.questionnaire_version,
             )
             document = json.loads(plaintext)

@@ -8,14 +8,17 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from survey_app.crypto import seal
 from survey_app.domain.answers import answer_problems
 from survey_app.domain.model import Questionnaire
 from survey_app.domain.routing import first_unanswered_required, is_answered, prune_answers
-from survey_app.services.errors import ServiceError
-from survey_app.services.surveys import SurveyInfo, lock_open_survey
+from survey_app.services.errors import ServiceError, SurveyClosedError
+from survey_app.services.surveys import SurveyInfo, envelope_scope, lock_open_survey
 from survey_app.storage.database import Database, insert_unless_present
-from survey_app.storage.models import Response, SpentToken
+from survey_app.storage.models import FeedbackSession, Response, SpentToken
 
 
 class AlreadySentError(ServiceError):
@@ -34,6 +37,27 @@ def answers_document(questionnaire: Questionnaire, answers: Mapping[str, Any]) -
     )
 
 
+def session_is_open(session: Session, session_id: str) -> bool:
+    """Whether the session's window includes now (its row locked shared on PostgreSQL)."""
+    now = dt.datetime.now(dt.UTC)
+    query = select(FeedbackSession.opens_at, FeedbackSession.closes_at).where(
+        FeedbackSession.id == session_id
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(read=True)
+    found = session.execute(query).first()
+    if found is None or found.opens_at is None:
+        return False
+    opens, closes = _utc(found.opens_at), _utc(found.closes_at)
+    return opens is not None and opens <= now and (closes is None or now < closes)
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)
+
+
 def token_spent(db: Database, digest: bytes) -> bool:
     """Whether a response was already sent with the token of this digest."""
     with db.session() as session:
@@ -47,6 +71,7 @@ def submit_response(
     answers: Mapping[str, Any],
     *,
     spent_digest: bytes | None = None,
+    session_id: str | None = None,
     today: dt.date | None = None,
 ) -> None:
     """Seal ``answers`` to the survey's public key and store them with nothing else but the
@@ -66,10 +91,12 @@ def submit_response(
         raise ServiceError("Some answers are not ones the questionnaire allows")
     if first_unanswered_required(questionnaire, kept) is not None:
         raise ServiceError("Some required questions have not been answered")
+    if (survey.access == "sessions") != (session_id is not None):
+        raise ServiceError("A series takes responses only through one of its sessions")
     envelope = seal(
         answers_document(questionnaire, kept),
         survey.public_key,
-        survey_id=survey.id,
+        survey_id=envelope_scope(survey.id, session_id),
         questionnaire_version=questionnaire.version,
     )
     digest = spent_digest or secrets.token_bytes(32)  # none: a draft of its own
@@ -83,6 +110,8 @@ def submit_response(
         access = access or lock_open_survey(session, survey.id)
         if access == "codes" and spent_digest is None:
             raise ServiceError("An access code is needed for this survey")
+        if session_id is not None and not session_is_open(session, session_id):
+            raise SurveyClosedError("This session is not taking responses")
         session.add(
             Response(
                 id=secrets.token_hex(16),
@@ -90,5 +119,6 @@ def submit_response(
                 questionnaire_version=questionnaire.version,
                 submitted_on=today or dt.date.today(),
                 envelope=envelope,
+                session_id=session_id,
             )
         )

@@ -19,6 +19,8 @@ from survey_app.storage.database import Database
 from survey_app.storage.models import AccessCode, KeySlot, Response, SpentToken, Survey
 
 ACCESS_MODES = ("open", "codes")
+# A series ("sessions") is made with `flask series create`, never from the survey form.
+ALL_ACCESS_MODES = (*ACCESS_MODES, "sessions")
 MIN_GROUP_FLOOR = 5
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -101,7 +103,7 @@ def create_survey(
     title = title.strip()
     if not 1 <= len(title) <= 200:
         raise ServiceError("Enter a title of 1 to 200 characters")
-    if access not in ACCESS_MODES:
+    if access not in ALL_ACCESS_MODES:
         raise ServiceError("Access must be 'open' or 'codes'")
     if min_group < MIN_GROUP_FLOOR:
         raise ServiceError(f"The minimum group size cannot be below {MIN_GROUP_FLOOR}")
@@ -166,6 +168,11 @@ def _check_per_minute(value: int) -> None:
         raise ServiceError(str(error)) from None
 
 
+def envelope_scope(survey_id: str, session_id: str | None) -> str:
+    """What a response's envelope is bound to: its survey, and in a series its session too."""
+    return survey_id if session_id is None else f"{survey_id}/{session_id}"
+
+
 def slot_aad(survey_id: str) -> bytes:
     """Binds a wrapped key to its survey, so a slot copied to another survey will not open."""
     return b"candour/key-slot/" + survey_id.encode("ascii")
@@ -176,6 +183,14 @@ def get_survey(db: Database, slug: str) -> SurveyInfo:
         row = session.scalar(select(Survey).where(Survey.slug == slug))
         if row is None:
             raise NotFoundError(f"There is no survey with the slug '{slug}'")
+        return _info(row)
+
+
+def get_survey_by_id(db: Database, survey_id: str) -> SurveyInfo:
+    with db.session() as session:
+        row = session.get(Survey, survey_id)
+        if row is None:
+            raise NotFoundError("There is no such survey")
         return _info(row)
 
 
@@ -242,9 +257,12 @@ def close_survey(db: Database, slug: str, today: dt.date | None = None) -> Surve
         session.refresh(row)
         survey_id = row.id
         stored = session.execute(
-            select(Response.questionnaire_version, Response.submitted_on, Response.envelope).where(
-                Response.survey_id == survey_id
-            )
+            select(
+                Response.questionnaire_version,
+                Response.submitted_on,
+                Response.envelope,
+                Response.session_id,
+            ).where(Response.survey_id == survey_id)
         ).all()
         for table in (Response, AccessCode, SpentToken):
             session.execute(delete(table).where(table.survey_id == survey_id))
@@ -258,11 +276,12 @@ def close_survey(db: Database, slug: str, today: dt.date | None = None) -> Surve
                 reseal(
                     bytes(envelope),
                     row.public_key,
-                    survey_id=survey_id,
+                    survey_id=envelope_scope(survey_id, session_id),
                     questionnaire_version=version,
                 ),
+                session_id,
             )
-            for version, day, envelope in stored
+            for version, day, envelope, session_id in stored
         )
         if rewritten:
             session.execute(
@@ -274,8 +293,9 @@ def close_survey(db: Database, slug: str, today: dt.date | None = None) -> Surve
                         "questionnaire_version": version,
                         "submitted_on": day,
                         "envelope": envelope,
+                        "session_id": session_id,
                     }
-                    for new_id, version, day, envelope in rewritten
+                    for new_id, version, day, envelope, session_id in rewritten
                 ],
             )
         closed = _info(row)

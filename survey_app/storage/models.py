@@ -49,7 +49,7 @@ class Survey(Base):
     title: Mapped[str] = mapped_column(String(200))
     questionnaire_id: Mapped[str] = mapped_column(String(80))
     questionnaire_version: Mapped[str] = mapped_column(String(20))
-    access: Mapped[str] = mapped_column(String(10))  # "open" or "codes"
+    access: Mapped[str] = mapped_column(String(10))  # "open", "codes" or "sessions" (a series)
     status: Mapped[str] = mapped_column(String(10))  # "draft", "open" or "closed"
     min_group: Mapped[int] = mapped_column(Integer)
     # Open surveys: the most responses accepted in any one minute (None: the deployment's).
@@ -95,6 +95,32 @@ class Response(Base):
     questionnaire_version: Mapped[str] = mapped_column(String(20))
     submitted_on: Mapped[dt.date] = mapped_column(Date)
     envelope: Mapped[bytes] = mapped_column(LargeBinary)
+    # A series' response: the session it was given in (bound into the envelope's associated
+    # data). Never a time: the session's window is all that is known of when.
+    session_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+
+
+class FeedbackSession(Base):
+    """One session of a series (a survey with ``access == "sessions"``): a Reflective Space
+    meeting or a webinar. It takes responses through its short link between ``opens_at`` and
+    ``closes_at``; these are times about a meeting, never about a response."""
+
+    __tablename__ = "feedback_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    survey_id: Mapped[str] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    format: Mapped[str] = mapped_column(String(10))  # "in_person" or "online"
+    council: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    facilitators: Mapped[str] = mapped_column(String(300), default="")
+    short_code: Mapped[str] = mapped_column(String(8), unique=True)
+    open_minutes: Mapped[int] = mapped_column(Integer)
+    opens_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closes_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Once closed, its responses are sealed again in a fresh order (see sessions.settle).
+    settled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_on: Mapped[dt.date] = mapped_column(Date)
 
 
 class AccessCode(Base):

@@ -60,7 +60,8 @@ bp = Blueprint("respond", __name__)
 
 @bp.get("/")
 def landing() -> str:
-    return render_template("respond/landing.html", surveys=list_surveys(get_db(), "open"))
+    listed = [s for s in list_surveys(get_db(), "open") if s.access != "sessions"]
+    return render_template("respond/landing.html", surveys=listed)
 
 
 @bp.get("/privacy")
@@ -247,6 +248,8 @@ def _survey(slug: str, allow_closed: bool = False) -> LiveSurvey:
         survey = live_survey(get_db(), get_questionnaires(), slug)
     except NotFoundError:
         abort(404)
+    if survey.info.access == "sessions":
+        abort(404)  # a series is answered only through a session's own link
     if not survey.is_open and not allow_closed:
         abort(_closed(survey))
     return survey

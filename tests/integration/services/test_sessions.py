@@ -1,0 +1,152 @@
+"""Series and sessions: a session takes responses only inside its window, each response
+carries its session (bound into the envelope) and never a time, and a series is answered only
+through a session."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, update
+
+from survey_app.extensions import get_db, get_questionnaires
+from survey_app.services import sessions, surveys
+from survey_app.services.analysis import open_answers
+from survey_app.services.errors import ServiceError, SurveyClosedError
+from survey_app.services.submission import submit_response
+from survey_app.storage.models import Response
+from tests.helpers.journey import PASSPHRASE
+
+QUESTIONNAIRE = "reflective-space-feedback"
+ANSWERS = {"session_type": "webinar"}
+NOON = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.UTC)
+
+
+def make_series(app: Flask) -> surveys.SurveyInfo:
+    with app.app_context():
+        info = surveys.create_survey(
+            get_db(),
+            get_questionnaires()[QUESTIONNAIRE],
+            title="Reflective Space 2026-27",
+            access="sessions",
+            min_group=5,
+            key_label="Programme lead",
+            passphrase=PASSPHRASE,
+            log2_n=app.config["SURVEY_SCRYPT_LOG2_N"],
+        )
+        return surveys.open_survey(get_db(), info.slug)
+
+
+def add_session(app: Flask, series: surveys.SurveyInfo, **changes) -> sessions.SessionInfo:
+    values = {"title": "December Reflective Space", "held_on": NOON.date(), "format": "online"}
+    values.update(changes)
+    with app.app_context():
+        return sessions.create_session(get_db(), series, **values)
+
+
+def send(app: Flask, series: surveys.SurveyInfo, session_id: str | None) -> None:
+    with app.app_context():
+        questionnaire = get_questionnaires()[QUESTIONNAIRE]
+        submit_response(get_db(), series, questionnaire, ANSWERS, session_id=session_id)
+
+
+def test_a_session_window_opens_on_start_and_closes_after_its_minutes(app: Flask) -> None:
+    series = make_series(app)
+    session = add_session(app, series, open_minutes=120)
+    assert session.state(NOON) == "waiting"
+    assert sessions.normalise_short_code(session.short_code.lower()) == session.short_code
+    with app.app_context():
+        started = sessions.start_session(get_db(), session.id, now=NOON)
+        assert started.state(NOON) == "open"
+        assert started.state(NOON + dt.timedelta(minutes=119)) == "open"
+        assert started.state(NOON + dt.timedelta(minutes=120)) == "closed"
+        with pytest.raises(ServiceError, match="already taking responses"):
+            sessions.start_session(get_db(), session.id, now=NOON + dt.timedelta(minutes=1))
+        closed = sessions.close_session(get_db(), session.id, now=NOON + dt.timedelta(minutes=30))
+        assert closed.state(NOON + dt.timedelta(minutes=31)) == "closed"
+        with pytest.raises(ServiceError, match="cannot be started again"):
+            sessions.start_session(get_db(), session.id, now=NOON + dt.timedelta(minutes=40))
+        with pytest.raises(ServiceError, match="has already closed"):
+            sessions.close_session(get_db(), session.id, now=NOON + dt.timedelta(minutes=40))
+
+
+def test_responses_are_taken_only_while_the_session_is_open(app: Flask) -> None:
+    series = make_series(app)
+    waiting = add_session(app, series)
+    with pytest.raises(SurveyClosedError):
+        send(app, series, waiting.id)
+    scheduled = add_session(app, series, opens_at=sessions.utcnow() - dt.timedelta(minutes=5))
+    send(app, series, scheduled.id)
+    with app.app_context():
+        sessions.close_session(get_db(), scheduled.id)
+    with pytest.raises(SurveyClosedError):
+        send(app, series, scheduled.id)
+    with app.app_context():
+        assert sessions.response_counts(get_db(), series.id) == {scheduled.id: 1}
+
+
+def test_a_series_response_needs_a_session_and_a_survey_response_cannot_have_one(
+    app: Flask,
+) -> None:
+    series = make_series(app)
+    with pytest.raises(ServiceError, match="only through one of its sessions"):
+        send(app, series, None)
+    with app.app_context():
+        survey = surveys.create_survey(
+            get_db(),
+            get_questionnaires()[QUESTIONNAIRE],
+            title="Plain survey",
+            access="open",
+            min_group=5,
+            key_label="Lead",
+            passphrase=PASSPHRASE,
+            log2_n=app.config["SURVEY_SCRYPT_LOG2_N"],
+        )
+        survey = surveys.open_survey(get_db(), survey.slug)
+    with pytest.raises(ServiceError, match="only through one of its sessions"):
+        send(app, survey, "0" * 32)
+
+
+def test_the_session_is_bound_into_the_envelope(app: Flask) -> None:
+    """Moving a stored response to another session (a database edit) makes it unreadable."""
+    series = make_series(app)
+    now = sessions.utcnow() - dt.timedelta(minutes=1)
+    first = add_session(app, series, opens_at=now)
+    second = add_session(app, series, opens_at=now, title="January Reflective Space")
+    send(app, series, first.id)
+    send(app, series, second.id)
+    with app.app_context():
+        sessions.close_session(get_db(), first.id)
+        sessions.close_session(get_db(), second.id)
+        surveys.close_survey(get_db(), series.slug)  # every envelope sealed again
+        opened = open_answers(get_db(), series.slug, PASSPHRASE)
+        assert opened.answers == [ANSWERS, ANSWERS]
+        with get_db().transaction() as db_session:
+            stored = db_session.scalars(select(Response.session_id)).all()
+            assert sorted(stored) == sorted([first.id, second.id])  # kept through the close
+            db_session.execute(
+                update(Response).where(Response.session_id == first.id).values(session_id=second.id)
+            )
+        with pytest.raises(ServiceError, match="could not be opened"):
+            open_answers(get_db(), series.slug, PASSPHRASE)
+
+
+def test_a_series_has_no_survey_address(app: Flask) -> None:
+    series = make_series(app)
+    client = app.test_client()
+    assert client.get(f"/s/{series.slug}/").status_code == 404
+    assert series.slug not in client.get("/").get_data(as_text=True)
+
+
+def test_bad_session_details_are_refused(app: Flask) -> None:
+    series = make_series(app)
+    for changes, message in [
+        ({"title": " "}, "Enter a session title"),
+        ({"format": "hybrid"}, "in person or online"),
+        ({"open_minutes": 1}, "between 5 minutes and 7 days"),
+    ]:
+        with pytest.raises(ServiceError, match=message):
+            add_session(app, series, **changes)
+    assert sessions.normalise_short_code("AB-CD") is None
+    assert sessions.normalise_short_code("abcd0o") is None  # 0 is not in the alphabet
