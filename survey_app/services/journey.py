@@ -78,6 +78,7 @@ def send_answers(
     token: bytes,
     secret: bytes,
     intake: Intake | None = None,
+    session_id: str | None = None,
 ) -> None:
     """Seal and store the answers, spending the respondent's token in the same transaction.
     Raises AlreadySentError if the token was spent before (the same draft sent again), and,
@@ -90,4 +91,6 @@ def send_answers(
         if not intake.ceiling.admit(survey.info.id, intake.per_minute(survey.info)):
             record_refusal(db, survey.info.id)
             raise SurveyBusyError("This survey is taking in many responses: send again shortly")
-    submit_response(db, survey.info, survey.questionnaire, answers, spent_digest=digest)
+    submit_response(
+        db, survey.info, survey.questionnaire, answers, spent_digest=digest, session_id=session_id
+    )

@@ -43,6 +43,8 @@ class Draft:
     token: bytes
     answers: dict[str, Any] = field(default_factory=dict)
     started_on: str = field(default_factory=lambda: dt.date.today().isoformat())
+    # In a series: the session these answers are for.
+    session: str | None = None
 
     def is_stale(self, max_age_days: int, today: dt.date | None = None) -> bool:
         try:
@@ -81,6 +83,7 @@ def load_draft(request: Request, keyring: Keyring, survey_id: str) -> Draft | No
             token=bytes.fromhex(respondent_token),
             answers=dict(data["a"]),
             started_on=str(data["d"]),
+            session=str(data["s"]) if data.get("s") else None,
         )
     except (ValueError, KeyError, TypeError, zlib.error, DecryptError):
         return None
@@ -89,8 +92,11 @@ def load_draft(request: Request, keyring: Keyring, survey_id: str) -> Draft | No
 def save_draft(
     response: Response, keyring: Keyring, survey_id: str, path: str, draft: Draft, secure: bool
 ) -> None:
+    fields = {"a": draft.answers, "t": draft.token.hex(), "d": draft.started_on}
+    if draft.session:
+        fields["s"] = draft.session
     payload = json.dumps(
-        {"a": draft.answers, "t": draft.token.hex(), "d": draft.started_on},
+        fields,
         separators=(",", ":"),
         ensure_ascii=False,
     ).encode("utf-8")

@@ -50,8 +50,9 @@ from survey_app.services.journey import (
     start_with_code,
     start_without_code,
 )
+from survey_app.services.sessions import SessionInfo, find_session, get_session, utcnow
 from survey_app.services.submission import AlreadySentError
-from survey_app.services.surveys import list_surveys
+from survey_app.services.surveys import get_survey_by_id, list_surveys
 from survey_app.web import drafts
 from survey_app.web.presenting import summary
 
@@ -104,6 +105,9 @@ def exit_page() -> Response:
 @bp.route("/s/<slug>/", methods=["GET", "POST"])
 def start(slug: str) -> Response | str:
     survey = _survey(slug)
+    if survey.info.access == "sessions":
+        # A series is answered only through a session's own link (its draft names the session).
+        return make_response(render_template("respond/session_link_needed.html"), 404)
     if survey.info.access == "open":
         if drafts.is_done(request, get_keyring(), survey.info.id):
             return render_template("respond/already_done.html", survey=survey)
@@ -130,9 +134,51 @@ def start(slug: str) -> Response | str:
 def new_person(slug: str) -> Response:
     """ "Someone else on this computer?": forget that this browser answered, and start."""
     survey = _survey(slug)
+    if survey.info.access == "sessions":
+        abort(404)
     response = redirect(url_for("respond.start", slug=slug), code=303)
     if survey.info.access == "open":
         drafts.forget_done(request, response, get_keyring(), survey.info.id, secure=_secure())
+    return response
+
+
+@bp.route("/f/<code>", methods=["GET", "POST"])
+def session_start(code: str) -> Response | str:
+    """A session's short link: the form while the session is open, a polite page otherwise.
+    Starting makes a draft that names the session; nothing is stored until it is sent."""
+    found = find_session(get_db(), code)
+    if found is None:
+        abort(404)
+    if found.short_code != code:  # typed in lower case, or with O for 0: the canonical link
+        return redirect(url_for("respond.session_start", code=found.short_code), code=301)
+    survey = _series(found)
+    state = found.state(utcnow())
+    if state != "open" or not survey.is_open:
+        closed = state == "closed" or not survey.is_open
+        page = render_template("respond/session_window.html", meeting=found, closed=closed)
+        return make_response(page, 410 if closed else 200)
+    if drafts.is_done(request, get_keyring(), found.id):
+        return render_template(
+            "respond/already_done.html",
+            survey=survey,
+            new_person_url=url_for("respond.session_new_person", code=found.short_code),
+        )
+    if request.method == "GET":
+        return render_template("respond/start.html", survey=survey, meeting=found, errors=[])
+    draft = drafts.Draft(token=start_without_code(), session=found.id)
+    response = redirect(_first_url(survey), code=303)
+    _save(response, survey, draft)
+    return response
+
+
+@bp.post("/f/<code>/new-person")
+def session_new_person(code: str) -> Response:
+    """ "Someone else on this phone?": forget that this browser answered this session."""
+    found = find_session(get_db(), code)
+    if found is None:
+        abort(404)
+    response = redirect(url_for("respond.session_start", code=found.short_code), code=303)
+    drafts.forget_done(request, response, get_keyring(), found.id, secure=_secure())
     return response
 
 
@@ -213,7 +259,15 @@ def done(slug: str) -> str:
 
 def _submit(survey: LiveSurvey, draft: drafts.Draft) -> Response | str:
     try:
-        send_answers(get_db(), survey, draft.answers, draft.token, get_code_secret(), get_intake())
+        send_answers(
+            get_db(),
+            survey,
+            draft.answers,
+            draft.token,
+            get_code_secret(),
+            get_intake(),
+            session_id=draft.session,
+        )
     except SurveyBusyError:
         # Nothing stored and the draft kept: the respondent sends again in a minute.
         return make_response(render_template("respond/busy.html", survey=survey), 429)
@@ -223,24 +277,41 @@ def _submit(survey: LiveSurvey, draft: drafts.Draft) -> Response | str:
         _forget_draft(page, survey)
         return page
     except SurveyClosedError:
+        if draft.session is not None:
+            return _session_closed(survey, draft.session)
         return _closed(survey)
     except ServiceError:
         # The answers no longer make a whole response (the questionnaire refuses them).
         return redirect(url_for("respond.start", slug=survey.info.slug), code=303)
     response = redirect(url_for("respond.done", slug=survey.info.slug), code=303)
-    _forget_draft(response, survey)
+    _forget_draft(response, survey, draft.session)
     return response
 
 
-def _forget_draft(response: Response, survey: LiveSurvey) -> None:
-    """The draft has been sent: drop it, and in an open survey remember that this browser
-    has answered."""
+def _forget_draft(response: Response, survey: LiveSurvey, session_id: str | None = None) -> None:
+    """The draft has been sent: drop it, and in an open survey (or a session) remember that
+    this browser has answered."""
     drafts.clear_draft(response, survey.info.id, _path(survey))
-    if survey.info.access == "open":
+    marked = session_id if survey.info.access == "sessions" else survey.info.id
+    if survey.info.access in ("open", "sessions") and marked is not None:
         days = current_app.config["SURVEY_ANSWERED_MARKER_DAYS"]
-        drafts.mark_done(
-            request, response, get_keyring(), survey.info.id, days=days, secure=_secure()
-        )
+        drafts.mark_done(request, response, get_keyring(), marked, days=days, secure=_secure())
+
+
+def _series(found: SessionInfo) -> LiveSurvey:
+    info = get_survey_by_id(get_db(), found.survey_id)
+    try:
+        return live_survey(get_db(), get_questionnaires(), info.slug)
+    except NotFoundError:
+        abort(404)
+
+
+def _session_closed(survey: LiveSurvey, session_id: str) -> Response:
+    found = get_session(get_db(), session_id)
+    page = render_template("respond/session_window.html", meeting=found, closed=True)
+    response = make_response(page, 410)
+    drafts.clear_draft(response, survey.info.id, _path(survey))
+    return response
 
 
 def _survey(slug: str, allow_closed: bool = False) -> LiveSurvey:
@@ -248,8 +319,6 @@ def _survey(slug: str, allow_closed: bool = False) -> LiveSurvey:
         survey = live_survey(get_db(), get_questionnaires(), slug)
     except NotFoundError:
         abort(404)
-    if survey.info.access == "sessions":
-        abort(404)  # a series is answered only through a session's own link
     if not survey.is_open and not allow_closed:
         abort(_closed(survey))
     return survey
@@ -269,6 +338,8 @@ def _draft(survey: LiveSurvey) -> drafts.Draft | None:
         draft = None
     if survey.info.access == "codes":
         return draft
+    if survey.info.access == "sessions":
+        return draft if draft is not None and draft.session else None
     if drafts.is_done(request, get_keyring(), survey.info.id):
         return None
     return draft or drafts.Draft(token=start_without_code(), started_on=dt.date.today().isoformat())

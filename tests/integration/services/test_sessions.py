@@ -150,3 +150,62 @@ def test_bad_session_details_are_refused(app: Flask) -> None:
             add_session(app, series, **changes)
     assert sessions.normalise_short_code("AB-CD") is None
     assert sessions.normalise_short_code("abcd0o") is None  # 0 is not in the alphabet
+
+
+def test_a_session_answered_through_its_short_link(app: Flask) -> None:
+    """The link shows a polite page before Start, the form while open (at the canonical
+    address), stores the response with its session, and a polite page after the close."""
+    from tests.helpers.pages import check_page
+
+    series = make_series(app)
+    found = add_session(app, series)
+    client = app.test_client()
+    link = f"/f/{found.short_code}"
+    waiting = check_page(client.get(link))
+    assert waiting.h1 == "Feedback for this session has not opened yet"
+    assert client.get("/f/ZZZZZZ").status_code == 404
+    with app.app_context():
+        sessions.start_session(get_db(), found.id)
+    assert client.get(f"/f/{found.short_code.lower()}").headers["Location"].endswith(link)
+    start = check_page(client.get(link))
+    assert start.h1 == "December Reflective Space"
+    began = client.post(link, data={"csrf_token": start.csrf_token()})
+    assert began.status_code == 303
+    section = check_page(client.get(began.headers["Location"]))
+    sent = client.post(
+        began.headers["Location"], data={"csrf_token": section.csrf_token(), **ANSWERS}
+    )
+    check = f"/s/{series.slug}/check"
+    assert sent.headers["Location"] == check
+    done = client.post(check, data={"csrf_token": check_page(client.get(check)).csrf_token()})
+    assert done.status_code == 303
+    with app.app_context():
+        assert sessions.response_counts(get_db(), series.id) == {found.id: 1}
+    again = check_page(client.get(link))
+    assert again.h1 == "Answers have already been sent from this browser"
+    # The series' own address is no way in.
+    assert check_page(client.get(f"/s/{series.slug}/"), 404).h1.startswith("Use the link")
+    with app.app_context():
+        sessions.close_session(get_db(), found.id)
+    closed = check_page(app.test_client().get(link), 410)
+    assert closed.h1 == "Feedback for this session has closed"
+
+
+def test_a_draft_started_before_the_close_is_not_stored_after_it(app: Flask) -> None:
+    from tests.helpers.pages import check_page
+
+    series = make_series(app)
+    found = add_session(app, series, opens_at=sessions.utcnow() - dt.timedelta(minutes=1))
+    client = app.test_client()
+    link = f"/f/{found.short_code}"
+    began = client.post(link, data={"csrf_token": check_page(client.get(link)).csrf_token()})
+    section = check_page(client.get(began.headers["Location"]))
+    client.post(began.headers["Location"], data={"csrf_token": section.csrf_token(), **ANSWERS})
+    check = f"/s/{series.slug}/check"
+    token = check_page(client.get(check)).csrf_token()
+    with app.app_context():
+        sessions.close_session(get_db(), found.id)
+    late = check_page(client.post(check, data={"csrf_token": token}), 410)
+    assert late.h1 == "Feedback for this session has closed"
+    with app.app_context():
+        assert sessions.response_counts(get_db(), series.id) == {}
