@@ -455,10 +455,14 @@ def is_assigned(db: Database, user_id: str, survey_id: str) -> bool:
 
 
 def may_work_on(db: Database, account: StaffAccount, survey: SurveyInfo) -> bool:
-    """Admins work on every survey; analysts on the surveys they are assigned to."""
+    """Admins work on every survey; analysts on the surveys they are assigned to, and
+    facilitators on the series (surveys run in sessions) they are assigned to."""
     if account.is_admin:
         return True
-    return account.role == "analyst" and is_assigned(db, account.id, survey.id)
+    role_fits = account.role == "analyst" or (
+        account.role == "facilitator" and survey.access == "sessions"
+    )
+    return role_fits and is_assigned(db, account.id, survey.id)
 
 
 def surveys_for(db: Database, account: StaffAccount) -> list[SurveyRow]:

@@ -18,9 +18,20 @@ from survey_app.web.staff import (  # noqa: E402
     audit,
     auth,
     reports,
+    series,
     surveys,
     themes,
     users,
 )
 
-__all__ = ["analysis", "audit", "auth", "bp", "reports", "surveys", "themes", "users"]
+__all__ = [
+    "analysis",
+    "audit",
+    "auth",
+    "bp",
+    "reports",
+    "series",
+    "surveys",
+    "themes",
+    "users",
+]

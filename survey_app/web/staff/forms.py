@@ -3,6 +3,7 @@ CSRFProtect, so these forms carry no token field of their own."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +13,7 @@ from wtforms.validators import EqualTo, InputRequired, Length, StopValidation
 from survey_app.services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from survey_app.services.codes import MAX_CODES_PER_BATCH
 from survey_app.services.intake import MOST_PER_MINUTE
+from survey_app.services.sessions import FORMATS, MOST_OPEN_MINUTES
 from survey_app.services.surveys import ACCESS_MODES, MIN_GROUP_FLOOR
 from survey_app.web.staff import messages
 
@@ -165,6 +167,42 @@ class CeilingForm(Form):  # type: ignore[misc]
     @property
     def number(self) -> int:
         return int(self.per_minute.data.strip().replace(",", ""))
+
+
+class SessionForm(Form):  # type: ignore[misc]
+    title = StringField(
+        "Session title",
+        validators=[
+            InputRequired(messages.ENTER_SESSION_TITLE),
+            Length(max=200, message=messages.TITLE_TOO_LONG),
+        ],
+    )
+    held_on = StringField("Date")
+    format = StringField("Format", validators=[OneOf(tuple(FORMATS), messages.SELECT_FORMAT)])
+    council = StringField("Council", validators=[Length(max=80, message=messages.COUNCIL_TOO_LONG)])
+    facilitators = StringField(
+        "Facilitators", validators=[Length(max=300, message=messages.FACILITATORS_TOO_LONG)]
+    )
+    minutes = StringField(
+        "Minutes",
+        validators=[
+            WholeNumber(5, MOST_OPEN_MINUTES, messages.ENTER_MINUTES, messages.MINUTES_RANGE)
+        ],
+    )
+
+    def validate_held_on(self, field: Field) -> None:
+        try:
+            dt.date.fromisoformat((field.data or "").strip())
+        except ValueError:
+            raise StopValidation(messages.ENTER_SESSION_DATE) from None
+
+    @property
+    def day(self) -> dt.date:
+        return dt.date.fromisoformat(self.held_on.data.strip())
+
+    @property
+    def number(self) -> int:
+        return int(self.minutes.data.strip().replace(",", ""))
 
 
 class CodesForm(Form):  # type: ignore[misc]

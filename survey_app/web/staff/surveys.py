@@ -40,7 +40,8 @@ def home() -> Response | str:
     if user.role == "viewer":
         return redirect(url_for("staff.releases"), code=303)
     if user.role == "facilitator":
-        return render_template("staff/facilitator_home.html")
+        rows = [r for r in accounts.surveys_for(get_db(), user) if r.info.access == "sessions"]
+        return render_template("staff/facilitator_home.html", rows=rows)
     return render_template("staff/home.html", rows=accounts.surveys_for(get_db(), user))
 
 

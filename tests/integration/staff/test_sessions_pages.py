@@ -1,0 +1,111 @@
+"""A facilitator runs a session from the staff pages: add it, start it, show the room its
+short link and QR code (which decodes to that link) with a live count, close it. Only the
+series they are assigned to; a second Start is told the session's state."""
+
+from __future__ import annotations
+
+import io
+
+import zxingcpp
+from flask import Flask
+from PIL import Image
+
+from survey_app.extensions import get_db
+from survey_app.services import accounts
+from tests.helpers.pages import check_page
+from tests.integration.services.test_sessions import ANSWERS, make_series
+from tests.integration.staff.support import events, form_token, signed_in
+
+
+def assigned_facilitator(app: Flask, slug: str):  # type: ignore[no-untyped-def]
+    client, staff = signed_in(app, "facilitator")
+    with app.app_context():
+        accounts.assign(get_db(), email=staff.email, slug=slug, actor="test")
+    return client
+
+
+def decode(png: bytes) -> list[str]:
+    image = Image.open(io.BytesIO(png)).convert("L")
+    return [found.text for found in zxingcpp.read_barcodes(image)]
+
+
+def test_a_facilitator_runs_a_session_end_to_end(app: Flask) -> None:
+    series = make_series(app)
+    client = assigned_facilitator(app, series.slug)
+    home = check_page(client.get("/staff/"))
+    assert [a.get_text() for a in home.select("#series-list a")] == [series.title]
+
+    new = f"/staff/series/{series.slug}/sessions/new"
+    form = check_page(client.get(new))
+    bad = client.post(
+        new, data={"csrf_token": form_token(form), "title": "", "held_on": "10/12/2026",
+                   "format": "hybrid", "minutes": "²"}
+    )  # fmt: skip
+    assert check_page(bad).error_messages() == [
+        "Enter the session's title",
+        "Enter the date of the session, for example 2026-12-10",
+        "Select whether the session is in person or online",
+        "Enter how many minutes the form stays open, as a whole number",
+    ]
+    made = client.post(
+        new, data={"csrf_token": form_token(form), "title": "December <Reflective> Space",
+                   "held_on": "2026-12-10", "format": "online", "minutes": "120"}
+    )  # fmt: skip
+    assert made.status_code == 303
+    page_url = made.headers["Location"]
+    page = check_page(client.get(page_url))
+    assert page.h1 == "December <Reflective> Space"
+    assert page.one("#session-state").get_text(strip=True) == "Not started"
+    link = page.one("#session-link").get_text(strip=True)
+    code = link.rsplit("/", 1)[1]
+    assert link == f"http://localhost/f/{code}"
+
+    png = client.get(f"{page_url}/qr.png")
+    assert png.mimetype == "image/png" and decode(png.data) == [link]
+    svg = client.get(f"{page_url}/qr.svg")
+    assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
+
+    started = client.post(f"{page_url}/start", data={"csrf_token": form_token(page)})
+    assert started.status_code == 303
+    page = check_page(client.get(started.headers["Location"]))
+    assert page.one("#session-state").get_text(strip=True).startswith("Open until")
+    again = client.post(f"{page_url}/start", data={"csrf_token": form_token(page)})
+    told = check_page(client.get(again.headers["Location"]))
+    assert "This session is already taking responses." in told.text()
+
+    room = check_page(client.get(f"{page_url}/room"))
+    assert room.one("#room-link").get_text(strip=True) == link
+    assert room.one("#room-count").get_text(strip=True) == "0"
+    assert room.select("noscript meta[http-equiv=refresh]")
+
+    respondent = app.test_client()
+    start = check_page(respondent.get(f"/f/{code}"))
+    began = respondent.post(f"/f/{code}", data={"csrf_token": start.csrf_token()})
+    section = check_page(respondent.get(began.headers["Location"]))
+    respondent.post(began.headers["Location"], data={"csrf_token": section.csrf_token(), **ANSWERS})
+    check = f"/s/{series.slug}/check"
+    respondent.post(check, data={"csrf_token": check_page(respondent.get(check)).csrf_token()})
+    assert client.get(f"{page_url}/count").get_json() == {"count": 1, "state": "open"}
+
+    closed = client.post(f"{page_url}/close", data={"csrf_token": form_token(page)})
+    page = check_page(client.get(closed.headers["Location"]))
+    assert page.one("#session-state").get_text(strip=True) == "Closed"
+    assert client.get(f"{page_url}/count").get_json() == {"count": 1, "state": "closed"}
+    listing = check_page(client.get(f"/staff/series/{series.slug}"))
+    assert listing.one(f"tr[data-code={code}] [data-state]").get_text(strip=True) == "Closed"
+    assert {"session_created", "session_started", "session_closed"} <= {
+        e.action for e in events(app)
+    }
+
+
+def test_only_assigned_staff_reach_a_series(app: Flask) -> None:
+    series = make_series(app)
+    stranger, _ = signed_in(app, "facilitator", "other@example.org")
+    assert check_page(stranger.get(f"/staff/series/{series.slug}"), 403)
+    viewer, _ = signed_in(app, "viewer")
+    assert viewer.get(f"/staff/series/{series.slug}").status_code == 403
+    admin, _ = signed_in(app, "admin")
+    assert check_page(admin.get(f"/staff/series/{series.slug}")).h1 == series.title
+    assert admin.get("/staff/series/no-such-series").status_code == 404
+    assert admin.get("/staff/sessions/no-such-session").status_code == 404
+    assert admin.get("/staff/sessions/x/qr.gif").status_code == 404
