@@ -139,7 +139,7 @@ def server(
             try:
                 if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).ok:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still loading the app
                 time.sleep(0.2)
         else:
             raise AssertionError("gunicorn did not start")
