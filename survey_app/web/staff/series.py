@@ -17,8 +17,8 @@ from werkzeug.wrappers import Response
 
 from survey_app.extensions import get_db
 from survey_app.forms.registry import ErrorLink, error_links
+from survey_app.services import accounts, sessions
 from survey_app.services import audit as audit_log
-from survey_app.services import sessions
 from survey_app.services.errors import NotFoundError, ServiceError
 from survey_app.services.sessions import SessionInfo
 from survey_app.services.surveys import SurveyInfo, get_survey_by_id
@@ -35,6 +35,7 @@ def series(slug: str) -> str:
     info = _series_for(slug)
     now = sessions.utcnow()
     found = sessions.list_sessions(get_db(), info.id)
+    people = accounts.list_users(get_db())
     return render_template(
         "staff/series.html",
         series=info,
@@ -42,7 +43,30 @@ def series(slug: str) -> str:
         states={s.id: s.state(now) for s in found},
         counts=sessions.response_counts(get_db(), info.id),
         notice=request.args.get("done"),
+        assigned=[p.account for p in people if info.slug in p.surveys],
+        assignable=[
+            p.account
+            for p in people
+            if p.account.active
+            and p.account.role in accounts.ASSIGNABLE_ROLES
+            and info.slug not in p.surveys
+        ],
     )
+
+
+@bp.post("/series/<slug>/people")
+@roles_required("admin")
+def series_people(slug: str) -> Response:
+    """Admins give a facilitator or analyst a series to work on, or take it away."""
+    info = _series_for(slug)
+    email = request.form.get("email", "")[:254]
+    change = accounts.unassign if request.form.get("action") == "remove" else accounts.assign
+    try:
+        changed = change(get_db(), email=email, slug=info.slug, actor=current_staff().email)
+    except (accounts.AccountError, ServiceError):  # not an account, or not one to assign
+        changed = False
+    done = ("removed" if change is accounts.unassign else "added") if changed else "unchanged"
+    return redirect(url_for("staff.series", slug=info.slug, done=done), code=303)
 
 
 @bp.route("/series/<slug>/sessions/new", methods=["GET", "POST"])

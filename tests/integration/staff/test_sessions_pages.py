@@ -92,7 +92,7 @@ def test_a_facilitator_runs_a_session_end_to_end(app: Flask) -> None:
     assert page.one("#session-state").get_text(strip=True) == "Closed"
     assert client.get(f"{page_url}/count").get_json() == {"count": 1, "state": "closed"}
     listing = check_page(client.get(f"/staff/series/{series.slug}"))
-    assert listing.one(f"tr[data-code={code}] [data-state]").get_text(strip=True) == "Closed"
+    assert listing.one(f'tr[data-code="{code}"] [data-state]').get_text(strip=True) == "Closed"
     assert {"session_created", "session_started", "session_closed"} <= {
         e.action for e in events(app)
     }
@@ -109,3 +109,43 @@ def test_only_assigned_staff_reach_a_series(app: Flask) -> None:
     assert admin.get("/staff/series/no-such-series").status_code == 404
     assert admin.get("/staff/sessions/no-such-session").status_code == 404
     assert admin.get("/staff/sessions/x/qr.gif").status_code == 404
+
+
+def test_an_admin_gives_a_facilitator_a_series_from_the_web(app: Flask) -> None:
+    series = make_series(app)
+    admin, _ = signed_in(app, "admin")
+    facilitator, staff = signed_in(app, "facilitator", "fac@example.org")
+    assert facilitator.get(f"/staff/series/{series.slug}").status_code == 403
+    page = check_page(admin.get(f"/staff/series/{series.slug}"))
+    options = [o["value"] for o in page.select("select#email option")]
+    assert options == ["fac@example.org"]
+    added = admin.post(
+        f"/staff/series/{series.slug}/people",
+        data={"csrf_token": form_token(page), "email": "fac@example.org"},
+    )
+    page = check_page(admin.get(added.headers["Location"]))
+    assert "They can now work on this series." in page.text()
+    assert page.one("#assigned").get_text(" ", strip=True).startswith("fac@example.org")
+    assert check_page(facilitator.get(f"/staff/series/{series.slug}")).h1 == series.title
+    # Facilitators never see the admin's part of the page, nor may they post to it.
+    own = check_page(facilitator.get(f"/staff/series/{series.slug}"))
+    assert not own.select("#people")
+    refused = facilitator.post(
+        f"/staff/series/{series.slug}/people",
+        data={"csrf_token": str(own.one("input[name=csrf_token]")["value"]), "email": "x"},
+    )
+    assert refused.status_code == 403
+    removed = admin.post(
+        f"/staff/series/{series.slug}/people",
+        data={"csrf_token": form_token(page), "email": "fac@example.org", "action": "remove"},
+    )
+    assert (
+        "no longer work on this series" in check_page(admin.get(removed.headers["Location"])).text()
+    )
+    assert facilitator.get(f"/staff/series/{series.slug}").status_code == 403
+    nobody = admin.post(
+        f"/staff/series/{series.slug}/people",
+        data={"csrf_token": form_token(page), "email": "nobody@example.org"},
+    )
+    assert "Nothing changed" in check_page(admin.get(nobody.headers["Location"])).text()
+    assert [e.detail for e in events(app, "user_assigned")] == [staff.email]
