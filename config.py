@@ -62,6 +62,8 @@ class Config:
     # Open surveys accept at most this many responses in any one minute unless a survey sets
     # its own ceiling; counted per survey (never per sender) in Redis or this process's memory.
     SURVEY_OPEN_RESPONSES_PER_MINUTE = 60
+    # The time zone staff see and type session times in (times are stored in UTC).
+    SURVEY_TIMEZONE = "Europe/London"
     # Staff sign-in: argon2id cost (argon2-cffi's defaults), session limits and login limits.
     SURVEY_ARGON2_TIME_COST = 3
     SURVEY_ARGON2_MEMORY_COST = 65536  # KiB
@@ -119,6 +121,15 @@ class Config:
             self.SURVEY_OPEN_RESPONSES_PER_MINUTE = _int(env, "SURVEY_OPEN_RESPONSES_PER_MINUTE")
         if not 1 <= self.SURVEY_OPEN_RESPONSES_PER_MINUTE <= 10_000:
             raise ConfigError("SURVEY_OPEN_RESPONSES_PER_MINUTE must be between 1 and 10000")
+        self.SURVEY_TIMEZONE = env.get("SURVEY_TIMEZONE", self.SURVEY_TIMEZONE)
+        try:
+            from zoneinfo import ZoneInfo
+
+            ZoneInfo(self.SURVEY_TIMEZONE)
+        except (ValueError, KeyError, OSError):
+            raise ConfigError(
+                f"SURVEY_TIMEZONE {self.SURVEY_TIMEZONE!r} is not a time zone"
+            ) from None
         if "SURVEY_STAFF_IDLE_MINUTES" in env:
             self.SURVEY_STAFF_IDLE_MINUTES = _int(env, "SURVEY_STAFF_IDLE_MINUTES")
         if "SURVEY_STAFF_MAX_HOURS" in env:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from datetime import tzinfo
 from typing import Any
 
 from wtforms import Field, Form, PasswordField, StringField
@@ -189,6 +190,24 @@ class SessionForm(Form):  # type: ignore[misc]
             WholeNumber(5, MOST_OPEN_MINUTES, messages.ENTER_MINUTES, messages.MINUTES_RANGE)
         ],
     )
+
+    starts_at = StringField("Start automatically at")
+
+    def validate_starts_at(self, field: Field) -> None:
+        text = (field.data or "").strip()
+        if text:
+            try:
+                dt.time.fromisoformat(text)
+            except ValueError:
+                raise StopValidation(messages.ENTER_START_TIME) from None
+
+    def opens_at(self, zone: tzinfo) -> dt.datetime | None:
+        """The scheduled start in UTC, from the date and local time typed (None: by hand)."""
+        text = (self.starts_at.data or "").strip()
+        if not text:
+            return None
+        local = dt.datetime.combine(self.day, dt.time.fromisoformat(text), tzinfo=zone)
+        return local.astimezone(dt.UTC)
 
     def validate_held_on(self, field: Field) -> None:
         try:

@@ -44,3 +44,7 @@ COUNCIL_TOO_LONG = "Enter a council name of 80 characters or fewer"
 FACILITATORS_TOO_LONG = "Enter the facilitators' names in 300 characters or fewer"
 ENTER_MINUTES = "Enter how many minutes the form stays open, as a whole number"
 MINUTES_RANGE = "Enter a number of minutes from 5 to 10,080 (7 days)"
+ENTER_START_TIME = "Enter the start time as hours and minutes, for example 15:55"
+START_HAS_PASSED = (
+    "That start time has passed: choose a later one, or leave it empty and press Start"
+)

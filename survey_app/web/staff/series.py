@@ -10,9 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import io
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import segno
-from flask import abort, jsonify, make_response, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from survey_app.extensions import get_db
@@ -22,7 +32,7 @@ from survey_app.services import audit as audit_log
 from survey_app.services.errors import NotFoundError, ServiceError
 from survey_app.services.sessions import SessionInfo
 from survey_app.services.surveys import SurveyInfo, get_survey_by_id
-from survey_app.web.staff import access, bp
+from survey_app.web.staff import access, bp, messages
 from survey_app.web.staff.access import current_staff, roles_required
 from survey_app.web.staff.forms import SessionForm
 
@@ -82,6 +92,9 @@ def new_session(slug: str) -> Response | str:
         },
     )
     errors = error_links(form) if posted and not form.validate() else []
+    opens_at = form.opens_at(local_zone()) if posted and not errors else None
+    if opens_at is not None and opens_at + dt.timedelta(minutes=form.number) <= sessions.utcnow():
+        errors = [ErrorLink("#starts_at", messages.START_HAS_PASSED)]
     if posted and not errors:
         try:
             created = sessions.create_session(
@@ -93,6 +106,7 @@ def new_session(slug: str) -> Response | str:
                 council=form.council.data,
                 facilitators=form.facilitators.data or "",
                 open_minutes=form.number,
+                opens_at=opens_at,
             )
         except ServiceError as error:
             errors = [ErrorLink("#title", str(error))]
@@ -187,6 +201,16 @@ def _change(session_id: str, action: Any, event: str, done: str) -> Response:
         )
     audit_log.record(get_db(), current_staff().email, event, info.slug, found.title)
     return redirect(url_for("staff.feedback_session", session_id=found.id, done=done), code=303)
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["SURVEY_TIMEZONE"])
+
+
+@bp.app_template_filter("local_time")
+def local_time(value: dt.datetime) -> str:
+    """A session time as staff read it: their own time zone, e.g. "15:55, 10 December"."""
+    return value.astimezone(local_zone()).strftime("%H:%M, %-d %B")
 
 
 def _link(found: SessionInfo) -> str:

@@ -149,3 +149,28 @@ def test_an_admin_gives_a_facilitator_a_series_from_the_web(app: Flask) -> None:
     )
     assert "Nothing changed" in check_page(admin.get(nobody.headers["Location"])).text()
     assert [e.detail for e in events(app, "user_assigned")] == [staff.email]
+
+
+def test_a_session_can_be_scheduled_to_start_by_itself(app: Flask) -> None:
+    import datetime as dt
+
+    series = make_series(app)
+    client = assigned_facilitator(app, series.slug)
+    new = f"/staff/series/{series.slug}/sessions/new"
+    token = form_token(check_page(client.get(new)))
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    fields = {"csrf_token": token, "title": "Webinar", "format": "online", "minutes": "120"}
+    past = client.post(new, data={**fields, "held_on": "2020-01-01", "starts_at": "09:30"})
+    assert check_page(past).error_messages() == [
+        "That start time has passed: choose a later one, or leave it empty and press Start"
+    ]
+    wrong = client.post(new, data={**fields, "held_on": tomorrow.isoformat(), "starts_at": "9.30"})
+    assert check_page(wrong).error_messages() == [
+        "Enter the start time as hours and minutes, for example 15:55"
+    ]
+    made = client.post(new, data={**fields, "held_on": tomorrow.isoformat(), "starts_at": "09:30"})
+    page = check_page(client.get(made.headers["Location"]))
+    expected = dt.datetime.combine(tomorrow, dt.time(9, 30)).strftime("%-d %B")
+    assert page.one("#session-state").get_text(strip=True) == f"Opens at 09:30, {expected}"
+    # It starts by itself; the facilitator may still start it earlier by hand.
+    assert page.select("form[action$='/start']")
