@@ -11,6 +11,7 @@ production, because the demo passphrase and passwords are printed for anyone to 
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import sys
 
@@ -20,7 +21,7 @@ from flask.cli import AppGroup
 
 from survey_app.demo_data import synthetic_answers
 from survey_app.extensions import get_db, get_keyring, get_questionnaires, get_theme_options
-from survey_app.services import accounts, analysis, publishing, review, surveys
+from survey_app.services import accounts, analysis, publishing, review, sessions, surveys
 from survey_app.services.submission import submit_response
 from survey_app.services.unlocking import MemoryUnlockStore
 
@@ -32,6 +33,17 @@ DEMO_STAFF = (("admin@demo.invalid", "admin"), ("viewer@demo.invalid", "viewer")
 PAST_SLUG = "demo-staff-survey-last-year"
 PAST_QUESTIONNAIRE = "global-majority-staff-survey"
 PAST_RESPONSES = 400
+SERIES_SLUG = "demo-reflective-space"
+SERIES_QUESTIONNAIRE = "reflective-space-feedback"
+# Past sessions of the demo series: (title, date, format, council, responses). Some have
+# fewer responses than the smallest group (10), so they count only in pooled results.
+PAST_SESSIONS = (
+    ("Reflective Space – September", "2026-09-17", "in_person", "Norwich", 14),
+    ("Webinar: allyship in supervision", "2026-10-08", "online", None, 23),
+    ("Reflective Space – October", "2026-10-22", "in_person", "Ipswich", 4),
+    ("Webinar: reporting racism", "2026-11-12", "online", None, 18),
+    ("Reflective Space – November", "2026-11-26", "in_person", "Norwich", 7),
+)
 
 demo_cli = AppGroup("demo", help="Demo surveys for trying Candour out.")
 
@@ -108,6 +120,62 @@ def ensure_past_survey(log2_n: int, responses: int = PAST_RESPONSES) -> surveys.
     return info
 
 
+def ensure_demo_series(log2_n: int) -> tuple[surveys.SurveyInfo, sessions.SessionInfo] | None:
+    """The demo series: past sessions with synthetic responses, and one session open now
+    (a new one whenever none is open, so `make run` always has a form to answer)."""
+    db = get_db()
+    questionnaire = get_questionnaires().get(SERIES_QUESTIONNAIRE)
+    if questionnaire is None:
+        return None
+    info = surveys.find_survey(db, SERIES_SLUG)
+    if info is None:
+        info = surveys.create_survey(
+            db,
+            questionnaire,
+            title="Global Majority Reflective Space 2026-27 (demo)",
+            access="sessions",
+            min_group=current_app.config["SURVEY_DEFAULT_MIN_GROUP"],
+            key_label=DEMO_KEY_LABEL,
+            passphrase=DEMO_PASSPHRASE,
+            log2_n=log2_n,
+            slug=SERIES_SLUG,
+        )
+        info = surveys.open_survey(db, SERIES_SLUG)
+        rng = random.Random(2026)  # noqa: S311 - made-up demo answers, not secrets
+        for title, day, form, council, count in PAST_SESSIONS:
+            past = sessions.create_session(
+                db,
+                info,
+                title=title,
+                held_on=dt.date.fromisoformat(day),
+                format=form,
+                council=council,
+                facilitators="Demo facilitator",
+            )
+            # Sent through the real path: the session is opened, answered and closed.
+            sessions.start_session(db, past.id)
+            for _ in range(count):
+                answers = synthetic_answers(questionnaire, rng)
+                submit_response(db, info, questionnaire, answers, session_id=past.id)
+            sessions.close_session(db, past.id)
+    if info.status != "open":
+        return None
+    now = sessions.utcnow()
+    current = [s for s in sessions.list_sessions(db, info.id) if s.state(now) == "open"]
+    if current:
+        return info, current[0]
+    today = sessions.create_session(
+        db,
+        info,
+        title="Reflective Space – today (demo)",
+        held_on=dt.date.today(),
+        format="online",
+        facilitators="Demo facilitator",
+        open_minutes=sessions.MOST_OPEN_MINUTES,
+    )
+    return info, sessions.start_session(db, today.id)
+
+
 def ensure_demo_staff() -> None:
     db = get_db()
     hasher = accounts.password_hasher(
@@ -139,6 +207,7 @@ def demo_setup(base_url: str, past_responses: int) -> None:
     ready = ensure_demo_surveys(log2_n)
     click.echo("Preparing last year's demo survey and its report (first run only)...")
     past = ensure_past_survey(log2_n, past_responses)
+    series = ensure_demo_series(log2_n)
     ensure_demo_staff()
     click.echo("")
     click.echo("Demo surveys (open, anyone with the link):")
@@ -150,6 +219,14 @@ def demo_setup(base_url: str, past_responses: int) -> None:
         click.echo(
             f"Published demo report: {base_url.rstrip('/')}/staff/surveys/{past.slug}/report"
         )
+    if series is not None:
+        info, open_session = series
+        base = base_url.rstrip("/")
+        click.echo(f"Demo series of feedback sessions: {base}/staff/series/{info.slug}")
+        click.echo(
+            f"  a session open now, to answer on a phone: {base}/f/{open_session.short_code}"
+        )
+        click.echo(f"  its 'show to the room' page: {base}/staff/sessions/{open_session.id}/room")
     click.echo(f"Staff sign-in: {base_url.rstrip('/')}/staff/login")
     for email, role in DEMO_STAFF:
         click.echo(f"  {role:6} {email}  password: {DEMO_STAFF_PASSWORD}")
