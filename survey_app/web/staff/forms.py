@@ -179,7 +179,9 @@ class SessionForm(Form):  # type: ignore[misc]
         ],
     )
     held_on = StringField("Date")
-    format = StringField("Format", validators=[OneOf(tuple(FORMATS), messages.SELECT_FORMAT)])
+    format = StringField(
+        "Format", validators=[OneOf(tuple(FORMATS), messages.SELECT_SESSION_FORMAT)]
+    )
     council = StringField("Council", validators=[Length(max=80, message=messages.COUNCIL_TOO_LONG)])
     facilitators = StringField(
         "Facilitators", validators=[Length(max=300, message=messages.FACILITATORS_TOO_LONG)]

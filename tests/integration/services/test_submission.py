@@ -127,7 +127,15 @@ def test_the_stored_row_holds_only_id_survey_version_date_and_envelope(
     rows = raw_rows(db, "responses", survey_id=info.id)
     assert len(rows) == 2
     for row in rows:
-        assert set(row) == {"id", "survey_id", "questionnaire_version", "submitted_on", "envelope"}
+        assert set(row) == {
+            "id",
+            "survey_id",
+            "questionnaire_version",
+            "submitted_on",
+            "envelope",
+            "session_id",
+        }
+        assert row["session_id"] is None  # a survey's response; only a series' has a session
         assert re.fullmatch(r"[0-9a-f]{32}", row["id"])
         assert row["survey_id"] == info.id
         assert row["questionnaire_version"] == questionnaire.version

@@ -44,7 +44,7 @@ def test_facilitator_signs_in_with_a_password_only(app: Flask, client: FlaskClie
     assert response.status_code == 303
     assert response.headers["Location"] == HOME
     page = check_page(client.get(HOME))
-    assert page.h1 == "Facilitator home"
+    assert page.h1 == "Your series"
     assert page.one(".staff-nav__who").get_text(strip=True) == (
         "Signed in as facilitator@example.org"
     )
