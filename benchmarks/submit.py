@@ -568,7 +568,7 @@ def instance_environment(instance: Path) -> dict[str, str]:
 
 def set_up_instance(env: dict[str, str]) -> None:
     for command in (["db", "upgrade"], ["demo", "setup"]):
-        _flask(env, command)
+        flask_cli(env, command)
 
 
 def set_up_codes_survey(
@@ -577,7 +577,7 @@ def set_up_codes_survey(
     """A codes survey of the questionnaire, opened, with ``count`` codes; (slug, codes)."""
     slug = f"bench-codes-{questionnaire.id}"
     out = instance / "codes.csv"
-    _flask(
+    flask_cli(
         env,
         [
             "surveys",
@@ -596,13 +596,14 @@ def set_up_codes_survey(
             CODES_PASSPHRASE,
         ],
     )
-    _flask(env, ["codes", "issue", "--survey", slug, "--count", str(count), "--out", str(out)])
-    _flask(env, ["surveys", "open", slug])
+    flask_cli(env, ["codes", "issue", "--survey", slug, "--count", str(count), "--out", str(out)])
+    flask_cli(env, ["surveys", "open", slug])
     codes = out.read_text(encoding="utf-8").split()[1:]
     return slug, codes
 
 
-def _flask(env: dict[str, str], command: list[str]) -> None:
+def flask_cli(env: dict[str, str], command: list[str]) -> str:
+    """Run ``flask <command>`` on the instance; its standard output."""
     done = subprocess.run(
         [sys.executable, "-m", "flask", *command],
         cwd=ROOT,
@@ -613,6 +614,7 @@ def _flask(env: dict[str, str], command: list[str]) -> None:
     )
     if done.returncode != 0:
         raise RuntimeError(f"flask {' '.join(command)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
 
 
 @contextmanager
