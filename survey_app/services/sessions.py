@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from survey_app.services.errors import NotFoundError, ServiceError
 from survey_app.services.surveys import SurveyInfo, find_survey
@@ -130,8 +131,7 @@ def create_session(
     council = (council or "").strip() or None
     facilitators = " ".join(facilitators.split())[:300]
     with db.transaction() as session:
-        taken = set(session.scalars(select(FeedbackSession.short_code)))
-        code = _new_short_code(taken)
+        code = _new_short_code(session)
         row = FeedbackSession(
             id=secrets.token_hex(16),
             survey_id=series.id,
@@ -151,10 +151,12 @@ def create_session(
         return _info(row)
 
 
-def _new_short_code(taken: set[str]) -> str:
+def _new_short_code(session: Session) -> str:
+    """A random short code no session has (28^6, about 480 million, so a clash is rare)."""
     while True:
         code = "".join(secrets.choice(SHORT_ALPHABET) for _ in range(SHORT_LENGTH))
-        if code not in taken:
+        taken = select(FeedbackSession.id).where(FeedbackSession.short_code == code)
+        if session.scalar(taken) is None:
             return code
 
 
