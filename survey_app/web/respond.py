@@ -217,7 +217,7 @@ def section(slug: str, section_id: str) -> Response | str:
         if changing
         else _section_url(survey, previous)
         if previous
-        else url_for("respond.start", slug=slug)
+        else _start_url(survey, draft)
     )
     number, total = section_position(questionnaire, draft.answers, current.id)
     return render_template(
@@ -381,6 +381,17 @@ def _next_unanswered_follow_up(
         ):
             return section
     return None
+
+
+def _start_url(survey: LiveSurvey, draft: drafts.Draft) -> str:
+    """Where a respondent started: the survey's start page, or their session's short link."""
+    if draft.session is not None:
+        try:
+            code = get_session(get_db(), draft.session).short_code
+        except NotFoundError:
+            return url_for("respond.landing")
+        return url_for("respond.session_start", code=code)
+    return url_for("respond.start", slug=survey.info.slug)
 
 
 def _first_url(survey: LiveSurvey) -> str:

@@ -172,6 +172,7 @@ def test_a_session_answered_through_its_short_link(app: Flask) -> None:
     began = client.post(link, data={"csrf_token": start.csrf_token()})
     assert began.status_code == 303
     section = check_page(client.get(began.headers["Location"]))
+    assert section.one(".cd-back-link")["href"] == link  # back to the session, not the series
     sent = client.post(
         began.headers["Location"], data={"csrf_token": section.csrf_token(), **ANSWERS}
     )
