@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from survey_app.services.errors import NotFoundError, ServiceError
-from survey_app.services.surveys import SurveyInfo, find_survey
+from survey_app.services.surveys import SurveyInfo, find_survey, get_survey_by_id, rewrite_responses
 from survey_app.storage.database import Database
 from survey_app.storage.models import FeedbackSession, Response
 
@@ -221,7 +221,43 @@ def close_session(db: Database, session_id: str, now: dt.datetime | None = None)
             .where(FeedbackSession.id == session_id, FeedbackSession.closes_at > now)
             .values(closes_at=now)
         )
+    settle_closed(db, get_survey_by_id(db, current.survey_id), now)
     return get_session(db, session_id)
+
+
+def settle_closed(db: Database, series: SurveyInfo, now: dt.datetime | None = None) -> int:
+    """Rewrite the responses of each of the series' sessions whose window has ended (once per
+    session): fresh ids, fresh order, envelopes sealed again, so that a backup or write-ahead
+    log from while it was open cannot be matched to what is stored. Returns how many sessions
+    were settled. Called when a session is closed and whenever staff look at the series."""
+    now = now or utcnow()
+    with db.session() as session:
+        due = list(
+            session.scalars(
+                select(FeedbackSession.id).where(
+                    FeedbackSession.survey_id == series.id,
+                    FeedbackSession.settled.is_(False),
+                    FeedbackSession.closes_at <= now,
+                )
+            )
+        )
+    settled = 0
+    for session_id in due:
+        with db.transaction() as session:
+            # The first write: it waits for any send still holding the session (PostgreSQL's
+            # row lock, SQLite's write lock), so every response of the window is rewritten.
+            changed = session.execute(
+                update(FeedbackSession)
+                .where(FeedbackSession.id == session_id, FeedbackSession.settled.is_(False))
+                .values(settled=True)
+            )
+            if getattr(changed, "rowcount", 0) != 1:
+                continue  # another process settled it first
+            rewrite_responses(session, series.public_key, Response.session_id == session_id)
+        settled += 1
+    if settled:
+        db.purge_deleted_rows("responses")
+    return settled
 
 
 def _not_started(now: dt.datetime):  # type: ignore[no-untyped-def]

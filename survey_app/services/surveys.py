@@ -7,6 +7,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -256,51 +257,61 @@ def close_survey(db: Database, slug: str, today: dt.date | None = None) -> Surve
             raise ServiceError("Only an open survey can be closed (this one is closed)")
         session.refresh(row)
         survey_id = row.id
-        stored = session.execute(
-            select(
-                Response.questionnaire_version,
-                Response.submitted_on,
-                Response.envelope,
-                Response.session_id,
-            ).where(Response.survey_id == survey_id)
-        ).all()
-        for table in (Response, AccessCode, SpentToken):
+        rewrite_responses(session, row.public_key, Response.survey_id == survey_id)
+        for table in (AccessCode, SpentToken):
             session.execute(delete(table).where(table.survey_id == survey_id))
-        # Fresh random ids, inserted in the order of those ids: neither ids, nor positions,
-        # nor envelope bytes keep any trace of the submission order.
-        rewritten = sorted(
-            (
-                secrets.token_hex(16),
-                version,
-                day,
-                reseal(
-                    bytes(envelope),
-                    row.public_key,
-                    survey_id=envelope_scope(survey_id, session_id),
-                    questionnaire_version=version,
-                ),
-                session_id,
-            )
-            for version, day, envelope, session_id in stored
-        )
-        if rewritten:
-            session.execute(
-                insert(Response),
-                [
-                    {
-                        "id": new_id,
-                        "survey_id": survey_id,
-                        "questionnaire_version": version,
-                        "submitted_on": day,
-                        "envelope": envelope,
-                        "session_id": session_id,
-                    }
-                    for new_id, version, day, envelope, session_id in rewritten
-                ],
-            )
         closed = _info(row)
     db.purge_deleted_rows("responses", "access_codes", "spent_tokens")
     return closed
+
+
+def rewrite_responses(session: Session, public_key: bytes, which: Any) -> int:
+    """Rewrite the responses ``which`` selects so that nothing stored says in what order they
+    arrived: fresh random ids, inserted in the order of those ids, each envelope sealed again
+    in a fresh outer layer (`reseal`, public key only) so no stored byte matches a copy from
+    before (a backup, a write-ahead log). Returns how many were rewritten."""
+    stored = session.execute(
+        select(
+            Response.survey_id,
+            Response.questionnaire_version,
+            Response.submitted_on,
+            Response.envelope,
+            Response.session_id,
+        ).where(which)
+    ).all()
+    session.execute(delete(Response).where(which))
+    rewritten = sorted(
+        (
+            secrets.token_hex(16),
+            survey_id,
+            version,
+            day,
+            reseal(
+                bytes(envelope),
+                public_key,
+                survey_id=envelope_scope(survey_id, session_id),
+                questionnaire_version=version,
+            ),
+            session_id,
+        )
+        for survey_id, version, day, envelope, session_id in stored
+    )
+    if rewritten:
+        session.execute(
+            insert(Response),
+            [
+                {
+                    "id": new_id,
+                    "survey_id": survey_id,
+                    "questionnaire_version": version,
+                    "submitted_on": day,
+                    "envelope": envelope,
+                    "session_id": session_id,
+                }
+                for new_id, survey_id, version, day, envelope, session_id in rewritten
+            ],
+        )
+    return len(rewritten)
 
 
 def lock_open_survey(session: Session, survey_id: str) -> str:

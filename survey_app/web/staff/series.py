@@ -44,6 +44,7 @@ SESSION_ROLES = ("admin", "analyst", "facilitator")
 def series(slug: str) -> str:
     info = _series_for(slug)
     now = sessions.utcnow()
+    sessions.settle_closed(get_db(), info, now)  # sessions whose time ran out since
     found = sessions.list_sessions(get_db(), info.id)
     people = accounts.list_users(get_db())
     return render_template(
@@ -121,6 +122,7 @@ def new_session(slug: str) -> Response | str:
 @roles_required(*SESSION_ROLES)
 def feedback_session(session_id: str) -> str:
     found, info = _session_for(session_id)
+    sessions.settle_closed(get_db(), info)
     return render_template(
         "staff/session.html",
         series=info,

@@ -210,3 +210,37 @@ def test_a_draft_started_before_the_close_is_not_stored_after_it(app: Flask) -> 
     assert late.h1 == "Feedback for this session has closed"
     with app.app_context():
         assert sessions.response_counts(get_db(), series.id) == {}
+
+
+def test_a_closed_session_s_responses_are_rewritten_once(app: Flask) -> None:
+    """After the window: fresh ids and envelopes sharing no bytes with those stored while it
+    was open (a backup from then matches nothing), still readable; only once per session."""
+    series = make_series(app)
+    now = sessions.utcnow()
+    by_hand = add_session(app, series, opens_at=now - dt.timedelta(minutes=1))
+    ran_out = add_session(app, series, opens_at=now - dt.timedelta(minutes=1), open_minutes=5)
+    for found in (by_hand, by_hand, ran_out):
+        send(app, series, found.id)
+
+    def stored() -> dict[str, tuple[str, bytes]]:
+        with app.app_context(), get_db().session() as db_session:
+            rows = db_session.execute(select(Response.id, Response.envelope, Response.session_id))
+            return {str(i): (str(s), bytes(e)) for i, e, s in rows}
+
+    before = stored()
+    with app.app_context():
+        sessions.close_session(get_db(), by_hand.id)  # settles it at once
+    after = stored()
+    kept = {i for i, (s, _) in after.items() if s == ran_out.id}
+    assert kept == {i for i, (s, _) in before.items() if s == ran_out.id}  # still open: untouched
+    fresh = {i: e for i, (s, e) in after.items() if s == by_hand.id}
+    old = [e for s, e in before.values() if s == by_hand.id]
+    assert len(fresh) == 2 and not set(fresh) & set(before)
+    assert all(e[40:72] not in o for e in fresh.values() for o in old)
+    later = now + dt.timedelta(minutes=10)  # ran_out's window has ended by itself
+    with app.app_context():
+        assert sessions.settle_closed(get_db(), series, later) == 1
+        assert sessions.settle_closed(get_db(), series, later) == 0
+        surveys.close_survey(get_db(), series.slug)
+        assert open_answers(get_db(), series.slug, PASSPHRASE).answers == [ANSWERS] * 3
+    assert not set(stored()) & set(after)  # closing the series rewrites every row again
