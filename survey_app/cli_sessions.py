@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from survey_app.cli import create_with_slot, fail
-from survey_app.extensions import get_db
+from survey_app.extensions import get_db, get_questionnaires
 from survey_app.services import audit, sessions, surveys
 from survey_app.services.errors import ServiceError
 
@@ -93,6 +93,7 @@ def sessions_create(
         created = sessions.create_session(
             get_db(),
             series,
+            get_questionnaires(),
             title=title,
             held_on=day,
             format=format_,

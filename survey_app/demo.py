@@ -146,6 +146,7 @@ def ensure_demo_series(log2_n: int) -> tuple[surveys.SurveyInfo, sessions.Sessio
             past = sessions.create_session(
                 db,
                 info,
+                get_questionnaires(),
                 title=title,
                 held_on=dt.date.fromisoformat(day),
                 format=form,
@@ -167,6 +168,7 @@ def ensure_demo_series(log2_n: int) -> tuple[surveys.SurveyInfo, sessions.Sessio
     today = sessions.create_session(
         db,
         info,
+        get_questionnaires(),
         title="Reflective Space – today (demo)",
         held_on=dt.date.today(),
         format="online",

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from survey_app.domain.model import Questionnaire
 from survey_app.services.errors import NotFoundError, ServiceError
 from survey_app.services.surveys import SurveyInfo, find_survey, get_survey_by_id, rewrite_responses
 from survey_app.storage.database import Database
@@ -106,6 +107,7 @@ def series_of(db: Database, slug: str) -> SurveyInfo:
 def create_session(
     db: Database,
     series: SurveyInfo,
+    questionnaires: Mapping[str, Questionnaire],
     *,
     title: str,
     held_on: dt.date,
@@ -116,9 +118,19 @@ def create_session(
     opens_at: dt.datetime | None = None,
     today: dt.date | None = None,
 ) -> SessionInfo:
-    """Add a session to an open series, with a new short code. ``opens_at`` schedules it."""
+    """Add a session to an open series, with a new short code. ``opens_at`` schedules it.
+    Refused when the questionnaire version the series was made with is no longer loaded (its
+    link would not work)."""
     if series.access != "sessions":
         raise ServiceError("Sessions belong to a series (a survey run in sessions)")
+    loaded = questionnaires.get(series.questionnaire_id)
+    if loaded is None or loaded.version != series.questionnaire_version:
+        now_loaded = f"version {loaded.version} is loaded" if loaded else "it is not loaded"
+        raise ServiceError(
+            f"This series uses questionnaire {series.questionnaire_id} version "
+            f"{series.questionnaire_version}, and {now_loaded}: its sessions could not be "
+            "answered. Restore that questionnaire file, or start a new series."
+        )
     if series.status == "closed":
         raise ServiceError("This series has closed: it takes no new sessions")
     title = " ".join(title.split())

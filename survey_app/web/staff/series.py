@@ -25,7 +25,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from survey_app.extensions import get_db
+from survey_app.extensions import get_db, get_questionnaires
 from survey_app.forms.registry import ErrorLink, error_links
 from survey_app.services import accounts, sessions
 from survey_app.services import audit as audit_log
@@ -101,6 +101,7 @@ def new_session(slug: str) -> Response | str:
             created = sessions.create_session(
                 get_db(),
                 info,
+                get_questionnaires(),
                 title=form.title.data,
                 held_on=form.day,
                 format=form.format.data,

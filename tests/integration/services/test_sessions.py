@@ -15,7 +15,7 @@ from survey_app.services import sessions, surveys
 from survey_app.services.analysis import open_answers
 from survey_app.services.errors import ServiceError, SurveyClosedError
 from survey_app.services.submission import submit_response
-from survey_app.storage.models import Response
+from survey_app.storage.models import Response, Survey
 from tests.helpers.journey import PASSPHRASE
 
 QUESTIONNAIRE = "reflective-space-feedback"
@@ -42,7 +42,7 @@ def add_session(app: Flask, series: surveys.SurveyInfo, **changes) -> sessions.S
     values = {"title": "December Reflective Space", "held_on": NOON.date(), "format": "online"}
     values.update(changes)
     with app.app_context():
-        return sessions.create_session(get_db(), series, **values)
+        return sessions.create_session(get_db(), series, get_questionnaires(), **values)
 
 
 def send(app: Flask, series: surveys.SurveyInfo, session_id: str | None) -> None:
@@ -244,3 +244,33 @@ def test_a_closed_session_s_responses_are_rewritten_once(app: Flask) -> None:
         surveys.close_survey(get_db(), series.slug)
         assert open_answers(get_db(), series.slug, PASSPHRASE).answers == [ANSWERS] * 3
     assert not set(stored()) & set(after)  # closing the series rewrites every row again
+
+
+def test_a_series_whose_questionnaire_changed_takes_no_new_session(app: Flask) -> None:
+    """The questionnaire file was replaced by another version after the series was made: a new
+    session is refused with the questionnaire, both versions and what to do, on the web too."""
+    from tests.helpers.pages import check_page
+    from tests.integration.staff.support import form_token, signed_in
+
+    series = make_series(app)
+    with app.app_context(), get_db().transaction() as db_session:
+        db_session.execute(
+            update(Survey).where(Survey.id == series.id).values(questionnaire_version="2025.9")
+        )
+    with pytest.raises(ServiceError, match=r"version 2025\.9, and version 2026\.1 is loaded"):
+        add_session(app, surveys_info(app, series.slug))
+    admin, _ = signed_in(app, "admin")
+    new = f"/staff/series/{series.slug}/sessions/new"
+    page = check_page(admin.get(new))
+    refused = admin.post(
+        new,
+        data={"csrf_token": form_token(page), "title": "December", "held_on": "2026-12-10",
+              "format": "online", "minutes": "120"},
+    )  # fmt: skip
+    (message,) = check_page(refused).error_messages()
+    assert "Restore that questionnaire file, or start a new series" in message
+
+
+def surveys_info(app: Flask, slug: str) -> surveys.SurveyInfo:
+    with app.app_context():
+        return surveys.get_survey(get_db(), slug)
