@@ -4,14 +4,15 @@ series they are assigned to; a second Start is told the session's state."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import zxingcpp
 from flask import Flask
 from PIL import Image
 
-from survey_app.extensions import get_db
-from survey_app.services import accounts
+from survey_app.extensions import get_db, get_questionnaires
+from survey_app.services import accounts, sessions
 from tests.helpers.pages import check_page
 from tests.integration.services.test_sessions import ANSWERS, make_series
 from tests.integration.staff.support import events, form_token, signed_in
@@ -152,8 +153,6 @@ def test_an_admin_gives_a_facilitator_a_series_from_the_web(app: Flask) -> None:
 
 
 def test_a_session_can_be_scheduled_to_start_by_itself(app: Flask) -> None:
-    import datetime as dt
-
     series = make_series(app)
     client = assigned_facilitator(app, series.slug)
     new = f"/staff/series/{series.slug}/sessions/new"
@@ -174,3 +173,50 @@ def test_a_session_can_be_scheduled_to_start_by_itself(app: Flask) -> None:
     assert page.one("#session-state").get_text(strip=True) == f"Opens at 09:30, {expected}"
     # It starts by itself; the facilitator may still start it earlier by hand.
     assert page.select("form[action$='/start']")
+
+
+def test_odd_session_requests_never_crash(app: Flask) -> None:
+    """Odd short codes and ids, missing tokens and strangers: a page, never a 500."""
+    from tests.integration.web.support import assert_no_crash
+
+    series = make_series(app)
+    with app.app_context():
+        found = sessions.create_session(
+            get_db(),
+            series,
+            get_questionnaires(),
+            title="Odd",
+            held_on=dt.date(2026, 12, 10),
+            format="online",
+        )
+    respondent = app.test_client()
+    odd = ["", "x", "²²²²²²", "A" * 500, "%00", "../../etc", "ＡＢＣＤＥＦ", found.short_code + "Z"]
+    for code in odd:
+        for response in (respondent.get(f"/f/{code}"), respondent.post(f"/f/{code}")):
+            assert_no_crash(response)
+            assert response.status_code in (308, 400, 404, 405), (code, response.status_code)
+    # Not started: a POST (even with no token) stores nothing and never crashes.
+    assert_no_crash(respondent.post(f"/f/{found.short_code}"))
+    assert respondent.post(f"/f/{found.short_code}/new-person").status_code == 400  # no token
+    staff, _ = signed_in(app, "admin")
+    for path in (
+        f"/staff/sessions/{'z' * 300}",
+        f"/staff/sessions/{found.id}/qr.exe",
+        f"/staff/sessions/{found.id}/count?x=%FF",
+        f"/staff/series/{series.slug}/sessions/new?held_on=%00",
+    ):
+        assert_no_crash(staff.get(path))
+    token = form_token(check_page(staff.get(f"/staff/series/{series.slug}/sessions/new")))
+    for fields in (
+        {"minutes": "9" * 40},
+        {"held_on": "2026-02-30"},
+        {"starts_at": "25:61"},
+        {"format": "in_person", "title": "x" * 5000},
+    ):
+        response = staff.post(
+            f"/staff/series/{series.slug}/sessions/new", data={"csrf_token": token, **fields}
+        )
+        assert_no_crash(response)
+        assert response.status_code in (200, 413), fields
+    with app.app_context():
+        assert sessions.response_counts(get_db(), series.id) == {}
