@@ -91,6 +91,8 @@ def test_a_facilitator_runs_a_session_end_to_end(app: Flask) -> None:
     closed = client.post(f"{page_url}/close", data={"csrf_token": form_token(page)})
     page = check_page(client.get(closed.headers["Location"]))
     assert page.one("#session-state").get_text(strip=True) == "Closed"
+    note = page.one("#session-results-note").get_text(" ", strip=True)
+    assert note.startswith("Fewer than 5 people answered this session")  # 1 response, k = 5
     assert client.get(f"{page_url}/count").get_json() == {"count": 1, "state": "closed"}
     listing = check_page(client.get(f"/staff/series/{series.slug}"))
     assert listing.one(f'tr[data-code="{code}"] [data-state]').get_text(strip=True) == "Closed"
