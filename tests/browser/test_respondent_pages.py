@@ -258,6 +258,8 @@ def test_back_to_a_page_with_errors_needs_no_resubmission(
     page.get_by_role("button", name="Start now").click()
     page.get_by_role("button", name="Continue").click()
     assert page.locator(".cd-error-summary").count() == 1
+    # forms.js (deferred) replaces the POST's history entry with a GET; it has run by "load".
+    page.wait_for_load_state("load")
     page.goto(f"{base}/privacy")
     page.go_back()
     page.wait_for_load_state()
