@@ -71,22 +71,33 @@ class ReleaseInput:
     ``dimensions`` maps each demographic dimension to its groups, a complete partition of
     everyone. ``views`` lists the published breakdowns (0, 1 or 2 dimensions each); ``sizes``
     gives the number of respondents in every population of every view.
+
+    ``nesting`` declares dimensions that are functions of another: ``{derived: (base,
+    {base group: derived group})}`` (a quarter, a format or a council is a function of the
+    session). Everyone knows it, so each derived group is the sum of its base groups in every
+    cell; only one-way views may use a nested dimension.
     """
 
     dimensions: Mapping[str, tuple[str, ...]]
     views: tuple[tuple[str, ...], ...]
     sizes: Mapping[Population, int]
     items: tuple[ItemInput, ...]
+    nesting: Mapping[str, tuple[str, Mapping[str, str]]] = field(default_factory=dict)
 
     def with_items(self, items: tuple[ItemInput, ...]) -> ReleaseInput:
         """The same populations with ``items`` added after the existing ones."""
-        return ReleaseInput(self.dimensions, self.views, self.sizes, (*self.items, *items))
+        return ReleaseInput(
+            self.dimensions, self.views, self.sizes, (*self.items, *items), self.nesting
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dictionary (raw counts: keep it encrypted); see :meth:`from_dict`."""
         return {
             "dimensions": {dim: list(groups) for dim, groups in self.dimensions.items()},
             "views": [list(view) for view in self.views],
+            "nesting": {
+                derived: [base, dict(mapping)] for derived, (base, mapping) in self.nesting.items()
+            },
             "sizes": [[_pop_to_json(pop), value] for pop, value in self.sizes.items()],
             "items": [
                 {
@@ -114,6 +125,10 @@ class ReleaseInput:
         return cls(
             dimensions={str(d): tuple(str(g) for g in gs) for d, gs in data["dimensions"].items()},
             views=tuple(tuple(str(d) for d in view) for view in data["views"]),
+            nesting={
+                str(derived): (str(base), {str(k): str(v) for k, v in mapping.items()})
+                for derived, (base, mapping) in data.get("nesting", {}).items()
+            },
             sizes={_pop_from_json(pop): int(value) for pop, value in data["sizes"]},
             items=tuple(
                 ItemInput(

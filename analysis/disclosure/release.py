@@ -187,6 +187,11 @@ def restrict(spec: ReleaseInput, views: tuple[tuple[str, ...], ...]) -> ReleaseI
     return ReleaseInput(
         dimensions=dimensions,
         views=views,
+        nesting={
+            derived: (base, mapping)
+            for derived, (base, mapping) in spec.nesting.items()
+            if derived in used and base in used
+        },
         sizes={pop: n for pop, n in spec.sizes.items() if pop in pops},
         items=tuple(
             dataclasses.replace(

@@ -64,7 +64,9 @@ class Structure:
                 dim,
                 np.array([self.pop_index[c] for c in children], dtype=np.int64),
             )
-            for parent, dim, children in partitions(spec.dimensions, spec.views, self.pops)
+            for parent, dim, children in partitions(
+                spec.dimensions, spec.views, self.pops, spec.nesting
+            )
         ]
 
         self.items = spec.items

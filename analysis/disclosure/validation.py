@@ -44,6 +44,7 @@ def check_release(spec: ReleaseInput) -> None:
     """Raise ``ValueError`` unless ``spec`` is complete and consistent."""
     _check_dimensions(spec.dimensions)
     _check_views(spec.dimensions, spec.views)
+    _check_nesting(spec.dimensions, spec.views, spec.nesting)
     pops = published_populations(spec.dimensions, spec.views)
     wanted = set(pops)
     for pop in spec.sizes:
@@ -55,7 +56,7 @@ def check_release(spec: ReleaseInput) -> None:
         _check_count(spec.sizes[pop], f"sizes[{pop!r}]")
     _check_partitions(spec, pops, lambda pop: spec.sizes[pop], "sizes")
     index = {pop: p for p, pop in enumerate(pops)}
-    families = list(partitions(spec.dimensions, spec.views, pops))
+    families = list(partitions(spec.dimensions, spec.views, pops, spec.nesting))
     parts = np.zeros((len(families), len(pops)), dtype=np.int64)
     for q, (parent, _dim, children) in enumerate(families):
         parts[q, [index[child] for child in children]] = 1
@@ -167,7 +168,7 @@ def _check_partitions(
     get: Callable[[Population], int],
     what: str,
 ) -> None:
-    for parent, dim, children in partitions(spec.dimensions, spec.views, pops):
+    for parent, dim, children in partitions(spec.dimensions, spec.views, pops, spec.nesting):
         total = sum(int(get(child)) for child in children)
         expected = int(get(parent))
         if total != expected:
@@ -180,8 +181,23 @@ def partitions(
     dimensions: Mapping[str, tuple[str, ...]],
     views: tuple[tuple[str, ...], ...],
     pops: list[Population],
+    nesting: Mapping[str, tuple[str, Mapping[str, str]]] | None = None,
 ) -> Iterator[tuple[Population, str, list[Population]]]:
-    """Each published (parent, dimension, children) partition, once, in a fixed order."""
+    """Each published (parent, dimension, children) partition, once, in a fixed order; then,
+    for a nested dimension published beside its base, each of its groups split into the base
+    groups it is made of."""
+    yield from _view_partitions(dimensions, views)
+    for derived, (base, mapping) in (nesting or {}).items():
+        if (derived,) not in views or (base,) not in views:
+            continue
+        for group in dimensions[derived]:
+            members = [b for b in dimensions[base] if mapping[b] == group]
+            yield ((derived, group),), base, [((base, b),) for b in members]
+
+
+def _view_partitions(
+    dimensions: Mapping[str, tuple[str, ...]], views: tuple[tuple[str, ...], ...]
+) -> Iterator[tuple[Population, str, list[Population]]]:
     seen: set[tuple[Population, str]] = set()
     for view in views:
         for subset in _subsets(view):
@@ -192,6 +208,26 @@ def partitions(
                     seen.add((parent, dim))
                     children = [tuple(sorted((*parent, (dim, group)))) for group in dimensions[dim]]
                     yield parent, dim, children
+
+
+def _check_nesting(
+    dimensions: Mapping[str, tuple[str, ...]],
+    views: tuple[tuple[str, ...], ...],
+    nesting: Mapping[str, tuple[str, Mapping[str, str]]],
+) -> None:
+    for derived, (base, mapping) in nesting.items():
+        where = f"nesting[{derived!r}]"
+        if derived not in dimensions or base not in dimensions or derived == base:
+            raise ValueError(f"{where}: must name two different dimensions")
+        if base in nesting:
+            raise ValueError(f"{where}: its base {base!r} must not be nested itself")
+        if set(mapping) != set(dimensions[base]):
+            raise ValueError(f"{where}: must map every group of {base!r}")
+        if not set(mapping.values()) <= set(dimensions[derived]):
+            raise ValueError(f"{where}: maps to groups that {derived!r} does not have")
+        for view in views:
+            if len(view) == 2 and (derived in view or base in view):
+                raise ValueError(f"{where}: nested dimensions are shown in one-way views only")
 
 
 def _subsets(view: tuple[str, ...]) -> list[tuple[str, ...]]:

@@ -51,6 +51,24 @@ def families(spec: ReleaseInput) -> Iterator[tuple[tuple[tuple[str, str], ...], 
                         continue
                     children = [tuple(sorted((*parent, (dim, g)))) for g in spec.dimensions[dim]]
                     yield parent, children
+    yield from nested_families(spec.nesting, spec.dimensions, spec.views)
+
+
+def nested_families(
+    nesting: Mapping[str, tuple[str, Mapping[str, str]]],
+    dimensions: Mapping[str, Sequence[str]],
+    views: Sequence[tuple[str, ...]],
+) -> list[tuple[Population, list[Population]]]:
+    """What a reader knows of dimensions that are functions of another (a quarter of its
+    sessions): each group of the derived dimension is made of the base groups mapped to it,
+    whenever both one-way views are published."""
+    found = []
+    for derived, (base, mapping) in nesting.items():
+        if (derived,) in views and (base,) in views:
+            for group in dimensions[derived]:
+                children = [((base, b),) for b in dimensions[base] if mapping[b] == group]
+                found.append((((derived, group),), children))
+    return found
 
 
 def true_values(spec: ReleaseInput) -> dict[Key, int]:
@@ -796,7 +814,10 @@ class Attacker:
             for e in self.release.audit
             if e.item is None and e.rule == "nested"
         }
-        for parent, children in view_families(self.dims, self.views):
+        for parent, children in [
+            *view_families(self.dims, self.views),
+            *nested_families(self.spec.nesting, self.dims, self.views),
+        ]:
             for child in children:
                 gap = self.spec.sizes[parent] - self.spec.sizes[child]
                 if not 0 < gap < self.k:
@@ -853,7 +874,10 @@ class Attacker:
                 rel.append((terms, low, high))
 
         inf = np.inf
-        for parent, children in view_families(self.dims, self.views):
+        for parent, children in [
+            *view_families(self.dims, self.views),
+            *nested_families(self.spec.nesting, self.dims, self.views),
+        ]:
             add([((c, None, SIZE), 1.0) for c in children] + [((parent, None, SIZE), -1.0)], 0, 0)
             for item_id, facts in self.facts.items():
                 for column in (*facts.options, NO_ANSWER):
