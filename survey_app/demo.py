@@ -20,6 +20,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from survey_app.demo_data import synthetic_answers
+from survey_app.domain.model import Questionnaire
 from survey_app.extensions import get_db, get_keyring, get_questionnaires, get_theme_options
 from survey_app.services import accounts, analysis, publishing, review, sessions, surveys
 from survey_app.services.submission import submit_response
@@ -48,6 +49,23 @@ PAST_SESSIONS = (
 demo_cli = AppGroup("demo", help="Demo surveys for trying Candour out.")
 
 
+def _create_demo(
+    questionnaire: Questionnaire, slug: str, title: str, access: str, log2_n: int
+) -> surveys.SurveyInfo:
+    """A demo survey or series, its one key slot held by the printed demo passphrase."""
+    return surveys.create_survey(
+        get_db(),
+        questionnaire,
+        title=title,
+        access=access,
+        min_group=current_app.config["SURVEY_DEFAULT_MIN_GROUP"],
+        key_label=DEMO_KEY_LABEL,
+        passphrase=DEMO_PASSPHRASE,
+        log2_n=log2_n,
+        slug=slug,
+    )
+
+
 def ensure_demo_surveys(log2_n: int) -> list[surveys.SurveyInfo]:
     db = get_db()
     ready = []
@@ -55,16 +73,8 @@ def ensure_demo_surveys(log2_n: int) -> list[surveys.SurveyInfo]:
         slug = f"demo-{questionnaire.id}"
         info = surveys.find_survey(db, slug)
         if info is None:
-            info = surveys.create_survey(
-                db,
-                questionnaire,
-                title=f"{questionnaire.title} (demo)",
-                access="open",
-                min_group=current_app.config["SURVEY_DEFAULT_MIN_GROUP"],
-                key_label=DEMO_KEY_LABEL,
-                passphrase=DEMO_PASSPHRASE,
-                log2_n=log2_n,
-                slug=slug,
+            info = _create_demo(
+                questionnaire, slug, f"{questionnaire.title} (demo)", "open", log2_n
             )
         if info.status == "draft":
             info = surveys.open_survey(db, slug)
@@ -80,16 +90,12 @@ def ensure_past_survey(log2_n: int, responses: int = PAST_RESPONSES) -> surveys.
         return None
     info = surveys.find_survey(db, PAST_SLUG)
     if info is None:
-        info = surveys.create_survey(
-            db,
+        info = _create_demo(
             questionnaire,
-            title="Global Majority staff survey – last year (demo)",
-            access="open",
-            min_group=current_app.config["SURVEY_DEFAULT_MIN_GROUP"],
-            key_label=DEMO_KEY_LABEL,
-            passphrase=DEMO_PASSPHRASE,
-            log2_n=log2_n,
-            slug=PAST_SLUG,
+            PAST_SLUG,
+            "Global Majority staff survey – last year (demo)",
+            "open",
+            log2_n,
         )
     if info.status == "draft":
         info = surveys.open_survey(db, PAST_SLUG)
@@ -129,16 +135,12 @@ def ensure_demo_series(log2_n: int) -> tuple[surveys.SurveyInfo, sessions.Sessio
         return None
     info = surveys.find_survey(db, SERIES_SLUG)
     if info is None:
-        info = surveys.create_survey(
-            db,
+        info = _create_demo(
             questionnaire,
-            title="Global Majority Reflective Space 2026-27 (demo)",
-            access="sessions",
-            min_group=current_app.config["SURVEY_DEFAULT_MIN_GROUP"],
-            key_label=DEMO_KEY_LABEL,
-            passphrase=DEMO_PASSPHRASE,
-            log2_n=log2_n,
-            slug=SERIES_SLUG,
+            SERIES_SLUG,
+            "Global Majority Reflective Space 2026-27 (demo)",
+            "sessions",
+            log2_n,
         )
         info = surveys.open_survey(db, SERIES_SLUG)
         rng = random.Random(2026)  # noqa: S311 - made-up demo answers, not secrets

@@ -22,6 +22,7 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import select, update
 
+from survey_app.services.errors import ServiceError
 from survey_app.storage.database import Database, insert_unless_present
 from survey_app.storage.models import IntakeRefusal
 
@@ -49,7 +50,7 @@ class RefusedDay:
 
 def validate_per_minute(value: int) -> int:
     if not 1 <= value <= MOST_PER_MINUTE:
-        raise ValueError(f"Enter a number of responses a minute from 1 to {MOST_PER_MINUTE:,}")
+        raise ServiceError(f"Enter a number of responses a minute from 1 to {MOST_PER_MINUTE:,}")
     return value
 
 

@@ -97,6 +97,16 @@ def normalise_short_code(text: str) -> str | None:
     return compact
 
 
+def window_is_open(session: Session, session_id: str) -> bool:
+    """Inside a sending transaction: whether the session takes responses now. On PostgreSQL
+    its row is locked shared, so a close (or a settle) waits for this send to commit."""
+    query = select(FeedbackSession).where(FeedbackSession.id == session_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(read=True)
+    row = session.scalar(query)
+    return row is not None and _info(row).state(utcnow()) == "open"
+
+
 def series_of(db: Database, slug: str) -> SurveyInfo:
     info = find_survey(db, slug)
     if info is None or info.access != "sessions":

@@ -8,17 +8,15 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from survey_app.crypto import seal
 from survey_app.domain.answers import answer_problems
 from survey_app.domain.model import Questionnaire
 from survey_app.domain.routing import first_unanswered_required, is_answered, prune_answers
 from survey_app.services.errors import ServiceError, SurveyClosedError
+from survey_app.services.sessions import window_is_open
 from survey_app.services.surveys import SurveyInfo, envelope_scope, lock_open_survey
 from survey_app.storage.database import Database, insert_unless_present
-from survey_app.storage.models import FeedbackSession, Response, SpentToken
+from survey_app.storage.models import Response, SpentToken
 
 
 class AlreadySentError(ServiceError):
@@ -35,27 +33,6 @@ def answers_document(questionnaire: Questionnaire, answers: Mapping[str, Any]) -
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
         "utf-8"
     )
-
-
-def session_is_open(session: Session, session_id: str) -> bool:
-    """Whether the session's window includes now (its row locked shared on PostgreSQL)."""
-    now = dt.datetime.now(dt.UTC)
-    query = select(FeedbackSession.opens_at, FeedbackSession.closes_at).where(
-        FeedbackSession.id == session_id
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(read=True)
-    found = session.execute(query).first()
-    if found is None or found.opens_at is None:
-        return False
-    opens, closes = _utc(found.opens_at), _utc(found.closes_at)
-    return opens is not None and opens <= now and (closes is None or now < closes)
-
-
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)
 
 
 def token_spent(db: Database, digest: bytes) -> bool:
@@ -110,7 +87,7 @@ def submit_response(
         access = access or lock_open_survey(session, survey.id)
         if access == "codes" and spent_digest is None:
             raise ServiceError("An access code is needed for this survey")
-        if session_id is not None and not session_is_open(session, session_id):
+        if session_id is not None and not window_is_open(session, session_id):
             raise SurveyClosedError("This session is not taking responses")
         session.add(
             Response(

@@ -109,7 +109,7 @@ def create_survey(
     if min_group < MIN_GROUP_FLOOR:
         raise ServiceError(f"The minimum group size cannot be below {MIN_GROUP_FLOOR}")
     if responses_per_minute is not None:
-        _check_per_minute(responses_per_minute)
+        validate_per_minute(responses_per_minute)
     slug = slug or slugify(title)
     if not SLUG_PATTERN.match(slug) or len(slug) > 80:
         raise ServiceError("A survey slug uses lowercase letters, digits and single hyphens")
@@ -153,20 +153,13 @@ def create_survey(
 def set_responses_per_minute(db: Database, slug: str, value: int | None) -> SurveyInfo:
     """Change an open-access survey's ceiling on responses a minute (None: the default)."""
     if value is not None:
-        _check_per_minute(value)
+        validate_per_minute(value)
     with db.transaction() as session:
         row = survey_row(session, slug)
         if row.access != "open":
             raise ServiceError("Only open surveys have a ceiling on responses a minute")
         row.responses_per_minute = value
         return _info(row)
-
-
-def _check_per_minute(value: int) -> None:
-    try:
-        validate_per_minute(value)
-    except ValueError as error:
-        raise ServiceError(str(error)) from None
 
 
 def envelope_scope(survey_id: str, session_id: str | None) -> str:

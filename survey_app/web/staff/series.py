@@ -131,7 +131,7 @@ def feedback_session(session_id: str) -> str:
         state=found.state(sessions.utcnow()),
         count=sessions.response_count(get_db(), found),
         link=_link(found),
-        qr_svg=_qr(found).svg_inline(scale=6, omitsize=True, title="QR code for the short link"),
+        qr_uri=_qr(found).svg_data_uri(scale=6, omitsize=True),
         notice=request.args.get("done"),
         problem=request.args.get("problem"),
     )
@@ -164,7 +164,7 @@ def room(session_id: str) -> str:
         link=_link(found),
         # Typed from a screen: no scheme to copy (browsers add it).
         typed=_link(found).split("://", 1)[-1],
-        qr_svg=_qr(found).svg_inline(scale=10, omitsize=True, title="QR code for the short link"),
+        qr_uri=_qr(found).svg_data_uri(scale=10, omitsize=True),
     )
 
 
