@@ -25,14 +25,17 @@ IntArray = npt.NDArray[np.int64]
 
 @dataclass(frozen=True)
 class Breakdown:
-    """A demographic question reports may break results down by."""
+    """A demographic question reports may break results down by (or a fact about each
+    response's session, which everyone has: ``missing=False``)."""
 
     id: str
     groups: tuple[str, ...]  # its option values, in display order
+    #: whether some people may have no group (did not answer): a MISSING group after the rest
+    missing: bool = True
 
     @property
     def all_groups(self) -> tuple[str, ...]:
-        return (*self.groups, MISSING)
+        return (*self.groups, MISSING) if self.missing else self.groups
 
 
 @dataclass(frozen=True)

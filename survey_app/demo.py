@@ -105,25 +105,31 @@ def ensure_past_survey(log2_n: int, responses: int = PAST_RESPONSES) -> surveys.
             submit_response(db, info, questionnaire, synthetic_answers(questionnaire, rng))
         info = surveys.close_survey(db, PAST_SLUG)
     if analysis.release_count(db, info.id) == 0:
-        # The demo key holder's passphrase stands in for a key holder at each step.
-        store = MemoryUnlockStore()
-        release_id = analysis.run_analysis(
-            db,
-            get_keyring(),
-            questionnaire,
-            PAST_SLUG,
-            DEMO_PASSPHRASE,
-            actor="demo",
-            theme_options=get_theme_options(),
-            unlocked=lambda release, key: store.put(release, key, 600),
-        )
-        review.approve_clean_quotes(
-            db, get_keyring(), questionnaire, info, release_id, store, actor="demo"
-        )
-        publishing.publish(
-            db, get_keyring(), questionnaire, PAST_SLUG, release_id, DEMO_PASSPHRASE, actor="demo"
-        )
+        _publish_demo_report(questionnaire, info)
     return info
+
+
+def _publish_demo_report(questionnaire: Questionnaire, info: surveys.SurveyInfo) -> None:
+    """Analyse, approve the clean quotes and publish, as a key holder would. The demo key
+    holder's passphrase stands in for a key holder at each step."""
+    db = get_db()
+    store = MemoryUnlockStore()
+    release_id = analysis.run_analysis(
+        db,
+        get_keyring(),
+        questionnaire,
+        info.slug,
+        DEMO_PASSPHRASE,
+        actor="demo",
+        theme_options=get_theme_options(),
+        unlocked=lambda release, key: store.put(release, key, 600),
+    )
+    review.approve_clean_quotes(
+        db, get_keyring(), questionnaire, info, release_id, store, actor="demo"
+    )
+    publishing.publish(
+        db, get_keyring(), questionnaire, info.slug, release_id, DEMO_PASSPHRASE, actor="demo"
+    )
 
 
 def ensure_demo_series(log2_n: int) -> tuple[surveys.SurveyInfo, sessions.SessionInfo] | None:
@@ -161,6 +167,8 @@ def ensure_demo_series(log2_n: int) -> tuple[surveys.SurveyInfo, sessions.Sessio
                 answers = synthetic_answers(questionnaire, rng)
                 submit_response(db, info, questionnaire, answers, session_id=past.id)
             sessions.close_session(db, past.id)
+        # The programme team's report on the sessions so far, pooled and session by session.
+        _publish_demo_report(questionnaire, info)
     if info.status != "open":
         return None
     now = sessions.utcnow()

@@ -76,6 +76,15 @@ class ReleaseInput:
     {base group: derived group})}`` (a quarter, a format or a council is a function of the
     session). Everyone knows it, so each derived group is the sum of its base groups in every
     cell; only one-way views may use a nested dimension.
+
+    ``public_dimensions`` names dimensions whose group sizes every reader already knows (a
+    series' sessions: the room saw each session's count go up; a quarter's size is the sum of
+    its sessions'). A population all of whose dimensions are public has a *public size*: shown,
+    never hidden and never used as a complement. A public group of 1 to k-1 people still has
+    every answer count hidden, and each must keep the range k_cell, or 0 to its size when that
+    is smaller (a reader who knows a group has 2 people can never be told less than "0, 1 or
+    2"). A public base dimension of a nesting is always published with the overall results, or
+    only the overall count is (see ``protect_release``).
     """
 
     dimensions: Mapping[str, tuple[str, ...]]
@@ -83,11 +92,21 @@ class ReleaseInput:
     sizes: Mapping[Population, int]
     items: tuple[ItemInput, ...]
     nesting: Mapping[str, tuple[str, Mapping[str, str]]] = field(default_factory=dict)
+    public_dimensions: frozenset[str] = frozenset()
+
+    def is_public(self, population: Population) -> bool:
+        """Whether every reader knows the size of ``population`` (everyone's included)."""
+        return all(dim in self.public_dimensions for dim, _group in population)
 
     def with_items(self, items: tuple[ItemInput, ...]) -> ReleaseInput:
         """The same populations with ``items`` added after the existing ones."""
         return ReleaseInput(
-            self.dimensions, self.views, self.sizes, (*self.items, *items), self.nesting
+            self.dimensions,
+            self.views,
+            self.sizes,
+            (*self.items, *items),
+            self.nesting,
+            self.public_dimensions,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -98,6 +117,7 @@ class ReleaseInput:
             "nesting": {
                 derived: [base, dict(mapping)] for derived, (base, mapping) in self.nesting.items()
             },
+            "public_dimensions": sorted(self.public_dimensions),
             "sizes": [[_pop_to_json(pop), value] for pop, value in self.sizes.items()],
             "items": [
                 {
@@ -129,6 +149,7 @@ class ReleaseInput:
                 str(derived): (str(base), {str(k): str(v) for k, v in mapping.items()})
                 for derived, (base, mapping) in data.get("nesting", {}).items()
             },
+            public_dimensions=frozenset(str(d) for d in data.get("public_dimensions", ())),
             sizes={_pop_from_json(pop): int(value) for pop, value in data["sizes"]},
             items=tuple(
                 ItemInput(

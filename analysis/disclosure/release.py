@@ -69,15 +69,17 @@ def protect_release(
         whole = _attempt(spec, spec.views, k, k_cell, keep_hidden)
         if isinstance(whole, ProtectedRelease):
             return whole
-    kept: tuple[tuple[str, ...], ...] = ((),)
+    kept: tuple[tuple[str, ...], ...] = ((), *base_views(spec))
     withdrawn: set[tuple[str, Population]] = set()
     first = _attempt(spec, kept, k, k_cell, keep_hidden)
     best = first if isinstance(first, ProtectedRelease) else None
     if best is None:
-        structure = Structure(restrict(spec, kept))
+        structure = Structure(restrict(spec, ((),)))
         state = _whole_survey_too_small(structure, Suppression(structure))
         return _finish(structure, state, k, k_cell)
     for view in priority_order(spec.views)[1:]:
+        if view in kept:
+            continue
         if len(view) == 2 and not all((d,) in kept for d in view):
             continue  # its margins belong to a one-way view that was left out
         if spec.sizes[()] >= k and not _shows_a_group(spec, kept, view, k):
@@ -104,6 +106,17 @@ def protect_release(
             # figure: publish the breakdown without that question, rather than not at all.
             more |= {(item_id, pop) for pop in added}
     return best
+
+
+def base_views(spec: ReleaseInput) -> tuple[tuple[str, ...], ...]:
+    """The one-way views of every public base dimension of a nesting: a reader who
+    knows each session's size must find each session in the release (its answers protected),
+    or a pooled group could narrow down a session the release never mentions. They are
+    published with the overall results, or only the overall count is."""
+    bases = dict.fromkeys(base for base, _mapping in spec.nesting.values())
+    return tuple(
+        (base,) for base in bases if base in spec.public_dimensions and (base,) in spec.views
+    )
 
 
 def _shows_a_group(
@@ -192,6 +205,7 @@ def restrict(spec: ReleaseInput, views: tuple[tuple[str, ...], ...]) -> ReleaseI
             for derived, (base, mapping) in spec.nesting.items()
             if derived in used and base in used
         },
+        public_dimensions=spec.public_dimensions,
         sizes={pop: n for pop, n in spec.sizes.items() if pop in pops},
         items=tuple(
             dataclasses.replace(
@@ -236,6 +250,7 @@ def suppress(
     state = Suppression(structure)
     if locked is not None:
         state.locked[locked] = True
+    state.locked[: structure.n_pops] |= structure.public  # known to all: never a complement
     if withdrawn is not None and withdrawn.size:
         # rows not published at all: unknown to a reader, free to move, asking nothing
         state.hide(withdrawn, "withdrawn", 0)

@@ -18,20 +18,25 @@ Cell level (then, item by item):
 
 **P0** (fewer than ``k`` respondents in all) is handled by the caller: it hides everything but
 the overall count.
+
+A public size (``ReleaseInput.public_dimensions``) is never hidden: P1 hides the answer counts
+of a public group of 1 to k-1 people, each needing k_cell or, if the group is smaller, its
+size; the nested rule leaves a public child alone (both sizes are known, and the people between
+them are groups of the release whose answers the partitions protect).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from analysis.disclosure.structure import IntArray, Structure
+from analysis.disclosure.structure import BoolArray, IntArray, Structure
 from analysis.disclosure.suppression import RULE_CODES, Suppression, zero_needs
 
 
 def apply_population_rules(structure: Structure, state: Suppression, k: int) -> None:
     """Hide the sizes that P1 and the nested rule name (size cells only)."""
     sizes = structure.sizes
-    small = np.flatnonzero((sizes > 0) & (sizes < k))
+    small = np.flatnonzero((sizes > 0) & (sizes < k) & ~structure.public)
     state.hide(small, "P1", k)
     children: dict[int, list[int]] = {}
     for parent, _dim, kids in structure.partitions:
@@ -41,7 +46,7 @@ def apply_population_rules(structure: Structure, state: Suppression, k: int) -> 
         if state.hidden[parent]:
             continue
         for child in children[parent]:
-            if state.hidden[child]:
+            if state.hidden[child] or structure.public[child]:
                 continue
             gap = int(sizes[parent] - sizes[child])
             if 0 < gap < k:
@@ -50,9 +55,13 @@ def apply_population_rules(structure: Structure, state: Suppression, k: int) -> 
 
 def apply_cell_rules(structure: Structure, state: Suppression, k_cell: int, k: int) -> None:
     """Hide the item cells of hidden populations, then the P2 and P3 cells."""
-    pop_hidden = state.hidden[: structure.n_pops]
-    pop_rule = state.rule[: structure.n_pops]
     sizes = structure.sizes
+    pop_hidden = state.hidden[: structure.n_pops].copy()
+    pop_rule = state.rule[: structure.n_pops].copy()
+    # a public size is shown (everyone knows it); its answers are hidden as P1 asks
+    small = (sizes > 0) & (sizes < k) & ~pop_hidden & structure.public
+    pop_hidden |= small
+    pop_rule[small] = RULE_CODES["P1"]
     for i in range(len(structure.items)):
         block = structure.block(i)
         ncol = structure.ncols[i]
@@ -63,7 +72,9 @@ def apply_cell_rules(structure: Structure, state: Suppression, k_cell: int, k: i
             name = next(n for n, c in RULE_CODES.items() if c == code)
             row_cells = cells[rows].ravel()
             needs = np.maximum(
-                row_needs(block[rows], sizes[rows], k_cell, k=k).ravel(),
+                row_needs(
+                    block[rows], sizes[rows], k_cell, k=k, public=structure.public[rows]
+                ).ravel(),
                 zero_needs(structure, state.hidden, row_cells),
             )
             state.hide(row_cells, name, needs)
@@ -87,17 +98,31 @@ def apply_cell_rules(structure: Structure, state: Suppression, k_cell: int, k: i
                         cell = int(cells[row, col])
                         state.need[cell] = max(int(state.need[cell]), k_cell)
                         state.need_fall[cell] = min(k_cell, int(answered[row]))
+            # A public size hidden as P1: its answers are hidden already, but a reader who
+            # knows the size must still be unable to conclude that everyone chose one answer.
+            public_rows = pop_hidden & structure.public & (answered > 0)
+            for row in np.flatnonzero(public_rows):
+                for col in np.flatnonzero(options[row] == answered[row]).tolist():
+                    cell = int(cells[row, col])
+                    state.need_fall[cell] = min(k_cell, int(answered[row]))
 
 
-def row_needs(block: IntArray, sizes: IntArray, k_cell: int, *, k: int) -> IntArray:
+def row_needs(
+    block: IntArray, sizes: IntArray, k_cell: int, *, k: int, public: BoolArray | None = None
+) -> IntArray:
     """The widths the answer counts of hidden populations need (rows of ``block``).
 
     A count in a group of 1 to k-1 people is a primary value, as is any count of 1 to
     k_cell-1: both need a range k_cell wide, so that a reader cannot tell it is small (every
     other count, zeros included, needs a range wider than zero: see
-    :func:`~analysis.disclosure.suppression.zero_needs`).
+    :func:`~analysis.disclosure.suppression.zero_needs`). A row whose size is ``public`` and
+    smaller than k_cell asks the whole range from 0 to its size instead, the most a reader who
+    knows the size can be left with.
     """
     small_group = ((sizes > 0) & (sizes < k))[:, None] & (block > 0)
     primary = small_group | ((block > 0) & (block < k_cell))
-    out: IntArray = np.where(primary, k_cell, 0).astype(np.int64)
+    width: IntArray | int = k_cell
+    if public is not None:
+        width = np.where(public, np.minimum(k_cell, sizes), k_cell)[:, None]
+    out: IntArray = np.where(primary, width, 0).astype(np.int64)
     return out

@@ -70,6 +70,10 @@ class Structure:
         ]
 
         self.items = spec.items
+        #: per population, whether every reader knows its size (``ReleaseInput.is_public``)
+        self.public: BoolArray = np.array(
+            [bool(pop) and spec.is_public(pop) for pop in self.pops], dtype=np.bool_
+        )
         self.item_ids: list[str] = [item.id for item in spec.items]
         self.columns: list[tuple[str, ...]] = [item.columns for item in spec.items]
         self.ncols: list[int] = [len(columns) for columns in self.columns]

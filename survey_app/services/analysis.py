@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,10 +31,16 @@ from analysis.disclosure import ProtectedRelease, ReleaseInput, protect_release
 from analysis.frame import QuestionSpec, build_frame
 from survey_app.crypto import CryptoError, DecryptError, Keyring, open_envelope
 from survey_app.domain.model import Questionnaire, QuestionType
-from survey_app.services import themes
+from survey_app.services import sessions, themes
 from survey_app.services.errors import NotFoundError, ServiceError
 from survey_app.services.keys import unlock
-from survey_app.services.surveys import SurveyInfo, envelope_scope, survey_row
+from survey_app.services.scope import Scope, ScopeHeader, batch, scope_header
+from survey_app.services.surveys import (
+    SurveyInfo,
+    envelope_scope,
+    get_survey_by_id,
+    survey_row,
+)
 from survey_app.storage.database import Database
 from survey_app.storage.models import AnalysisRun, Release, Response, Survey
 
@@ -48,6 +54,11 @@ CHANGED = "changed"  # the themes changed after an earlier release was published
 NOT_CLOSED = (
     "Results are worked out only after a survey closes, so that nobody can compare one set "
     "of results with a later one. Close the survey first."
+)
+NO_NEW_SESSIONS = (
+    "No session of this series has closed with answers since its last published report. "
+    "A report covers sessions that have closed; each session is in one report only, so that "
+    "no two reports can be set side by side to work out a small session's answers."
 )
 
 Progress = Callable[[int, str], None]
@@ -110,15 +121,12 @@ def report_items(questionnaire: Questionnaire) -> list[Item]:
 
 
 def breakdowns(questionnaire: Questionnaire) -> list[Breakdown]:
-    return [
-        Breakdown(qid, tuple(o.value for o in questionnaire.question(qid).options))
-        for qid in questionnaire.breakdowns
-    ]
+    return Scope().breakdowns(questionnaire)
 
 
 def permitted_views(questionnaire: Questionnaire) -> list[tuple[str, ...]]:
     """Overall, each one-way breakdown, then the approved two-way breakdowns."""
-    return [(), *((b,) for b in questionnaire.breakdowns), *questionnaire.cross_breakdowns]
+    return Scope().views(questionnaire)
 
 
 # --- the release ------------------------------------------------------------------------------
@@ -142,6 +150,8 @@ class ReleaseData:
     has_workspace: bool = False
     #: free-text items shown overall only, and why (DRAFT or CHANGED)
     overall_only: Mapping[str, str] = field(default_factory=dict)
+    #: a series report's sessions and the labels of its session groups
+    scope: ScopeHeader = field(default_factory=ScopeHeader)
 
     @property
     def k(self) -> int:
@@ -182,6 +192,12 @@ class OpenedSurvey:
     responses: str
 
 
+def may_analyse(survey: Survey) -> None:
+    """A survey is analysed once closed; a series batch by batch (see :func:`series_scope`)."""
+    if survey.status != "closed" and survey.access != "sessions":
+        raise ServiceError(NOT_CLOSED)
+
+
 def open_answers(
     db: Database,
     slug: str,
@@ -189,25 +205,27 @@ def open_answers(
     *,
     private_key: bytes | None = None,
     progress: Progress | None = None,
+    scope: Scope | None = None,
 ) -> OpenedSurvey:
-    """Unlock a closed survey (unless a key is given) and open every response, in memory
-    only, in the order of their (random) ids, so every run reads them in the same order."""
+    """Unlock a closed survey (unless a key is given) and open every response in ``scope``
+    (a series' batch of sessions; everything, for a survey), in memory only, in the order of
+    their (random) ids, so every run reads them in the same order. A series' responses carry
+    their session's facts as extra answers (``Scope.columns``)."""
     report = progress or (lambda _percent, _message: None)
+    scope = scope or Scope()
     report(2, "Unlocking the survey key")
     with db.session() as session:
         survey = survey_row(session, slug)
-        if survey.status != "closed":
-            raise ServiceError(NOT_CLOSED)
+        may_analyse(survey)
         if private_key is None:
             private_key, _slot = unlock(session, survey, passphrase)
         survey_id, k, public_key = survey.id, survey.min_group, survey.public_key
-        rows = session.execute(
-            select(
-                Response.id, Response.envelope, Response.questionnaire_version, Response.session_id
-            )
-            .where(Response.survey_id == survey_id)
-            .order_by(Response.id)
-        ).all()
+        query = select(
+            Response.id, Response.envelope, Response.questionnaire_version, Response.session_id
+        ).where(Response.survey_id == survey_id)
+        if scope.series:
+            query = query.where(Response.session_id.in_(scope.session_ids))
+        rows = session.execute(query.order_by(Response.id)).all()
     total = len(rows)
     answers: list[dict[str, Any]] = []
     digest = hashlib.sha256()
@@ -222,11 +240,57 @@ def open_answers(
             )
         except CryptoError:
             raise ServiceError("A stored response could not be opened; nothing was saved") from None
-        answers.append(json.loads(plaintext)["answers"])
+        answers.append({**json.loads(plaintext)["answers"], **scope.columns(session_id)})
         digest.update(response_id.encode("ascii") + b"\n")
         if index % 2000 == 0:
             report(5 + int(60 * index / total), f"Opened {index:,} of {total:,} responses")
     return OpenedSurvey(survey_id, k, public_key, answers, digest.hexdigest())
+
+
+def series_scope(db: Database, keyring: Keyring, survey_id: str) -> Scope:
+    """The sessions a series' next analysis covers. While its newest release is a draft,
+    that draft's sessions (an analyst who saw it must not see another draft with one more
+    session); otherwise every closed session that no published report covered. Closed
+    sessions are settled first (their responses sealed again in a fresh order)."""
+    sessions.settle_closed(db, get_survey_by_id(db, survey_id))
+    with db.session() as session:
+        rows = session.scalars(
+            select(Release).where(Release.survey_id == survey_id).order_by(Release.created_at)
+        ).all()
+        documents = [(r.status, open_document(keyring, survey_id, r.id, r.payload)) for r in rows]
+    if documents and documents[-1][0] == "draft":
+        return scope_of_sessions(db, survey_id, scope_header(documents[-1][1]).sessions)
+    covered = {
+        sid
+        for status, doc in documents
+        if status == "published"
+        for sid in scope_header(doc).sessions
+    }
+    now = sessions.utcnow()
+    closed = [
+        s.id
+        for s in sessions.list_sessions(db, survey_id)
+        if s.state(now) == "closed" and s.id not in covered
+    ]
+    found = scope_of_sessions(db, survey_id, closed)
+    if not found.sessions:
+        raise ServiceError(NO_NEW_SESSIONS)
+    return found
+
+
+def scope_of_sessions(db: Database, survey_id: str, session_ids: Sequence[str]) -> Scope:
+    """The scope of the given sessions of a series (as a release recorded them)."""
+    wanted = set(session_ids)
+    infos = [s for s in sessions.list_sessions(db, survey_id) if s.id in wanted]
+    return batch(infos, sessions.response_counts(db, survey_id))
+
+
+def scope_of_document(db: Database, survey_id: str, document: Mapping[str, Any]) -> Scope:
+    """The scope a stored release was made from."""
+    header = scope_header(document)
+    if not header.is_series:
+        return Scope()
+    return scope_of_sessions(db, survey_id, header.sessions)
 
 
 def run_analysis(
@@ -248,14 +312,22 @@ def run_analysis(
     The review workspace is sealed under a new key; ``unlocked(release_id, key)`` is given
     that key so the key holder who ran the analysis can review at once."""
     report = progress or (lambda _percent, _message: None)
-    opened = open_answers(db, slug, passphrase, private_key=private_key, progress=report)
+    scope = Scope()
+    with db.session() as session:
+        survey = survey_row(session, slug)
+        may_analyse(survey)
+        if survey.access == "sessions":
+            scope = series_scope(db, keyring, survey.id)
+    opened = open_answers(
+        db, slug, passphrase, private_key=private_key, progress=report, scope=scope
+    )
     del private_key
-    frame = build_frame(question_specs(questionnaire), opened.answers)
+    frame = build_frame([*question_specs(questionnaire), *scope.specs()], opened.answers)
     del opened.answers[:]
-    split = breakdowns(questionnaire)
-    views = permitted_views(questionnaire)
+    split = scope.breakdowns(questionnaire)
+    views = scope.views(questionnaire)
     report(50, "Protecting the tables")
-    tables = closed_tables(db, keyring, questionnaire, opened.survey_id, frame, split, views)
+    tables = closed_tables(db, keyring, questionnaire, opened.survey_id, frame, split, views, scope)
     closed = closed_protection(tables, opened.min_group)
     report(60, "Finding themes in the comments")
     workspace = themes.analyse(
@@ -285,6 +357,7 @@ def run_analysis(
         workspace=workspace if key is not None else None,
         workspace_key=key,
         overall_only=dict.fromkeys(text.items, DRAFT),
+        scope=scope,
     )
     if key is not None and unlocked is not None:
         unlocked(release_id, key)
@@ -309,8 +382,13 @@ def closed_tables(
     frame: Any,
     split: list[Breakdown],
     views: list[tuple[str, ...]],
+    scope: Scope | None = None,
 ) -> ClosedTables:
-    spec = release_input(frame, report_items(questionnaire), split, views)
+    """A series' batches are different people: only a survey's releases are tied together."""
+    scope = scope or Scope()
+    spec = scope.finish(release_input(frame, report_items(questionnaire), split, views))
+    if scope.series:
+        return ClosedTables(spec, None)
     with db.session() as session:
         earlier = first_published(session, keyring, survey_id)
     if earlier is None:
@@ -357,6 +435,7 @@ def store_release(
     workspace: themes.Workspace | None = None,
     workspace_key: bytes | None = None,
     overall_only: Mapping[str, str] | None = None,
+    scope: Scope | None = None,
 ) -> str:
     """Store a draft release; its review workspace (if any) sealed under ``workspace_key``,
     and that key sealed to the survey's public key."""
@@ -377,6 +456,7 @@ def store_release(
             "as_at": now.date().isoformat(),
             "views": [list(v) for v in views],
             "overall_only": dict(overall_only or {}),
+            **(scope or Scope()).header(),
         }
         payload = seal_document(
             keyring, survey_id, release_id, document, protected, summaries or {}, workspace
@@ -471,6 +551,7 @@ def load_release(
             overall_only={
                 str(item): str(why) for item, why in document.get("overall_only", {}).items()
             },
+            scope=scope_header(document),
         )
 
 

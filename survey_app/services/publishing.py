@@ -66,9 +66,10 @@ from survey_app.crypto import CryptoError, Keyring, open_envelope, seal
 from survey_app.crypto.derived import derive_key, fingerprint
 from survey_app.domain.model import Questionnaire
 from survey_app.services import analysis, themes
-from survey_app.services.analysis import CHANGED, K_CELL, NOT_CLOSED, Progress
+from survey_app.services.analysis import CHANGED, K_CELL, Progress
 from survey_app.services.errors import NotFoundError, ServiceError
 from survey_app.services.keys import unlock
+from survey_app.services.scope import Scope
 from survey_app.services.surveys import survey_row
 from survey_app.services.unlocking import UnlockStore
 from survey_app.storage.database import Database
@@ -124,8 +125,7 @@ def publish(
     report(2, "Unlocking the survey key")
     with db.session() as session:
         survey = survey_row(session, slug)
-        if survey.status != "closed":
-            raise ServiceError(NOT_CLOSED)
+        analysis.may_analyse(survey)
         row = analysis.newest_row(session, survey.id)
         if row is None or row.id != release_id:
             if session.get(Release, release_id) is not None:
@@ -140,7 +140,9 @@ def publish(
         survey_id, k, public_key = survey.id, row.k, survey.public_key
         document = analysis.open_document(keyring, survey_id, row.id, row.payload)
         sealed, sealed_key = row.workspace, row.workspace_key
-        earlier = _earlier(session, keyring, survey_id)
+        # A series' reports cover different sessions: no earlier one has these people.
+        earlier = [] if survey.access == "sessions" else _earlier(session, keyring, survey_id)
+    scope = analysis.scope_of_document(db, survey_id, document)
     draft = ProtectedRelease.from_dict(document["release"])
     summaries = {
         str(q): QuestionThemes.from_dict(data) for q, data in document.get("themes", {}).items()
@@ -159,6 +161,7 @@ def publish(
             workspace,
             draft,
             earlier,
+            scope,
             private_key=private_key,
             fingerprint_key=derive_key(private_key, f"release-fingerprint/{survey_id}"),
             k=k,
@@ -222,6 +225,7 @@ def _with_groups(
     workspace: themes.Workspace,
     draft: ProtectedRelease,
     earlier: list[Earlier],
+    scope: Scope,
     *,
     private_key: bytes,
     fingerprint_key: bytes,
@@ -230,13 +234,15 @@ def _with_groups(
 ) -> tuple[ProtectedRelease, dict[str, str], dict[str, str]]:
     """The published release: the draft's closed tables and the themes counted by group
     where that is safe; the items shown overall only (and why); the fingerprints."""
-    opened = analysis.open_answers(db, slug, "", private_key=private_key, progress=progress)
+    opened = analysis.open_answers(
+        db, slug, "", private_key=private_key, progress=progress, scope=scope
+    )
     if opened.responses != workspace.responses:
         raise ServiceError("The responses no longer match the review: analyse the survey again")
-    frame = build_frame(analysis.question_specs(questionnaire), opened.answers)
+    frame = build_frame([*analysis.question_specs(questionnaire), *scope.specs()], opened.answers)
     del opened.answers[:]
-    split = analysis.breakdowns(questionnaire)
-    views = analysis.permitted_views(questionnaire)
+    split = scope.breakdowns(questionnaire)
+    views = scope.views(questionnaire)
     items = themes.text_items(questionnaire, workspace)
     if not items:
         return draft, {}, {}
@@ -249,7 +255,9 @@ def _with_groups(
     prints = {item.id: fingerprint(fingerprint_key, _canonical(item)) for item in by_group.items}
     progress(80, "Protecting the tables")
     if not earlier:
-        spec = release_input(frame, analysis.report_items(questionnaire), split, views)
+        spec = scope.finish(
+            release_input(frame, analysis.report_items(questionnaire), split, views)
+        )
         final = _first_publication(spec.with_items(by_group.items), draft, closed, text_ids, k)
         if final is not None:
             return final, {}, prints

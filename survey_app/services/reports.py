@@ -48,6 +48,7 @@ from survey_app.services import analysis, audit, publishing, surveys
 from survey_app.services.accounts import StaffAccount, may_work_on
 from survey_app.services.analysis import ReleaseData
 from survey_app.services.errors import NotFoundError
+from survey_app.services.scope import TITLES as SESSION_TITLES
 from survey_app.services.surveys import SurveyInfo
 from survey_app.storage.database import Database
 from survey_app.storage.models import Release, Survey
@@ -130,8 +131,14 @@ def report_labels(
         items[code_item(question_id)] = CODES_TITLE
         options[code_item(question_id)] = {**summary.code_labels(), NO_ANSWER: NO_COMMENT_LABEL}
         multiple.add(code_item(question_id))
+    scope = release.scope if release is not None else None
+    if scope is not None and scope.is_series:
+        groups.update({dim: dict(labels) for dim, labels in scope.labels.items()})
     return Labels(
-        breakdowns={b: breakdown_title(b) for b in questionnaire.breakdowns},
+        breakdowns={
+            **SESSION_TITLES,
+            **{b: breakdown_title(b) for b in questionnaire.breakdowns},
+        },
         groups=groups,
         items=items,
         options=options,
@@ -228,7 +235,7 @@ class ReportContext:
 
     @property
     def state(self) -> State:
-        if self.survey.status != "closed":
+        if not self.survey.has_results:
             return "not_closed"
         if self.release is None:
             return "no_release"
@@ -299,7 +306,7 @@ def open_report(
         raise NotFoundError(f"There is no survey with the slug '{slug}'")
     worker = account is None or may_work_on(db, account, survey)
     release = None
-    if survey.status == "closed":
+    if survey.has_results:
         release = analysis.load_release(db, keyring, survey, published_only=not worker)
     if not worker and release is None:
         raise NotFoundError(f"Survey '{slug}' has no published report")
@@ -424,7 +431,10 @@ def published_reports(db: Database) -> list[PublishedReport]:
         rows = session.execute(
             select(Survey.slug, Survey.title, newest)
             .join(Release, Release.survey_id == Survey.id)
-            .where(Release.status == "published", Survey.status == "closed")
+            .where(
+                Release.status == "published",
+                (Survey.status == "closed") | (Survey.access == "sessions"),
+            )
             .group_by(Survey.slug, Survey.title)
             .order_by(newest.desc(), Survey.title)
         ).all()

@@ -49,6 +49,17 @@ class SurveyInfo:
     def is_open(self) -> bool:
         return self.status == "open"
 
+    @property
+    def is_series(self) -> bool:
+        return self.access == "sessions"
+
+    @property
+    def has_results(self) -> bool:
+        """Whether results may be worked out: a survey once closed; a series whenever one of
+        its sessions has closed (each report covers sessions that closed, see
+        ``analysis.series_scope``)."""
+        return self.status == "closed" or self.is_series
+
 
 def _info(row: Survey) -> SurveyInfo:
     return SurveyInfo(

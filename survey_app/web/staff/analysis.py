@@ -115,7 +115,7 @@ def _review_choice(stake: review.AtStake | None) -> tuple[str, list[ErrorLink]]:
 def analyse(slug: str) -> Response | str | tuple[str, int]:
     survey = _survey_for(slug)
     questionnaire = get_questionnaires().get(survey.questionnaire_id)
-    if survey.status != "closed" or questionnaire is None:
+    if not survey.has_results or questionnaire is None:
         return render_template("staff/analyse_unavailable.html", survey=survey)
     stake = review.review_at_stake(get_db(), get_keyring(), slug)
     values = {
@@ -209,7 +209,7 @@ def publish_report(slug: str) -> Response | str | tuple[str, int]:
     survey = _survey_for(slug)
     release_id = request.values.get("release", "")
     state = publishing.release_state(get_db(), survey.id, release_id)
-    if state is None or survey.status != "closed":
+    if state is None or not survey.has_results:
         abort(404)
     status = 200 if request.method == "GET" else 409
     if state != "draft":  # published already, or a newer analysis replaced it

@@ -260,6 +260,8 @@ def requirement(
         if entry.rule == "nested":
             return k
         return 1 if value > 0 else 0
+    if 0 < size < k and value > 0 and spec.is_public(pop):
+        return min(k_cell, size)  # a group whose size every reader knows
     if 0 < value < k_cell or (0 < size < k and value > 0):
         return k_cell  # P2, or any count of a group smaller than k
     item = next(i for i in spec.items if i.id == item_id)
@@ -338,8 +340,9 @@ def check_release(
         if unpublished(release, key):
             continue
         shown = published(release, key)
-        pop_hidden = release.sizes[pop] is None
-        if item_id is None and 0 < value < k:
+        small = 0 < spec.sizes[pop] < k
+        pop_hidden = release.sizes[pop] is None or (spec.is_public(pop) and small)
+        if item_id is None and 0 < value < k and not spec.is_public(pop):
             assert shown is None, f"P1 not applied to {key}"
         if item_id is not None:
             if pop_hidden:
@@ -354,6 +357,8 @@ def check_release(
     # nested: no shown parent and child 1..k-1 apart
     for parent, children in families(spec):
         for child in children:
+            if spec.is_public(child):
+                continue
             a, b = release.sizes[parent], release.sizes[child]
             if a is not None and b is not None:
                 assert not 0 < a - b < k, (parent, child)
@@ -820,8 +825,8 @@ class Attacker:
         ]:
             for child in children:
                 gap = self.spec.sizes[parent] - self.spec.sizes[child]
-                if not 0 < gap < self.k:
-                    continue
+                if not 0 < gap < self.k or self.spec.is_public(child):
+                    continue  # (a public child: both sizes are known to everyone anyway)
                 a, b = (parent, None, SIZE), (child, None, SIZE)
                 if self.shown[a] is not None and self.shown[b] is not None:
                     self._breach(b, "nested: parent and child both shown", detail=f"gap {gap}")
@@ -841,6 +846,9 @@ class Attacker:
             value = self.truth(key)
             size = self.spec.sizes[pop]
             if item_id is None:
+                if self.spec.is_public(pop):
+                    needs[key] = _Need(0, "public size")  # every reader knows it already
+                    continue
                 if 0 < value < k:
                     needs[key] = _Need(k, "P1 size")
                 elif key in nested:
@@ -852,7 +860,9 @@ class Attacker:
             row = self.counts[item_id][pop]
             answered = size - row[NO_ANSWER]
             if 0 < size < k and value > 0:
-                need = _Need(k_cell, "P1 row count")
+                # a reader who knows the group's size can never be left with more than 0..size
+                width = min(k_cell, size) if self.spec.is_public(pop) else k_cell
+                need = _Need(width, "P1 row count")
             elif column != NO_ANSWER and 0 < value < k_cell:
                 need = _Need(k_cell, "P2 count")
             else:
@@ -990,6 +1000,10 @@ class Attacker:
                     lo[i] = 1
                 else:
                     self._breach(key, "zeros promise broken: hidden zero")
+        # every reader knows every public size, published or not
+        for key, i in index.items():
+            if key[1] is None and self.spec.is_public(key[0]):
+                lo[i] = hi[i] = truth[i]
         matrix, lb, ub = self._programme(index)
         activity = matrix @ truth
         bad = np.flatnonzero((activity < lb - 1e-9) | (activity > ub + 1e-9))
