@@ -253,19 +253,10 @@ def series_scope(db: Database, keyring: Keyring, survey_id: str) -> Scope:
     session); otherwise every closed session that no published report covered. Closed
     sessions are settled first (their responses sealed again in a fresh order)."""
     sessions.settle_closed(db, get_survey_by_id(db, survey_id))
-    with db.session() as session:
-        rows = session.scalars(
-            select(Release).where(Release.survey_id == survey_id).order_by(Release.created_at)
-        ).all()
-        documents = [(r.status, open_document(keyring, survey_id, r.id, r.payload)) for r in rows]
+    documents = _series_documents(db, keyring, survey_id)
     if documents and documents[-1][0] == "draft":
         return scope_of_sessions(db, survey_id, scope_header(documents[-1][1]).sessions)
-    covered = {
-        sid
-        for status, doc in documents
-        if status == "published"
-        for sid in scope_header(doc).sessions
-    }
+    covered = _published_sessions(documents)
     now = sessions.utcnow()
     closed = [
         s.id
@@ -276,6 +267,24 @@ def series_scope(db: Database, keyring: Keyring, survey_id: str) -> Scope:
     if not found.sessions:
         raise ServiceError(NO_NEW_SESSIONS)
     return found
+
+
+def _series_documents(db: Database, keyring: Keyring, survey_id: str) -> list[tuple[str, Any]]:
+    """(status, decrypted document) of every release of a series, oldest first."""
+    with db.session() as session:
+        rows = session.scalars(
+            select(Release).where(Release.survey_id == survey_id).order_by(Release.created_at)
+        ).all()
+        return [(r.status, open_document(keyring, survey_id, r.id, r.payload)) for r in rows]
+
+
+def _published_sessions(documents: list[tuple[str, Any]]) -> set[str]:
+    return {
+        sid
+        for status, document in documents
+        if status == "published"
+        for sid in scope_header(document).sessions
+    }
 
 
 def scope_of_sessions(db: Database, survey_id: str, session_ids: Sequence[str]) -> Scope:
@@ -529,30 +538,79 @@ def load_release(
         row = session.scalars(query.order_by(Release.created_at.desc()).limit(1)).first()
         if row is None:
             return None
+        return _release_data(keyring, survey, row)
+
+
+def covering_release(
+    db: Database, keyring: Keyring, series: SurveyInfo, session_id: str
+) -> ReleaseData | None:
+    """The published report of a series that covers one of its sessions, if any."""
+    with db.session() as session:
+        rows = session.scalars(
+            select(Release).where(Release.survey_id == series.id, Release.status == "published")
+        ).all()
+        for row in rows:
+            document = open_document(keyring, series.id, row.id, row.payload)
+            if session_id in scope_header(document).sessions:
+                return _release_data(keyring, series, row, document)
+    return None
+
+
+def _release_data(
+    keyring: Keyring, survey: SurveyInfo, row: Release, document: Any | None = None
+) -> ReleaseData:
+    if document is None:
         document = open_document(keyring, survey.id, row.id, row.payload)
-        return ReleaseData(
-            id=row.id,
-            survey_slug=survey.slug,
-            survey_title=document["survey"]["title"],
-            questionnaire_id=document["survey"]["questionnaire"],
-            questionnaire_version=document["survey"]["version"],
-            status=row.status,
-            as_at=dt.date.fromisoformat(document["as_at"]),
-            views=tuple(tuple(v) for v in document["views"]),
-            protected=ProtectedRelease.from_dict(document["release"]),
-            themes={
-                str(qid): QuestionThemes.from_dict(data)
-                for qid, data in document.get("themes", {}).items()
-            },
-            decisions={
-                str(qid): tuple(entries) for qid, entries in document.get("decisions", {}).items()
-            },
-            has_workspace=row.workspace is not None,
-            overall_only={
-                str(item): str(why) for item, why in document.get("overall_only", {}).items()
-            },
-            scope=scope_header(document),
-        )
+    return ReleaseData(
+        id=row.id,
+        survey_slug=survey.slug,
+        survey_title=document["survey"]["title"],
+        questionnaire_id=document["survey"]["questionnaire"],
+        questionnaire_version=document["survey"]["version"],
+        status=row.status,
+        as_at=dt.date.fromisoformat(document["as_at"]),
+        views=tuple(tuple(v) for v in document["views"]),
+        protected=ProtectedRelease.from_dict(document["release"]),
+        themes={
+            str(qid): QuestionThemes.from_dict(data)
+            for qid, data in document.get("themes", {}).items()
+        },
+        decisions={
+            str(qid): tuple(entries) for qid, entries in document.get("decisions", {}).items()
+        },
+        has_workspace=row.workspace is not None,
+        overall_only={
+            str(item): str(why) for item, why in document.get("overall_only", {}).items()
+        },
+        scope=scope_header(document),
+    )
+
+
+@dataclass(frozen=True)
+class SeriesProgress:
+    """Where a series' reports stand: sessions in published reports, in the draft under
+    review, and closed but in no report yet."""
+
+    published: int
+    in_draft: int
+    waiting: int
+    has_draft: bool
+
+
+def series_progress(db: Database, keyring: Keyring, series: SurveyInfo) -> SeriesProgress:
+    now = sessions.utcnow()
+    closed = {s.id for s in sessions.list_sessions(db, series.id) if s.state(now) == "closed"}
+    documents = _series_documents(db, keyring, series.id)
+    published = _published_sessions(documents)
+    draft: set[str] = set()
+    if documents and documents[-1][0] == "draft":
+        draft = set(scope_header(documents[-1][1]).sessions)
+    return SeriesProgress(
+        published=len(published),
+        in_draft=len(draft),
+        waiting=len(closed - published - draft),
+        has_draft=bool(draft),
+    )
 
 
 def release_count(db: Database, survey_id: str, *, status: str | None = None) -> int:

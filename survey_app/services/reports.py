@@ -29,10 +29,12 @@ from analysis.report import (
     Question,
     Report,
     ReportInfo,
+    Row,
     Table,
     TextResult,
     View,
     build_report,
+    build_table,
     footnote,
     parse_view,
     published_views,
@@ -48,6 +50,7 @@ from survey_app.services import analysis, audit, publishing, surveys
 from survey_app.services.accounts import StaffAccount, may_work_on
 from survey_app.services.analysis import ReleaseData
 from survey_app.services.errors import NotFoundError
+from survey_app.services.scope import SESSION
 from survey_app.services.scope import TITLES as SESSION_TITLES
 from survey_app.services.surveys import SurveyInfo
 from survey_app.storage.database import Database
@@ -304,7 +307,13 @@ def open_report(
     survey = surveys.find_survey(db, slug)
     if survey is None:
         raise NotFoundError(f"There is no survey with the slug '{slug}'")
-    worker = account is None or may_work_on(db, account, survey)
+    if account is not None and account.role == "facilitator":
+        # a facilitator reads the published reports of the series they work on, nothing else
+        if not may_work_on(db, account, survey):
+            raise NotFoundError(f"Survey '{slug}' has no report you may read")
+        worker = False
+    else:
+        worker = account is None or may_work_on(db, account, survey)
     release = None
     if survey.has_results:
         release = analysis.load_release(db, keyring, survey, published_only=not worker)
@@ -442,6 +451,51 @@ def published_reports(db: Database) -> list[PublishedReport]:
         PublishedReport(slug, title, f"{at.day} {at:%B %Y}" if at is not None else "")
         for slug, title, at in rows
     ]
+
+
+# --- a session's own results --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionResults:
+    """One session's figures, from the published series report that covers it.
+
+    ``state``: ``none`` (in no published report yet), ``small`` (fewer than k answered: its
+    answers count only in pooled figures) or ``shown`` (``tables`` holds, per closed
+    question, the session's row of the by-session table)."""
+
+    state: Literal["none", "small", "shown"]
+    k: int
+    tables: tuple[tuple[Table, Row], ...] = ()
+    footnote: str = ""
+
+
+def session_results(
+    db: Database,
+    keyring: Keyring,
+    questionnaires: Mapping[str, Questionnaire],
+    series: SurveyInfo,
+    session_id: str,
+) -> SessionResults:
+    release = analysis.covering_release(db, keyring, series, session_id)
+    if release is None:
+        return SessionResults("none", series.min_group)
+    population = ((SESSION, session_id),)
+    protected = release.protected
+    size = protected.sizes.get(population)
+    if (SESSION,) not in protected.views or size is None or size < release.k:
+        return SessionResults("small", release.k)
+    questionnaire = questionnaires.get(release.questionnaire_id)
+    labels = report_labels(questionnaire, release)
+    found = []
+    for question in report_questions(questionnaire, release):
+        for item in question.items:
+            table = build_table(protected, (SESSION,), item, labels)
+            row = next((r for r in table.rows if r.population == population), None)
+            if row is not None:
+                found.append((table, row))
+    note = footnote(release.k, release.k_cell)
+    return SessionResults("shown", release.k, tuple(found), note)
 
 
 # --- exports -----------------------------------------------------------------------------------

@@ -25,9 +25,9 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from survey_app.extensions import get_db, get_questionnaires
+from survey_app.extensions import get_db, get_keyring, get_questionnaires
 from survey_app.forms.registry import ErrorLink, error_links
-from survey_app.services import accounts, sessions
+from survey_app.services import accounts, analysis, reports, sessions
 from survey_app.services import audit as audit_log
 from survey_app.services.errors import NotFoundError, ServiceError
 from survey_app.services.sessions import SessionInfo
@@ -53,6 +53,8 @@ def series(slug: str) -> str:
         sessions=found,
         states={s.id: s.state(now) for s in found},
         counts=sessions.response_counts(get_db(), info.id),
+        progress=analysis.series_progress(get_db(), get_keyring(), info),
+        analyses=current_staff().role in ("admin", "analyst"),
         notice=request.args.get("done"),
         assigned=[p.account for p in people if info.slug in p.surveys],
         assignable=[
@@ -134,6 +136,9 @@ def feedback_session(session_id: str) -> str:
         qr_uri=_qr(found).svg_data_uri(scale=6, omitsize=True),
         notice=request.args.get("done"),
         problem=request.args.get("problem"),
+        results=reports.session_results(
+            get_db(), get_keyring(), get_questionnaires(), info, found.id
+        ),
     )
 
 

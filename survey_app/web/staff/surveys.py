@@ -48,8 +48,14 @@ def home() -> Response | str:
 @bp.get("/releases")
 @login_required
 def releases() -> str:
-    """Every survey with a published report, for everyone signed in."""
-    return render_template("staff/releases.html", releases=reports.published_reports(get_db()))
+    """Every survey with a published report, for everyone signed in (a facilitator: the
+    series they work on)."""
+    found = reports.published_reports(get_db())
+    user = current_staff()
+    if user.role == "facilitator":
+        theirs = {row.info.slug for row in accounts.surveys_for(get_db(), user)}
+        found = [r for r in found if r.slug in theirs]
+    return render_template("staff/releases.html", releases=found)
 
 
 @bp.route("/surveys/new", methods=["GET", "POST"])
