@@ -57,10 +57,10 @@ def _survey(slug: str) -> tuple[SurveyInfo, Questionnaire]:
     if survey is None:
         _fail(f"There is no survey with the slug '{slug}'")
         raise AssertionError  # not reached
-    if survey.status != "closed":
+    if not survey.has_results:
         _fail(analysis.NOT_CLOSED)
-    questionnaire = get_questionnaires().get(survey.questionnaire_id)
-    if questionnaire is None or questionnaire.version != survey.questionnaire_version:
+    questionnaire = survey.questionnaire_in(get_questionnaires())
+    if questionnaire is None:
         _fail("The survey's questionnaire version is no longer loaded")
         raise AssertionError  # not reached
     return survey, questionnaire

@@ -102,7 +102,7 @@ CLOSERS = ("", "", "", " It has been like this for years.", " Please act on this
 
 def _comment_bank(question: Question) -> dict[str, list[str]]:
     text = question.text.lower()
-    if "working well" in text or "helped" in text or "positive" in text:
+    if any(words in text for words in ("working well", "worked well", "helped", "positive")):
         return COMMENTS["working"]
     if "session" in text or "next time" in text or "talk about" in text:
         return COMMENTS["session"]

@@ -11,8 +11,7 @@ from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFProtect
 
 from survey_app.crypto import Keyring
-from survey_app.domain.loading import load_directory
-from survey_app.domain.model import Questionnaire
+from survey_app.domain.loading import Catalogue, load_directory
 from survey_app.services.intake import IntakeCeiling
 from survey_app.services.jobs import JobSettings
 from survey_app.services.journey import Intake
@@ -80,8 +79,8 @@ def get_intake() -> Intake:
     return cast(Intake, current_app.extensions[INTAKE])
 
 
-def get_questionnaires() -> dict[str, Questionnaire]:
-    return cast(dict[str, Questionnaire], current_app.extensions[QUESTIONNAIRES])
+def get_questionnaires() -> Catalogue:
+    return cast(Catalogue, current_app.extensions[QUESTIONNAIRES])
 
 
 def get_keyring() -> Keyring:

@@ -43,8 +43,10 @@ class Environment:
     def questionnaire(self, questionnaire_id: str, version: str) -> Questionnaire:
         from survey_app.domain.loading import load_directory
 
-        found = load_directory(Path(self.settings["questionnaire_dir"])).get(questionnaire_id)
-        if found is None or found.version != version:
+        found = load_directory(Path(self.settings["questionnaire_dir"])).version(
+            questionnaire_id, version
+        )
+        if found is None:
             raise ServiceError("The survey's questionnaire version is no longer loaded")
         return found
 

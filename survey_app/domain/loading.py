@@ -12,6 +12,12 @@ Checking happens in two layers, and every problem found is reported, not just th
 Each problem carries the file, a JSON pointer to the offending value and a plain-English reason;
 the questionnaire file format and the full list of checks are in ``questionnaires/README.md``.
 
+**Versions.** The files directly in the questionnaire directory are the current version of each
+questionnaire: new surveys use them. A survey keeps the version it was made with, so when a
+questionnaire changes, its earlier version moves to ``earlier/<id>@<version>.yaml``: surveys
+and series made with it keep working (their forms, analyses and reports), and nothing new is
+made with it. :func:`load_directory` returns a :class:`Catalogue` of both.
+
 Packaging: the schema is read with :mod:`importlib.resources`, so ``questionnaire.schema.json``
 must be shipped as package data of ``survey_app.domain``, for example in ``pyproject.toml``::
 
@@ -25,7 +31,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -51,8 +57,11 @@ from survey_app.domain.model import (
 )
 
 __all__ = [
+    "EARLIER_DIRECTORY",
     "SCHEMA_RESOURCE",
+    "Catalogue",
     "check_files",
+    "find_version",
     "load_directory",
     "load_questionnaire",
     "pointer",
@@ -65,6 +74,9 @@ SCHEMA_RESOURCE = "questionnaire.schema.json"
 
 # The only placeholder a privacy notice may use (see Questionnaire.privacy_paragraphs).
 PRIVACY_PLACEHOLDER = "min_group"
+
+# Earlier versions still in use by surveys: <directory>/earlier/<id>@<version>.yaml
+EARLIER_DIRECTORY = "earlier"
 
 # Question types whose answer can drive a show_if condition.
 CONDITION_SOURCE_TYPES = ("single_choice", "multiple_choice", "likert")
@@ -79,8 +91,50 @@ PathParts = Sequence[str | int]
 
 
 def questionnaire_files(directory: Path) -> list[Path]:
-    """Every ``*.yaml`` file directly inside ``directory``, in sorted order."""
-    return sorted(path for path in directory.glob("*.yaml") if path.is_file())
+    """Every ``*.yaml`` file directly inside ``directory``, then every earlier version in its
+    ``earlier`` folder, each in sorted order."""
+    current = sorted(path for path in directory.glob("*.yaml") if path.is_file())
+    earlier = directory / EARLIER_DIRECTORY
+    return current + sorted(path for path in earlier.glob("*.yaml") if path.is_file())
+
+
+class Catalogue(Mapping[str, Questionnaire]):
+    """The questionnaires a deployment serves: as a mapping, the current version of each (by
+    id), which new surveys use; :meth:`version` finds any loaded version, current or earlier,
+    for the surveys made with it."""
+
+    def __init__(
+        self, current: Mapping[str, Questionnaire], earlier: Iterable[Questionnaire] = ()
+    ) -> None:
+        self._current = dict(current)
+        self._versions = {(q.id, q.version): q for q in (*earlier, *current.values())}
+
+    def __getitem__(self, questionnaire_id: str) -> Questionnaire:
+        return self._current[questionnaire_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._current)
+
+    def __len__(self) -> int:
+        return len(self._current)
+
+    def version(self, questionnaire_id: str, version: str) -> Questionnaire | None:
+        return self._versions.get((questionnaire_id, version))
+
+    def versions(self) -> list[Questionnaire]:
+        """Every loaded version, by id then in the order loaded."""
+        return sorted(self._versions.values(), key=lambda q: q.id)
+
+
+def find_version(
+    questionnaires: Mapping[str, Questionnaire], questionnaire_id: str, version: str
+) -> Questionnaire | None:
+    """The questionnaire a survey was made with: that exact version, current or earlier (a
+    plain mapping holds current versions only)."""
+    if isinstance(questionnaires, Catalogue):
+        return questionnaires.version(questionnaire_id, version)
+    found = questionnaires.get(questionnaire_id)
+    return found if found is not None and found.version == version else None
 
 
 def load_questionnaire(path: Path) -> Questionnaire:
@@ -97,22 +151,22 @@ def check_files(paths: Iterable[Path]) -> list[Problem]:
     Never raises for a bad file: a missing or unreadable file is reported as a problem. Two files
     declaring the same questionnaire id is also a problem.
     """
-    _, problems = _load_all(paths)
+    _, _, problems = _load_all(paths)
     return problems
 
 
-def load_directory(directory: Path) -> dict[str, Questionnaire]:
-    """Load every questionnaire file in ``directory``, keyed by questionnaire id.
+def load_directory(directory: Path) -> Catalogue:
+    """Load every questionnaire file in ``directory`` (and its earlier versions).
 
     Raises one :class:`QuestionnaireError` listing every problem of every file, so start-up
     refuses to run with any invalid questionnaire. A directory with no files gives ``{}``.
     """
     if not directory.is_dir():
         raise QuestionnaireError([Problem(str(directory), "/", "this is not a directory")])
-    loaded, problems = _load_all(questionnaire_files(directory))
+    loaded, earlier, problems = _load_all(questionnaire_files(directory))
     if problems:
         raise QuestionnaireError(problems)
-    return loaded
+    return Catalogue(loaded, earlier)
 
 
 @functools.cache
@@ -137,10 +191,19 @@ class _Outcome:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _load_all(paths: Iterable[Path]) -> tuple[dict[str, Questionnaire], list[Problem]]:
+def is_earlier(path: Path) -> bool:
+    """Whether ``path`` holds an earlier version (it sits in an ``earlier`` folder)."""
+    return path.parent.name == EARLIER_DIRECTORY
+
+
+def _load_all(
+    paths: Iterable[Path],
+) -> tuple[dict[str, Questionnaire], list[Questionnaire], list[Problem]]:
     loaded: dict[str, Questionnaire] = {}
+    earlier: list[Questionnaire] = []
     problems: list[Problem] = []
     owners: dict[str, str] = {}
+    version_owners: dict[tuple[str, str], str] = {}
     seen_paths: set[Path] = set()
     for path in paths:
         resolved = path.resolve()
@@ -151,20 +214,39 @@ def _load_all(paths: Iterable[Path]) -> tuple[dict[str, Questionnaire], list[Pro
         problems.extend(outcome.problems)
         if outcome.declared_id is None:
             continue
-        owner = owners.get(outcome.declared_id)
+        found = outcome.questionnaire
+        if not is_earlier(path):
+            owner = owners.get(outcome.declared_id)
+            if owner is not None:
+                problems.append(
+                    Problem(
+                        outcome.file,
+                        "/id",
+                        f"the id '{outcome.declared_id}' is already used by {owner}",
+                    )
+                )
+                continue
+            owners[outcome.declared_id] = outcome.file
+        if found is None:
+            continue
+        key = (found.id, found.version)
+        owner = version_owners.get(key)
         if owner is not None:
             problems.append(
                 Problem(
                     outcome.file,
-                    "/id",
-                    f"the id '{outcome.declared_id}' is already used by {owner}",
+                    "/version",
+                    f"version '{found.version}' of '{found.id}' is already loaded from "
+                    f"{owner}; an earlier version keeps its own version number",
                 )
             )
             continue
-        owners[outcome.declared_id] = outcome.file
-        if outcome.questionnaire is not None:
-            loaded[outcome.declared_id] = outcome.questionnaire
-    return loaded, problems
+        version_owners[key] = outcome.file
+        if is_earlier(path):
+            earlier.append(found)
+        else:
+            loaded[found.id] = found
+    return loaded, earlier, problems
 
 
 def _examine(path: Path) -> _Outcome:
@@ -477,7 +559,15 @@ class _Report:
 def _meaning_problems(document: Raw, path: Path) -> list[Problem]:
     report = _Report(str(path))
 
-    if document["id"] != path.stem:
+    if is_earlier(path):
+        expected = f"{document['id']}@{document['version']}"
+        if path.stem != expected:
+            report(
+                ["version"],
+                f"an earlier version's file must be named '{expected}.yaml' (its id, '@' and "
+                f"its version), not '{path.name}'; rename the file",
+            )
+    elif document["id"] != path.stem:
         report(
             ["id"],
             f"the id '{document['id']}' must equal the file name without its extension "

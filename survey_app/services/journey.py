@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from survey_app.crypto import new_respondent_token, spent_token_digest
+from survey_app.domain.loading import find_version
 from survey_app.domain.model import Questionnaire
 from survey_app.services.codes import redeem_code
 from survey_app.services.errors import NotFoundError, ServiceError
@@ -38,10 +39,10 @@ def live_survey(db: Database, questionnaires: Mapping[str, Questionnaire], slug:
     info = find_survey(db, slug)
     if info is None or info.status == "draft":
         raise NotFoundError(slug)
-    questionnaire = questionnaires.get(info.questionnaire_id)
-    if questionnaire is None or questionnaire.version != info.questionnaire_version:
-        # The questionnaire file changed under an existing survey; it cannot be answered
-        # safely any more, so it behaves as unknown rather than mixing versions.
+    questionnaire = find_version(questionnaires, info.questionnaire_id, info.questionnaire_version)
+    if questionnaire is None:
+        # The survey's version is no longer loaded (not kept in questionnaires/earlier/); it
+        # cannot be answered safely, so it behaves as unknown rather than mixing versions.
         raise NotFoundError(slug)
     return LiveSurvey(info, questionnaire)
 

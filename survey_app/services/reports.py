@@ -44,6 +44,7 @@ from analysis.report import (
     view_key,
 )
 from survey_app.crypto import Keyring
+from survey_app.domain.loading import find_version
 from survey_app.domain.model import Question as AskedQuestion
 from survey_app.domain.model import Questionnaire, QuestionType, Section
 from survey_app.services import analysis, audit, publishing, surveys
@@ -263,8 +264,13 @@ class ReportContext:
 
     @property
     def views(self) -> tuple[View, ...]:
-        """The views the release publishes, overall first: the only ones a reader is offered."""
-        return published_views(self.release.protected) if self.release is not None else ()
+        """The views the release publishes, overall first: the only ones a reader is offered,
+        in the order the questionnaire (or a series: pooled first, then sessions) gives them."""
+        if self.release is None:
+            return ()
+        order = {view: n for n, view in enumerate(self.release.views)}
+        found = published_views(self.release.protected)
+        return tuple(sorted(found, key=lambda view: order.get(view, len(order))))
 
     @property
     def permitted(self) -> tuple[View, ...]:
@@ -319,8 +325,10 @@ def open_report(
         release = analysis.load_release(db, keyring, survey, published_only=not worker)
     if not worker and release is None:
         raise NotFoundError(f"Survey '{slug}' has no published report")
-    questionnaire = questionnaires.get(
-        release.questionnaire_id if release else survey.questionnaire_id
+    questionnaire = (
+        find_version(questionnaires, release.questionnaire_id, release.questionnaire_version)
+        if release
+        else survey.questionnaire_in(questionnaires)
     )
     questions = report_questions(questionnaire, release) if release else []
     labels = report_labels(questionnaire, release)
@@ -466,7 +474,8 @@ class SessionResults:
 
     state: Literal["none", "small", "shown"]
     k: int
-    tables: tuple[tuple[Table, Row], ...] = ()
+    #: per table: its heading, the by-session table and the session's row of it
+    tables: tuple[tuple[str, Table, Row], ...] = ()
     footnote: str = ""
 
 
@@ -485,7 +494,9 @@ def session_results(
     size = protected.sizes.get(population)
     if (SESSION,) not in protected.views or size is None or size < release.k:
         return SessionResults("small", release.k)
-    questionnaire = questionnaires.get(release.questionnaire_id)
+    questionnaire = find_version(
+        questionnaires, release.questionnaire_id, release.questionnaire_version
+    )
     labels = report_labels(questionnaire, release)
     found = []
     for question in report_questions(questionnaire, release):
@@ -493,7 +504,10 @@ def session_results(
             table = build_table(protected, (SESSION,), item, labels)
             row = next((r for r in table.rows if r.population == population), None)
             if row is not None:
-                found.append((table, row))
+                heading = question.title
+                if len(question.items) > 1 or question.kind == "text":
+                    heading = f"{question.title} ({table.title[:1].lower()}{table.title[1:]})"
+                found.append((heading, table, row))
     note = footnote(release.k, release.k_cell)
     return SessionResults("shown", release.k, tuple(found), note)
 

@@ -112,7 +112,7 @@ def open_review(
         raise NotFoundError(f"There is no survey with the slug '{slug}'")
     if account is not None and not may_work_on(db, account, survey):
         raise ReviewAccessError("Only analysts working on this survey and admins can review it")
-    questionnaire = questionnaires.get(survey.questionnaire_id)
+    questionnaire = survey.questionnaire_in(questionnaires)
     if questionnaire is None:
         raise NotFoundError("The survey's questionnaire is no longer loaded")
     with db.session() as session:

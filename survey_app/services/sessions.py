@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from survey_app.domain.loading import find_version
 from survey_app.domain.model import Questionnaire
 from survey_app.services.errors import NotFoundError, ServiceError
 from survey_app.services.surveys import SurveyInfo, find_survey, get_survey_by_id, rewrite_responses
@@ -133,13 +134,14 @@ def create_session(
     link would not work)."""
     if series.access != "sessions":
         raise ServiceError("Sessions belong to a series (a survey run in sessions)")
-    loaded = questionnaires.get(series.questionnaire_id)
-    if loaded is None or loaded.version != series.questionnaire_version:
-        now_loaded = f"version {loaded.version} is loaded" if loaded else "it is not loaded"
+    found = find_version(questionnaires, series.questionnaire_id, series.questionnaire_version)
+    if found is None:
         raise ServiceError(
             f"This series uses questionnaire {series.questionnaire_id} version "
-            f"{series.questionnaire_version}, and {now_loaded}: its sessions could not be "
-            "answered. Restore that questionnaire file, or start a new series."
+            f"{series.questionnaire_version}, which is not loaded: its sessions could not be "
+            f"answered. Keep that version as questionnaires/earlier/"
+            f"{series.questionnaire_id}@{series.questionnaire_version}.yaml, or start a new "
+            "series."
         )
     if series.status == "closed":
         raise ServiceError("This series has closed: it takes no new sessions")

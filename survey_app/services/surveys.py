@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from survey_app.crypto import generate_survey_keypair, key_id, reseal, wrap_private_key
+from survey_app.domain.loading import find_version
 from survey_app.domain.model import Questionnaire
 from survey_app.services.errors import NotFoundError, ServiceError, SurveyClosedError
 from survey_app.services.intake import validate_per_minute
@@ -48,6 +50,10 @@ class SurveyInfo:
     @property
     def is_open(self) -> bool:
         return self.status == "open"
+
+    def questionnaire_in(self, questionnaires: Mapping[str, Questionnaire]) -> Questionnaire | None:
+        """The questionnaire this survey was made with (that version), if it is loaded."""
+        return find_version(questionnaires, self.questionnaire_id, self.questionnaire_version)
 
     @property
     def is_series(self) -> bool:

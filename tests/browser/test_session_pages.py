@@ -43,7 +43,12 @@ def test_a_session_from_the_room_and_the_phone(browser: Any, live_app: tuple[Fla
     phone.get_by_role("button", name="Start now").click()
     checked.append(("session form", axe_violations(phone)))
     assert no_sideways_scroll(phone)
-    phone.get_by_label("Webinar").check()
+    phone.get_by_label("Very useful").check()
+    phone.get_by_role("button", name="Continue").click()
+    # the second short page: council and role, both optional
+    checked.append(("session about you", axe_violations(phone)))
+    assert no_sideways_scroll(phone)
+    phone.get_by_label("Suffolk").check()
     phone.get_by_role("button", name="Continue").click()
     phone.get_by_role("button", name="Send my answers").click()
     assert "your answers have been sent" in phone.locator("h1").inner_text()

@@ -60,8 +60,10 @@ def labels(question: Question) -> list[str]:
 
 def test_every_file_loads(loaded: dict[str, Questionnaire]) -> None:
     files = questionnaire_files(FOLDER)
-    assert [path.stem for path in files] == sorted(loaded)
+    current = [path.stem for path in files if path.parent == FOLDER]
+    assert current == sorted(loaded)
     assert set(loaded) == {STAFF, FEEDBACK, BLACK_MALE}
+    assert [path.name for path in files if path.parent != FOLDER] == [f"{FEEDBACK}@2026.1.yaml"]
     assert check_files(files) == []
     for questionnaire in loaded.values():
         assert Path(questionnaire.source).parent == FOLDER
@@ -149,11 +151,27 @@ def test_each_privacy_notice_says_what_matters(questionnaire: Questionnaire) -> 
     assert not any("{" in p for p in paragraphs)
 
 
-def test_reflective_space_feedback_is_one_short_page(loaded: dict[str, Questionnaire]) -> None:
+def test_reflective_space_feedback_is_two_short_pages(loaded: dict[str, Questionnaire]) -> None:
+    """Made for sessions: the session says which meeting an answer is about, so nothing
+    asks; one required question; council and role optional, on a page of their own."""
     feedback = loaded[FEEDBACK]
-    assert len(feedback.sections) == 1
-    assert [q.id for q in feedback.questions() if q.required] == ["session_type"]
-    assert not any(q.demographic for q in feedback.questions())
+    assert [len(s.questions) for s in feedback.sections] == [6, 2]
+    assert [q.id for q in feedback.questions() if q.required] == ["usefulness"]
+    assert [q.id for q in feedback.questions() if q.demographic] == ["council", "role"]
+    assert feedback.breakdowns == ("council", "role")
+    assert all("prefer_not_to_say" in [o.value for o in q.options]
+               for q in feedback.questions() if q.demographic)  # fmt: skip
+    assert not any("session" in q.id for q in feedback.questions())
+
+
+def test_surveys_made_with_the_first_version_keep_it() -> None:
+    """The earlier version stays loaded for the surveys and series made with it."""
+    catalogue = load_directory(FOLDER)
+    earlier = catalogue.version(FEEDBACK, "2026.1")
+    assert earlier is not None and earlier.version == "2026.1"
+    assert [q.id for q in earlier.questions() if q.required] == ["session_type"]
+    assert catalogue[FEEDBACK].version == "2026.2"
+    assert FEEDBACK in catalogue and len(catalogue) == len(list(FOLDER.glob("*.yaml")))
 
 
 def test_black_male_social_workers_has_five_themes_and_about_you(

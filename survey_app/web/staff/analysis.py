@@ -114,7 +114,7 @@ def _review_choice(stake: review.AtStake | None) -> tuple[str, list[ErrorLink]]:
 @passphrase_limit
 def analyse(slug: str) -> Response | str | tuple[str, int]:
     survey = _survey_for(slug)
-    questionnaire = get_questionnaires().get(survey.questionnaire_id)
+    questionnaire = survey.questionnaire_in(get_questionnaires())
     if not survey.has_results or questionnaire is None:
         return render_template("staff/analyse_unavailable.html", survey=survey)
     stake = review.review_at_stake(get_db(), get_keyring(), slug)
@@ -243,7 +243,7 @@ def publish_report(slug: str) -> Response | str | tuple[str, int]:
 
 
 def _questionnaire(survey: SurveyInfo) -> Any:
-    found = get_questionnaires().get(survey.questionnaire_id)
+    found = survey.questionnaire_in(get_questionnaires())
     if found is None:
         abort(404)
     return found

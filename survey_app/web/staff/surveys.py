@@ -89,7 +89,7 @@ def survey(slug: str) -> str:
     return render_template(
         "staff/survey.html",
         survey=info,
-        questionnaire=get_questionnaires().get(info.questionnaire_id),
+        questionnaire=info.questionnaire_in(get_questionnaires()),
         slots=keys.list_slots(get_db(), slug),
         responses=surveys.response_count(get_db(), info.id),
         per_minute=info.responses_per_minute

@@ -81,7 +81,9 @@ def test_an_analyst_analyses_a_series_from_its_page(app: Flask) -> None:
     with app.app_context():
         accounts.assign(get_db(), email=staff.email, slug=series.slug, actor="test")
     page = check_page(client.get(f"/staff/series/{series.slug}"))
-    links = {a.get_text(strip=True): a["href"] for a in page.select("#reports ~ .cd-button-group a")}
+    links = {
+        a.get_text(strip=True): a["href"] for a in page.select("#reports ~ .cd-button-group a")
+    }
     assert links["Analyse the closed sessions"] == f"/staff/surveys/{series.slug}/analyse"
     form = check_page(client.get(links["Analyse the closed sessions"]))
     assert form.select("input[type=password]"), "the passphrase form, as for a survey"

@@ -1052,3 +1052,45 @@ def test_each_alternative_of_show_if_any_is_checked(tmp_path: Path) -> None:
     problem = only_problem(tmp_path, document)
     assert problem.pointer == f"{Q2}/0/show_if/any/1/question"
     assert "no question with the id 'nowhere'" in problem.reason
+
+
+# --- earlier versions -------------------------------------------------------------------------
+
+
+def test_an_earlier_version_loads_beside_the_current_one(tmp_path: Path) -> None:
+    current = valid_document()
+    current["version"] = "2026.2"
+    write(tmp_path, current)
+    (tmp_path / "earlier").mkdir()
+    write(tmp_path / "earlier", valid_document(), name="demo@2026.1")
+    catalogue = load_directory(tmp_path)
+    assert list(catalogue) == ["demo"] and catalogue["demo"].version == "2026.2"
+    first = catalogue.version("demo", "2026.1")
+    assert first is not None and first.version == "2026.1"
+    assert catalogue.version("demo", "2026.3") is None
+    assert [q.version for q in catalogue.versions()] == ["2026.1", "2026.2"]
+
+
+def test_an_earlier_version_must_be_named_after_its_id_and_version(tmp_path: Path) -> None:
+    (tmp_path / "earlier").mkdir()
+    path = write(tmp_path / "earlier", valid_document(), name="demo")
+    problems = check_files([path])
+    assert [(p.pointer, p.reason) for p in problems] == [
+        (
+            "/version",
+            "an earlier version's file must be named 'demo@2026.1.yaml' (its id, '@' and its "
+            "version), not 'demo.yaml'; rename the file",
+        )
+    ]
+
+
+def test_an_earlier_version_with_the_current_version_number_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, valid_document())
+    (tmp_path / "earlier").mkdir()
+    write(tmp_path / "earlier", valid_document(), name="demo@2026.1")
+    with pytest.raises(QuestionnaireError) as raised:
+        load_directory(tmp_path)
+    (problem,) = raised.value.problems
+    assert problem.file.endswith("earlier/demo@2026.1.yaml")
+    assert problem.pointer == "/version"
+    assert "version '2026.1' of 'demo' is already loaded from" in problem.reason
