@@ -53,7 +53,7 @@ def test_phone_without_javascript_completes_a_survey(
     assert page.evaluate("location.hash") == "#usefulness"
     assert no_sideways_scroll(page)
 
-    page.get_by_label("Very useful").check()
+    page.get_by_label("Very useful", exact=True).check()
     page.get_by_label("What worked well for you today?").fill("Hearing from others.")
     page.get_by_role("button", name="Continue").click()
     # the second and last page: optional questions about the person, skipped here
@@ -140,8 +140,9 @@ def test_a_code_respondent_s_pages_meet_wcag_aa_and_a_resend_is_refused_kindly(
     assert "Your code has been accepted" in page.locator("main").inner_text()
     checked.append(("first question, code accepted", axe_violations(page)))
     assert no_sideways_scroll(page)
-    page.get_by_label("Webinar").check()
+    page.get_by_label("Very useful", exact=True).check()
     page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Continue").click()  # "About you", skipped
     unsent = context.cookies()  # the draft, as a second tab or a back button would keep it
     page.get_by_role("button", name="Send my answers").click()
     assert "your answers have been sent" in page.locator("h1").inner_text()
@@ -289,8 +290,9 @@ def test_the_journey_s_other_pages_meet_wcag_aa_by_axe(
     def answer(page: Any) -> None:
         page.goto(f"{base}/s/feedback/")
         page.get_by_role("button", name="Start now").click()
-        page.get_by_label("Webinar").check()
+        page.get_by_label("Very useful", exact=True).check()
         page.get_by_role("button", name="Continue").click()
+        page.get_by_role("button", name="Continue").click()  # "About you", skipped
         page.get_by_role("button", name="Send my answers").click()
 
     first = browser.new_context(viewport=PHONE)

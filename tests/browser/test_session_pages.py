@@ -43,7 +43,7 @@ def test_a_session_from_the_room_and_the_phone(browser: Any, live_app: tuple[Fla
     phone.get_by_role("button", name="Start now").click()
     checked.append(("session form", axe_violations(phone)))
     assert no_sideways_scroll(phone)
-    phone.get_by_label("Very useful").check()
+    phone.get_by_label("Very useful", exact=True).check()
     phone.get_by_role("button", name="Continue").click()
     # the second short page: council and role, both optional
     checked.append(("session about you", axe_violations(phone)))
@@ -69,4 +69,47 @@ def test_a_session_from_the_room_and_the_phone(browser: Any, live_app: tuple[Fla
     assert phone.locator("h1").inner_text() == "Feedback for this session has closed"
     checked.append(("session closed", axe_violations(phone)))
     screen.close()
+    assert [(name, found) for name, found in checked if found] == []
+
+
+def test_a_facilitator_reads_session_results(browser: Any, live_app: tuple[Flask, str]) -> None:
+    """After a report is published: the series page, a large session's own results, a small
+    session's page and the pooled report, as an assigned facilitator sees them; axe on each."""
+    from survey_app.services import accounts
+    from tests.integration.services.test_series_reports import (
+        SESSIONS,
+        analyse,
+        publish,
+        run_sessions,
+    )
+
+    app, base = live_app
+    series = make_series(app)
+    sent = run_sessions(app, series, SESSIONS, seed=21)
+    ids = list(dict.fromkeys(sid for sid, _ in sent))
+    publish(app, series.slug, analyse(app, series.slug))
+    client = app.test_client()
+    staff = make_user(app, "facilitator", "facilitator@example.org")
+    with app.app_context():
+        accounts.assign(get_db(), email=staff.email, slug=series.slug, actor="test")
+    sign_in(client, staff)
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": base}])
+    page = context.new_page()
+    checked = []
+    page.goto(f"{base}/staff/series/{series.slug}")
+    checked.append(("series", axe_violations(page)))
+    assert "Sessions in published reports: 5" in page.locator("#report-progress").inner_text()
+    page.goto(f"{base}/staff/sessions/{ids[1]}")  # 12 responses
+    checked.append(("session results", axe_violations(page)))
+    assert page.locator("#session-results").count() == 1
+    page.goto(f"{base}/staff/sessions/{ids[4]}")  # 2 responses
+    checked.append(("small session", axe_violations(page)))
+    assert "Fewer than 5 people answered" in page.locator("main").inner_text()
+    page.goto(f"{base}/staff/surveys/{series.slug}/report")
+    checked.append(("series report", axe_violations(page)))
+    assert "Respondents by session" in page.locator("main").inner_text()
+    context.close()
     assert [(name, found) for name, found in checked if found] == []
