@@ -541,6 +541,50 @@ def load_release(
         return _release_data(keyring, survey, row)
 
 
+def release_by_id(
+    db: Database, keyring: Keyring, survey: SurveyInfo, release_id: str, *, published_only: bool
+) -> ReleaseData | None:
+    """One release of a survey (a series' earlier report), if it exists and may be read."""
+    with db.session() as session:
+        row = session.get(Release, release_id)
+        if row is None or row.survey_id != survey.id:
+            return None
+        if published_only and row.status != "published":
+            return None
+        return _release_data(keyring, survey, row)
+
+
+@dataclass(frozen=True)
+class PublishedBatch:
+    """One published report of a series: its release, when, and its sessions' dates."""
+
+    release_id: str
+    published_on: dt.date
+    sessions: int
+    first: dt.date
+    last: dt.date
+
+
+def published_batches(db: Database, keyring: Keyring, series: SurveyInfo) -> list[PublishedBatch]:
+    """A series' published reports, newest first."""
+    held = {s.id: s.held_on for s in sessions.list_sessions(db, series.id)}
+    with db.session() as session:
+        rows = session.scalars(
+            select(Release)
+            .where(Release.survey_id == series.id, Release.status == "published")
+            .order_by(Release.published_at.desc())
+        ).all()
+        found = []
+        for row in rows:
+            header = scope_header(open_document(keyring, series.id, row.id, row.payload))
+            days = sorted(held[s] for s in header.sessions if s in held)
+            if not days or row.published_at is None:
+                continue
+            published = row.published_at.date()
+            found.append(PublishedBatch(row.id, published, len(days), days[0], days[-1]))
+    return found
+
+
 def covering_release(
     db: Database, keyring: Keyring, series: SurveyInfo, session_id: str
 ) -> ReleaseData | None:

@@ -307,9 +307,12 @@ def open_report(
     questionnaires: Mapping[str, Questionnaire],
     account: StaffAccount | None,
     slug: str,
+    release_id: str | None = None,
 ) -> ReportContext:
     """The report of ``slug`` for ``account`` (``None`` is an operator at the command line,
-    who sees the newest release). Raises ``NotFoundError`` when there is nothing they may see."""
+    who sees the newest release). ``release_id`` asks for an earlier report of a series (each
+    of its reports covers other sessions). Raises ``NotFoundError`` when there is nothing they
+    may see."""
     survey = surveys.find_survey(db, slug)
     if survey is None:
         raise NotFoundError(f"There is no survey with the slug '{slug}'")
@@ -321,7 +324,11 @@ def open_report(
     else:
         worker = account is None or may_work_on(db, account, survey)
     release = None
-    if survey.has_results:
+    if release_id is not None:
+        release = analysis.release_by_id(db, keyring, survey, release_id, published_only=not worker)
+        if release is None or not survey.is_series:
+            raise NotFoundError(f"Survey '{slug}' has no such report")
+    elif survey.has_results:
         release = analysis.load_release(db, keyring, survey, published_only=not worker)
     if not worker and release is None:
         raise NotFoundError(f"Survey '{slug}' has no published report")
@@ -394,8 +401,9 @@ def overview(
     questionnaires: Mapping[str, Questionnaire],
     account: StaffAccount,
     slug: str,
+    release_id: str | None = None,
 ) -> Overview:
-    context = open_report(db, keyring, questionnaires, account, slug)
+    context = open_report(db, keyring, questionnaires, account, slug, release_id)
     tables: tuple[Table, ...] = ()
     if context.release is not None and context.state == "ready":
         protected = context.release.protected
@@ -412,11 +420,12 @@ def question_page(
     slug: str,
     question_id: str,
     view_text: str | None,
+    release_id: str | None = None,
 ) -> QuestionPage:
     """One question broken down by a view. The choices are the published views only; a
     permitted view that was not published gives a page that says so in one sentence, and
     anything else is ``NotFoundError``."""
-    context = open_report(db, keyring, questionnaires, account, slug)
+    context = open_report(db, keyring, questionnaires, account, slug, release_id)
     if context.release is None or context.state in ("not_closed", "no_release"):
         raise NotFoundError(f"Survey '{slug}' has no report yet")
     question = context.question(question_id)
@@ -565,8 +574,9 @@ def download_page(
     questionnaires: Mapping[str, Questionnaire],
     account: StaffAccount,
     slug: str,
+    release_id: str | None = None,
 ) -> DownloadPage:
-    context = open_report(db, keyring, questionnaires, account, slug)
+    context = open_report(db, keyring, questionnaires, account, slug, release_id)
     if context.release is None or context.state != "ready":
         raise NotFoundError(f"Survey '{slug}' has no results to download")
     labels = context.labels
@@ -603,13 +613,14 @@ def export_report(
     file_format: str,
     render_html: Callable[[Report], str],
     views: Sequence[str] | None = None,
+    release_id: str | None = None,
 ) -> ExportFile:
     """A download of the release as CSV, XLSX or printable HTML, for everyone and the
     breakdowns named in ``views`` (see :func:`chosen_views`), audited as ``export``
     (``account`` ``None`` is the command line)."""
     if file_format not in FORMATS:
         raise NotFoundError(f"There is no '{file_format}' download")
-    context = open_report(db, keyring, questionnaires, account, slug)
+    context = open_report(db, keyring, questionnaires, account, slug, release_id)
     if context.release is None:
         full_report(context)  # says why there is nothing to download
     chosen = chosen_views(context, views)
@@ -640,9 +651,10 @@ def protection_page(
     questionnaires: Mapping[str, Questionnaire],
     account: StaffAccount,
     slug: str,
+    release_id: str | None = None,
 ) -> ReportContext:
     """The report whose protection the page explains (its k, k_cell and unpublished views)."""
-    context = open_report(db, keyring, questionnaires, account, slug)
+    context = open_report(db, keyring, questionnaires, account, slug, release_id)
     if context.release is None:
         raise NotFoundError(f"Survey '{slug}' has no report yet")
     return context

@@ -13,7 +13,10 @@ that names no breakdown gets everyone and each published one-way breakdown.
 
 from __future__ import annotations
 
-from flask import abort, make_response, render_template, request
+import re
+from typing import Any
+
+from flask import abort, g, make_response, render_template, request
 from werkzeug.wrappers import Response
 
 from analysis.report import HIDDEN, Report, chart_summary, text_status_message
@@ -22,6 +25,39 @@ from survey_app.services import reports
 from survey_app.services.errors import NotFoundError
 from survey_app.web.staff import bp
 from survey_app.web.staff.access import current_staff, login_required
+
+#: The report pages: links between them keep the report chosen (``?release=``).
+REPORT_ENDPOINTS = frozenset(
+    {
+        "staff.report",
+        "staff.report_question",
+        "staff.report_downloads",
+        "staff.download_report",
+        "staff.report_protection",
+        "staff.carried_codebook",
+    }
+)
+_RELEASE_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def chosen_release() -> str | None:
+    """An earlier report of a series, named by ``?release=`` (kept in every link between the
+    report's pages); a malformed one is "Page not found"."""
+    found = request.args.get("release")
+    if found is None:
+        return None
+    if not _RELEASE_ID.fullmatch(found):
+        abort(404)
+    g.report_release = found
+    return found
+
+
+@bp.url_defaults
+def keep_release(endpoint: str, values: dict[str, Any]) -> None:
+    chosen = g.get("report_release")
+    if chosen and endpoint in REPORT_ENDPOINTS and "release" not in values:
+        values["release"] = chosen
+
 
 # The printable report is a download with its own inline styles: it never loads anything.
 PRINT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -58,6 +94,7 @@ def _export(slug: str, file_format: str) -> Response:
             file_format,
             print_page,
             request.args.getlist("view"),
+            release_id=chosen_release(),
         )
     except NotFoundError:
         abort(404)
@@ -69,7 +106,12 @@ def _export(slug: str, file_format: str) -> Response:
 def report(slug: str) -> str:
     try:
         page = reports.overview(
-            get_db(), get_keyring(), get_questionnaires(), current_staff(), slug
+            get_db(),
+            get_keyring(),
+            get_questionnaires(),
+            current_staff(),
+            slug,
+            release_id=chosen_release(),
         )
     except NotFoundError:
         abort(404)
@@ -108,6 +150,7 @@ def report_question(slug: str, question_id: str) -> str:
             slug,
             question_id,
             request.args.get("view"),
+            release_id=chosen_release(),
         )
     except NotFoundError:
         abort(404)
@@ -129,7 +172,12 @@ def report_downloads(slug: str) -> Response | str:
         return _export(slug, file_format)
     try:
         page = reports.download_page(
-            get_db(), get_keyring(), get_questionnaires(), current_staff(), slug
+            get_db(),
+            get_keyring(),
+            get_questionnaires(),
+            current_staff(),
+            slug,
+            release_id=chosen_release(),
         )
     except NotFoundError:
         abort(404)
@@ -147,7 +195,12 @@ def download_report(slug: str, file_format: str) -> Response:
 def report_protection(slug: str) -> str:
     try:
         context = reports.protection_page(
-            get_db(), get_keyring(), get_questionnaires(), current_staff(), slug
+            get_db(),
+            get_keyring(),
+            get_questionnaires(),
+            current_staff(),
+            slug,
+            release_id=chosen_release(),
         )
     except NotFoundError:
         abort(404)

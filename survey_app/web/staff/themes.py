@@ -22,6 +22,7 @@ from survey_app.services import reports, review, themes
 from survey_app.services.errors import NotFoundError
 from survey_app.web.staff import bp
 from survey_app.web.staff.access import current_staff, login_required, roles_required
+from survey_app.web.staff.reports import chosen_release
 from survey_app.web.staff.surveys import WORKERS, _survey_for
 
 PAGES = ("question", "theme", "quotes")
@@ -171,7 +172,12 @@ def carried_codebook(slug: str) -> Response:
     """The report's named themes as a codebook for next year's questionnaire."""
     try:
         context = reports.open_report(
-            get_db(), get_keyring(), get_questionnaires(), current_staff(), slug
+            get_db(),
+            get_keyring(),
+            get_questionnaires(),
+            current_staff(),
+            slug,
+            chosen_release(),
         )
     except NotFoundError:
         abort(404)
