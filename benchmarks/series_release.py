@@ -36,7 +36,7 @@ from analysis.disclosure import ReleaseInput, protect_release  # noqa: E402
 
 K, K_CELL = 10, 3
 AGREE = ("strongly_agree", "agree", "neither", "disagree", "strongly_disagree")
-COUNCILS = tuple(f"council_{n}" for n in range(11)) + ("another", "prefer_not_to_say")
+COUNCILS = (*(f"council_{n}" for n in range(11)), "another", "prefer_not_to_say")
 ROLES = ("practitioner", "manager", "support", "other", "prefer_not_to_say")
 SIZES = (1, 2, 3, 4, 5, 6, 8, 9, 12, 15, 18, 23, 30, 45)
 
