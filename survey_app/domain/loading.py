@@ -41,10 +41,12 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
+from survey_app.domain.comparison import claim_problems
 from survey_app.domain.errors import Problem, QuestionnaireError
 from survey_app.domain.model import (
     AnyCondition,
     Code,
+    Comparison,
     Condition,
     Option,
     Question,
@@ -246,7 +248,44 @@ def _load_all(
             earlier.append(found)
         else:
             loaded[found.id] = found
+    versions = {(q.id, q.version): q for q in (*earlier, *loaded.values())}
+    for key, questionnaire in versions.items():
+        problems.extend(_comparison_problems(questionnaire, versions, version_owners[key]))
     return loaded, earlier, problems
+
+
+def _comparison_problems(
+    questionnaire: Questionnaire,
+    versions: Mapping[tuple[str, str], Questionnaire],
+    file: str,
+) -> Iterator[Problem]:
+    """Every ``comparable_with`` claim checked against the version it names (see
+    :mod:`survey_app.domain.comparison`)."""
+    for s, section in enumerate(questionnaire.sections):
+        for q, question in enumerate(section.questions):
+            claim = question.comparable_with
+            if claim is None:
+                continue
+            where = ["sections", s, "questions", q, "comparable_with"]
+            if claim.version == questionnaire.version:
+                yield Problem(
+                    file,
+                    pointer([*where, "version"]),
+                    f"a question compares with an earlier version, not its own ('{claim.version}')",
+                )
+                continue
+            earlier = versions.get((questionnaire.id, claim.version))
+            if earlier is None:
+                yield Problem(
+                    file,
+                    pointer([*where, "version"]),
+                    f"version '{claim.version}' of '{questionnaire.id}' is not loaded: keep it "
+                    f"as {EARLIER_DIRECTORY}/{questionnaire.id}@{claim.version}.yaml",
+                )
+                continue
+            for below, reason in claim_problems(question, earlier):
+                parts = [part for part in below.split("/") if part]
+                yield Problem(file, pointer([*where, *parts]), reason)
 
 
 def _examine(path: Path) -> _Outcome:
@@ -963,7 +1002,15 @@ def _question(raw: Raw, scales: Mapping[str, Scale]) -> Question:
         minimum=_whole(raw.get("min")),
         maximum=_whole(raw.get("max")),
         suffix=raw.get("suffix"),
+        comparable_with=_comparison(raw.get("comparable_with")),
     )
+
+
+def _comparison(raw: Raw | None) -> Comparison | None:
+    if raw is None:
+        return None
+    mapping = {str(new): str(old) for new, old in raw.get("option_map", {}).items()}
+    return Comparison(str(raw["version"]), raw["question"], MappingProxyType(mapping))
 
 
 def _whole(value: int | float | None) -> int | None:

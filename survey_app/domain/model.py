@@ -108,6 +108,20 @@ class Redaction:
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """A question's answers compare with ``question`` of the questionnaire's ``version``:
+    year-on-year results set the two side by side. ``option_map`` says which earlier option
+    each option counts as (empty: the same values)."""
+
+    version: str
+    question: str
+    option_map: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def earlier_option(self, value: str) -> str:
+        return self.option_map.get(value, value)
+
+
+@dataclass(frozen=True)
 class Question:
     id: str
     type: QuestionType
@@ -130,6 +144,8 @@ class Question:
     minimum: int | None = None
     maximum: int | None = None
     suffix: str | None = None
+    # what this question's answers compare with in an earlier version (see ``comparison``)
+    comparable_with: Comparison | None = None
 
     def option(self, value: str) -> Option | None:
         for option in self.options:

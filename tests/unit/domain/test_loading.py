@@ -1094,3 +1094,143 @@ def test_an_earlier_version_with_the_current_version_number_is_refused(tmp_path:
     assert problem.file.endswith("earlier/demo@2026.1.yaml")
     assert problem.pointer == "/version"
     assert "version '2026.1' of 'demo' is already loaded from" in problem.reason
+
+
+# --- comparable questions across versions -----------------------------------------------------
+
+
+def two_versions(tmp_path: Path, change: Any) -> Path:
+    """demo 2026.1 in earlier/, and 2026.2 (changed by ``change``) as the current file."""
+    (tmp_path / "earlier").mkdir(exist_ok=True)
+    write(tmp_path / "earlier", valid_document(), name="demo@2026.1")
+    current = valid_document()
+    current["version"] = "2026.2"
+    change(current)
+    return write(tmp_path, current)
+
+
+def claim(version: str = "2026.1", question_id: str = "role", **more: Any) -> dict[str, Any]:
+    return {"version": version, "question": question_id, **more}
+
+
+def test_unchanged_questions_compare_and_reworded_ones_do_not(tmp_path: Path) -> None:
+    from survey_app.domain.comparison import comparisons
+
+    def reword(document: dict[str, Any]) -> None:
+        question(document, 0, 2)["text"] = "How safe does it feel to speak up?"
+
+    two_versions(tmp_path, reword)
+    catalogue = load_directory(tmp_path)
+    earlier = catalogue.version("demo", "2026.1")
+    assert earlier is not None
+    found = comparisons(catalogue["demo"], earlier)
+    # free text and numbers never compare; the reworded likert question does not say it does
+    assert sorted(found) == ["experiences", "pledge", "role"]
+    assert found["role"].question == "role" and not found["role"].option_map
+
+
+def test_a_changed_question_that_says_it_compares_maps_its_options(tmp_path: Path) -> None:
+    from survey_app.domain.comparison import comparison
+
+    def change(document: dict[str, Any]) -> None:
+        role = question(document, 0, 0)
+        role["id"] = "job"
+        role["text"] = "Which best describes your job?"
+        role["options"] = [
+            {"value": "practitioner", "label": "Practitioner"},
+            {"value": "manager", "label": "Manager"},
+            {"value": "prefer_not_to_say", "label": "Prefer not to say"},
+        ]
+        option_map = {
+            "practitioner": "social_worker",
+            "manager": "manager",
+            "prefer_not_to_say": "prefer_not_to_say",
+        }
+        role["comparable_with"] = claim(option_map=option_map)
+
+    two_versions(tmp_path, change)
+    catalogue = load_directory(tmp_path)
+    earlier = catalogue.version("demo", "2026.1")
+    assert earlier is not None
+    found = comparison(catalogue["demo"].question("job"), earlier)
+    assert found is not None and found.question == "role"
+    assert found.earlier_option("practitioner") == "social_worker"
+
+
+@pytest.mark.parametrize(
+    ("comparable_with", "options", "where", "reason"),
+    [
+        (
+            claim(),
+            ["practitioner", "manager", "prefer_not_to_say"],
+            "",
+            "the options differ from 'role' in version 2026.1 (new: practitioner; gone: "
+            "social_worker): add option_map, saying which earlier option each option of this "
+            "question counts as",
+        ),
+        (
+            claim(
+                option_map={
+                    "practitioner": "social_worker",
+                    "manager": "boss",
+                    "prefer_not_to_say": "prefer_not_to_say",
+                }
+            ),
+            ["practitioner", "manager", "prefer_not_to_say"],
+            "/option_map/manager",
+            "'boss' is not an option of 'role' in version 2026.1",
+        ),
+        (
+            claim(option_map={"practitioner": "social_worker", "manager": "manager"}),
+            ["practitioner", "manager", "prefer_not_to_say"],
+            "/option_map",
+            "map every option of this question; missing: prefer_not_to_say",
+        ),
+        (
+            claim(question_id="years"),
+            ["social_worker", "manager", "prefer_not_to_say"],
+            "/question",
+            "'years' in version 2026.1 is a number question, which cannot be compared with a "
+            "single_choice question",
+        ),
+        (
+            claim(question_id="team"),
+            ["social_worker", "manager", "prefer_not_to_say"],
+            "/question",
+            "version 2026.1 has no question 'team'",
+        ),
+        (
+            claim(version="2025.1"),
+            ["social_worker", "manager", "prefer_not_to_say"],
+            "/version",
+            "version '2025.1' of 'demo' is not loaded: keep it as earlier/demo@2025.1.yaml",
+        ),
+        (
+            claim(version="2026.2"),
+            ["social_worker", "manager", "prefer_not_to_say"],
+            "/version",
+            "a question compares with an earlier version, not its own ('2026.2')",
+        ),
+    ],
+)
+def test_a_claim_to_compare_is_checked_against_the_earlier_version(
+    tmp_path: Path, comparable_with: dict[str, Any], options: list[str], where: str, reason: str
+) -> None:
+    def change(document: dict[str, Any]) -> None:
+        role = question(document, 0, 0)
+        role["options"] = [{"value": v, "label": v.capitalize()} for v in options]
+        role["comparable_with"] = comparable_with
+
+    path = two_versions(tmp_path, change)
+    with pytest.raises(QuestionnaireError) as raised:
+        load_directory(tmp_path)
+    assert [(p.file, p.pointer, p.reason) for p in raised.value.problems] == [
+        (str(path), f"{Q}/0/comparable_with{where}", reason)
+    ]
+
+
+def test_free_text_cannot_claim_to_compare(tmp_path: Path) -> None:
+    document = valid_document()
+    question(document, 1, 0)["comparable_with"] = claim(question_id="what_happened")
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == f"{Q2}/0/comparable_with"
