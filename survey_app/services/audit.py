@@ -30,6 +30,8 @@ ACTIONS = frozenset(
         "survey_opened",
         "survey_closed",
         "ceiling_changed",
+        "retention_changed",
+        "survey_shredded",
         "session_created",
         "session_started",
         "session_closed",

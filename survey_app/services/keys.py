@@ -14,7 +14,7 @@ from survey_app.crypto import (
     wrap_private_key,
     wrapped_log2_n,
 )
-from survey_app.services.errors import KeySlotError
+from survey_app.services.errors import KeySlotError, ServiceError
 from survey_app.services.surveys import (
     slot_aad,
     survey_row,
@@ -45,7 +45,14 @@ def list_slots(db: Database, slug: str) -> list[SlotInfo]:
 
 
 def unlock(session: Session, survey: Survey, passphrase: str) -> tuple[bytes, KeySlot]:
-    """Return the survey's private key and the slot that opened it, or raise KeySlotError."""
+    """Return the survey's private key and the slot that opened it, or raise KeySlotError
+    (a shredded survey, whose slots are gone: ServiceError, saying so)."""
+    if survey.shredded_on is not None:
+        raise ServiceError(
+            f"This survey's responses and keys were deleted on {survey.shredded_on:%-d %B %Y}, "
+            "at the end of its retention period: nothing can be unlocked. Its published "
+            "reports are kept."
+        )
     for slot in survey.key_slots:
         try:
             key = unwrap_private_key(slot.wrapped_key, passphrase, aad=slot_aad(survey.id))

@@ -28,6 +28,11 @@ MIN_GROUP_FLOOR = 5
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
+#: How long raw responses are kept after a survey closes, unless it was given another period.
+DEFAULT_RETENTION_MONTHS = 24
+LONGEST_RETENTION_MONTHS = 120
+
+
 @dataclass(frozen=True)
 class SurveyInfo:
     """What the rest of the application may know about a survey."""
@@ -46,10 +51,20 @@ class SurveyInfo:
     closed_on: dt.date | None
     # Open surveys: the most responses accepted in a minute (None: the deployment's default).
     responses_per_minute: int | None = None
+    retention_months: int = DEFAULT_RETENTION_MONTHS
+    #: the day its raw responses and key slots were deleted (None: still kept)
+    shredded_on: dt.date | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status == "open"
+
+    @property
+    def delete_on(self) -> dt.date | None:
+        """The day its raw responses are due to be deleted (None until it closes)."""
+        if self.closed_on is None:
+            return None
+        return add_months(self.closed_on, self.retention_months)
 
     def questionnaire_in(self, questionnaires: Mapping[str, Questionnaire]) -> Questionnaire | None:
         """The questionnaire this survey was made with (that version), if it is loaded."""
@@ -82,7 +97,21 @@ def _info(row: Survey) -> SurveyInfo:
         opened_on=row.opened_on,
         closed_on=row.closed_on,
         responses_per_minute=row.responses_per_minute,
+        retention_months=row.retention_months,
+        shredded_on=row.shredded_on,
     )
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` moved on ``months`` calendar months (31 January + 1 month: 28 or 29 February)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = index // 12, index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("every month has at least 28 days")
 
 
 def slugify(text: str) -> str:

@@ -59,6 +59,10 @@ class Survey(Base):
     created_on: Mapped[dt.date] = mapped_column(Date)
     opened_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     closed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # Raw responses are kept this many months after the close, then crypto-shredded
+    # (``services.retention``); published releases stay.
+    retention_months: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
+    shredded_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
     key_slots: Mapped[list[KeySlot]] = relationship(
         back_populates="survey", cascade="all, delete-orphan", order_by="KeySlot.label"
