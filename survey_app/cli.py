@@ -56,9 +56,11 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(series_cli)
     app.cli.add_command(sessions_cli)
+    from survey_app.cli_headcounts import headcounts_cli
     from survey_app.cli_retention import retention_cli
 
     app.cli.add_command(retention_cli)
+    app.cli.add_command(headcounts_cli)
 
 
 def fail(message: str) -> None:

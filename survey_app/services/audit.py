@@ -31,6 +31,7 @@ ACTIONS = frozenset(
         "survey_closed",
         "ceiling_changed",
         "retention_changed",
+        "headcounts_set",
         "survey_shredded",
         "session_created",
         "session_started",

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from analysis.comments import QuestionThemes, code_item, theme_item
 from analysis.counting import MISSING
-from analysis.disclosure import NO_ANSWER
+from analysis.disclosure import NO_ANSWER, ProtectedRelease
 from analysis.exports import write_csv, write_workbook
 from analysis.report import (
     MISSING_LABEL,
@@ -47,7 +47,7 @@ from survey_app.crypto import Keyring
 from survey_app.domain.loading import find_version
 from survey_app.domain.model import Question as AskedQuestion
 from survey_app.domain.model import Questionnaire, QuestionType, Section
-from survey_app.services import analysis, audit, publishing, surveys
+from survey_app.services import analysis, audit, headcounts, publishing, surveys
 from survey_app.services.accounts import StaffAccount, may_work_on
 from survey_app.services.analysis import ReleaseData
 from survey_app.services.errors import NotFoundError
@@ -349,6 +349,8 @@ def open_report(
 class Overview:
     context: ReportContext
     respondents: tuple[Table, ...]  # one per published one-way breakdown
+    #: response rates by council, where a council's response count is published
+    rates: tuple[headcounts.Rate, ...] = ()
 
     @property
     def has_hidden(self) -> bool:
@@ -405,11 +407,37 @@ def overview(
 ) -> Overview:
     context = open_report(db, keyring, questionnaires, account, slug, release_id)
     tables: tuple[Table, ...] = ()
+    rates: tuple[headcounts.Rate, ...] = ()
     if context.release is not None and context.state == "ready":
         protected = context.release.protected
         one_way = [v for v in context.views if len(v) == 1]
         tables = tuple(respondent_table(protected, v, context.labels) for v in one_way)
-    return Overview(context, tables)
+        questionnaire = find_version(
+            questionnaires, context.release.questionnaire_id, context.release.questionnaire_version
+        )
+        shown = group_sizes(protected, headcounts.COUNCIL)
+        stored = headcounts.headcounts(db, context.survey.id)
+        rates = tuple(headcounts.response_rates(questionnaire, stored, shown))
+    return Overview(context, tables, rates)
+
+
+def group_sizes(protected: ProtectedRelease, dimension: str) -> dict[str, int | None]:
+    """Each group's published size in a one-way view of ``dimension`` (None: hidden); empty
+    when the release does not publish that view."""
+    if (dimension,) not in protected.views:
+        return {}
+    return {
+        group: protected.sizes.get(((dimension, group),))
+        for group in protected.dimensions.get(dimension, ())
+    }
+
+
+def published_group_sizes(
+    db: Database, keyring: Keyring, survey: SurveyInfo, dimension: str
+) -> dict[str, int | None]:
+    """Group sizes in the survey's newest published release (nothing published: empty)."""
+    release = analysis.load_release(db, keyring, survey, published_only=True)
+    return {} if release is None else group_sizes(release.protected, dimension)
 
 
 def question_page(

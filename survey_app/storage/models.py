@@ -153,6 +153,19 @@ class SpentToken(Base):
     survey_id: Mapped[str] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
 
 
+class Headcount(Base):
+    """How many staff of one council could answer a survey (entered by an admin), for the
+    response rates a report shows where that council's response count is published."""
+
+    __tablename__ = "headcounts"
+
+    survey_id: Mapped[str] = mapped_column(
+        ForeignKey("surveys.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_value: Mapped[str] = mapped_column(String(80), primary_key=True)
+    headcount: Mapped[int] = mapped_column(Integer)
+
+
 class IntakeRefusal(Base):
     """How many sends an open survey turned away on one day because it had reached its
     responses-a-minute ceiling: a notice for staff. Nothing was stored for those sends, so

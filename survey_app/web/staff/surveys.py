@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from survey_app.extensions import get_code_secret, get_db, get_questionnaires
 from survey_app.forms.registry import ErrorLink, error_links
-from survey_app.services import accounts, intake, keys, reports, surveys
+from survey_app.services import accounts, headcounts, intake, keys, reports, surveys
 from survey_app.services import audit as audit_log
 from survey_app.services import codes as code_service
 from survey_app.services.errors import ServiceError
@@ -90,6 +90,7 @@ def survey(slug: str) -> str:
         "staff/survey.html",
         survey=info,
         questionnaire=info.questionnaire_in(get_questionnaires()),
+        has_councils=bool(headcounts.councils(info.questionnaire_in(get_questionnaires()))),
         slots=keys.list_slots(get_db(), slug),
         responses=surveys.response_count(get_db(), info.id),
         per_minute=info.responses_per_minute
