@@ -177,6 +177,7 @@ def create_survey(
             status="draft",
             min_group=min_group,
             responses_per_minute=responses_per_minute,
+            retention_months=DEFAULT_RETENTION_MONTHS,
             public_key=keypair.public,
             key_id=key_id(keypair.public),
             created_on=today,

@@ -86,6 +86,8 @@ def test_bad_headcounts_are_refused_with_a_reason(sample_app: Flask, tmp_path: P
         assert reason in result.output, result.output
 
     admin, _ = signed_in(sample_app, "admin")
+    survey_page = check_page(admin.get(f"/staff/surveys/{SLUG}"))
+    assert survey_page.one("#survey-headcounts a")["href"] == f"/staff/surveys/{SLUG}/headcounts"
     form = check_page(admin.get(f"/staff/surveys/{SLUG}/headcounts"))
     assert form.one("#headcount-north-hint").get_text(strip=True) == "Published responses: 40"
     sent = admin.post(

@@ -195,6 +195,7 @@ def test_only_the_response_count_is_shown_while_open(app: Flask) -> None:
         "Created",
         "Opened",
         "Closed",
+        "Raw responses kept",
         "Most responses a minute",
         "Address for respondents",
     ]
