@@ -26,16 +26,11 @@ from survey_app import create_app, wsgi
 from survey_app.cli import LOSS_WARNING, questionnaires_cli
 from survey_app.crypto import generate_key_spec
 from survey_app.demo import (
-    DEMO_KEY_LABEL,
     DEMO_PASSPHRASE,
-    DEMO_STAFF_PASSWORD,
-    PAST_SESSIONS,
-    PAST_SLUG,
-    SERIES_SLUG,
 )
 from survey_app.domain.errors import QuestionnaireError
-from survey_app.extensions import get_code_secret, get_db, get_keyring, get_questionnaires
-from survey_app.services import accounts, analysis, codes, keys, sessions, surveys
+from survey_app.extensions import get_code_secret, get_db, get_questionnaires
+from survey_app.services import codes, keys, surveys
 from survey_app.services.export import open_responses
 from survey_app.services.submission import submit_response
 from survey_app.storage import migrating
@@ -550,68 +545,6 @@ def test_db_current_on_a_migrated_database(runner: FlaskCliRunner) -> None:
 
 
 # --- demo -------------------------------------------------------------------------------------
-
-
-def test_demo_setup_creates_and_opens_one_survey_per_questionnaire(
-    app: Flask, runner: FlaskCliRunner
-) -> None:
-    with app.app_context():
-        questionnaire_ids = sorted(get_questionnaires())
-    assert len(questionnaire_ids) == 3
-    demo_slugs = [f"demo-{q}" for q in questionnaire_ids]
-
-    result = runner.invoke(
-        args=["demo", "setup", "--base-url", "https://demo.example/", "--past-responses", "30"]
-    )
-    assert result.exit_code == 0, result.output
-    for questionnaire_id in questionnaire_ids:
-        assert f"https://demo.example/s/demo-{questionnaire_id}/  [open]" in result.stdout
-    assert f"Demo key holder '{DEMO_KEY_LABEL}' passphrase: {DEMO_PASSPHRASE}" in result.stdout
-    assert f"admin@demo.invalid  password: {DEMO_STAFF_PASSWORD}" in result.stdout
-
-    with app.app_context():
-        made = surveys.list_surveys(get_db())
-        assert sorted(s.slug for s in made) == sorted([*demo_slugs, PAST_SLUG, SERIES_SLUG])
-        assert {s.status for s in made if s.slug in demo_slugs} == {"open"}
-        # The printed passphrase is the one that opens them.
-        assert open_responses(get_db(), f"demo-{QUESTIONNAIRE}", DEMO_PASSPHRASE) == []
-        # Last year's survey: closed, its synthetic answers sealed, a published release.
-        past = surveys.get_survey(get_db(), PAST_SLUG)
-        assert past.status == "closed"
-        opened = open_responses(get_db(), PAST_SLUG, DEMO_PASSPHRASE)
-        assert len(opened) == 30
-        assert len({json.dumps(r.answers, sort_keys=True) for r in opened}) > 20
-        release = analysis.load_release(get_db(), get_keyring(), past, published_only=True)
-        assert release is not None and release.protected.size(()) == 30
-        assert {u.account.email for u in accounts.list_users(get_db())} >= {
-            "admin@demo.invalid",
-            "viewer@demo.invalid",
-        }
-        ids_before = {s.slug: s.id for s in made}
-        # The demo series: past sessions, some below the smallest group, and one open now.
-        series = surveys.get_survey(get_db(), SERIES_SLUG)
-        counts = sessions.response_counts(get_db(), series.id)
-        found = sessions.list_sessions(get_db(), series.id)
-        states = sorted(f.state(sessions.utcnow()) for f in found)
-        assert states == ["closed"] * len(PAST_SESSIONS) + ["open"]
-        assert sorted(counts.values()) == sorted(n for *_, n in PAST_SESSIONS)
-        assert min(counts.values()) < series.min_group < max(counts.values())
-        (today,) = [f for f in found if f.state(sessions.utcnow()) == "open"]
-    assert f"https://demo.example/f/{today.short_code}" in result.stdout
-
-    second = runner.invoke(args=["demo", "setup", "--past-responses", "30"])
-    assert second.exit_code == 0, second.output
-    assert f"http://127.0.0.1:5000/s/demo-{QUESTIONNAIRE}/  [open]" in second.stdout
-    with app.app_context():
-        after = surveys.list_surveys(get_db())
-        assert {s.slug: s.id for s in after} == ids_before
-        for slug in ids_before:
-            assert len(keys.list_slots(get_db(), slug)) == 1
-        assert analysis.release_count(get_db(), past.id) == 1
-        assert len(open_responses(get_db(), PAST_SLUG, DEMO_PASSPHRASE)) == 30
-        # Still one open session (the same one), and no new past sessions.
-        assert len(sessions.list_sessions(get_db(), series.id)) == len(PAST_SESSIONS) + 1
-    assert f"/f/{today.short_code}" in second.stdout
 
 
 def test_demo_setup_is_refused_in_production(tmp_path: Path) -> None:

@@ -17,15 +17,15 @@ from tests.integration.staff.test_sessions_pages import assigned_facilitator
 
 def test_results_reach_the_series_and_session_pages_only_when_published(app: Flask) -> None:
     series = make_series(app)
-    sent = run_sessions(app, series, SESSIONS, seed=11)
+    sent = run_sessions(app, series, (SESSIONS[0], SESSIONS[1], SESSIONS[4]), seed=11)
     ids = list(dict.fromkeys(sid for sid, _ in sent))
-    big, small = ids[1], ids[4]  # 12 and 2 responses; k is 5
+    big, small = ids[1], ids[2]  # 12 and 2 responses; k is 5
     client = assigned_facilitator(app, series.slug)
     page = check_page(client.get(f"/staff/series/{series.slug}"))
     progress = [li.get_text(strip=True) for li in page.select("#report-progress li")]
     assert progress == [
         "Sessions in published reports: 0",
-        "Closed sessions waiting for a report: 5",
+        "Closed sessions waiting for a report: 3",
     ]
     assert "Analyse the closed sessions" not in page.text(), "facilitators do not analyse"
     release_id = analyse(app, series.slug)
@@ -37,7 +37,7 @@ def test_results_reach_the_series_and_session_pages_only_when_published(app: Fla
     publish(app, series.slug, release_id)
 
     page = check_page(client.get(f"/staff/series/{series.slug}"))
-    assert "Sessions in published reports: 5" in page.text()
+    assert "Sessions in published reports: 3" in page.text()
     report = check_page(client.get(f"/staff/surveys/{series.slug}/report"))
     assert "Publish" not in [b.get_text(strip=True) for b in report.select("button")]
     assert "Webinar: allyship, 24 Sep 2026" in report.text()  # a session, by its title
