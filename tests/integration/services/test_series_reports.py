@@ -134,7 +134,7 @@ def what_a_facilitator_knows(
     )
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1])
 def test_a_series_report_never_gives_a_small_session_away(app: Flask, seed: int) -> None:
     series = make_series(app)
     sent = run_sessions(app, series, SESSIONS, seed)

@@ -126,7 +126,7 @@ def public_series(seed: int, *, roles: bool = True) -> ReleaseInput:
 
 # 107: a small session where everyone chose one answer to a sensitive question (P3 applies to
 # a public size's hidden row too), found among 100 more seeds tried by hand
-@pytest.mark.parametrize("seed", [*SEEDS, 107])
+@pytest.mark.parametrize("seed", [*SEEDS[:8], 107])
 def test_known_session_sizes_never_give_a_session_away(seed: int) -> None:
     spec = public_series(seed)
     release = protect_release(spec, k=K, k_cell=K_CELL)
