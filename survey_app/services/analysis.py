@@ -253,10 +253,10 @@ def series_scope(db: Database, keyring: Keyring, survey_id: str) -> Scope:
     session); otherwise every closed session that no published report covered. Closed
     sessions are settled first (their responses sealed again in a fresh order)."""
     sessions.settle_closed(db, get_survey_by_id(db, survey_id))
-    documents = _series_documents(db, keyring, survey_id)
-    if documents and documents[-1][0] == "draft":
-        return scope_of_sessions(db, survey_id, scope_header(documents[-1][1]).sessions)
-    covered = _published_sessions(documents)
+    stored = _series_releases(db, keyring, survey_id)
+    if stored and stored[-1].status == "draft":
+        return scope_of_sessions(db, survey_id, stored[-1].scope.sessions)
+    covered = _published_sessions(stored)
     now = sessions.utcnow()
     closed = [
         s.id
@@ -269,22 +269,33 @@ def series_scope(db: Database, keyring: Keyring, survey_id: str) -> Scope:
     return found
 
 
-def _series_documents(db: Database, keyring: Keyring, survey_id: str) -> list[tuple[str, Any]]:
-    """(status, decrypted document) of every release of a series, oldest first."""
+@dataclass(frozen=True)
+class _SeriesRelease:
+    id: str
+    status: str
+    published_at: dt.datetime | None
+    scope: ScopeHeader
+
+
+def _series_releases(db: Database, keyring: Keyring, survey_id: str) -> list[_SeriesRelease]:
+    """Every release of a series with the sessions it covers, oldest first (decrypted once)."""
     with db.session() as session:
         rows = session.scalars(
             select(Release).where(Release.survey_id == survey_id).order_by(Release.created_at)
         ).all()
-        return [(r.status, open_document(keyring, survey_id, r.id, r.payload)) for r in rows]
+        return [
+            _SeriesRelease(
+                r.id,
+                r.status,
+                r.published_at,
+                scope_header(open_document(keyring, survey_id, r.id, r.payload)),
+            )
+            for r in rows
+        ]
 
 
-def _published_sessions(documents: list[tuple[str, Any]]) -> set[str]:
-    return {
-        sid
-        for status, document in documents
-        if status == "published"
-        for sid in scope_header(document).sessions
-    }
+def _published_sessions(stored: list[_SeriesRelease]) -> set[str]:
+    return {sid for r in stored if r.status == "published" for sid in r.scope.sessions}
 
 
 def scope_of_sessions(db: Database, survey_id: str, session_ids: Sequence[str]) -> Scope:
@@ -565,26 +576,6 @@ class PublishedBatch:
     last: dt.date
 
 
-def published_batches(db: Database, keyring: Keyring, series: SurveyInfo) -> list[PublishedBatch]:
-    """A series' published reports, newest first."""
-    held = {s.id: s.held_on for s in sessions.list_sessions(db, series.id)}
-    with db.session() as session:
-        rows = session.scalars(
-            select(Release)
-            .where(Release.survey_id == series.id, Release.status == "published")
-            .order_by(Release.published_at.desc())
-        ).all()
-        found = []
-        for row in rows:
-            header = scope_header(open_document(keyring, series.id, row.id, row.payload))
-            days = sorted(held[s] for s in header.sessions if s in held)
-            if not days or row.published_at is None:
-                continue
-            published = row.published_at.date()
-            found.append(PublishedBatch(row.id, published, len(days), days[0], days[-1]))
-    return found
-
-
 def covering_release(
     db: Database, keyring: Keyring, series: SurveyInfo, session_id: str
 ) -> ReleaseData | None:
@@ -639,21 +630,32 @@ class SeriesProgress:
     in_draft: int
     waiting: int
     has_draft: bool
+    #: the published reports, newest first
+    batches: tuple[PublishedBatch, ...] = ()
 
 
 def series_progress(db: Database, keyring: Keyring, series: SurveyInfo) -> SeriesProgress:
     now = sessions.utcnow()
-    closed = {s.id for s in sessions.list_sessions(db, series.id) if s.state(now) == "closed"}
-    documents = _series_documents(db, keyring, series.id)
-    published = _published_sessions(documents)
+    found = sessions.list_sessions(db, series.id)
+    closed = {s.id for s in found if s.state(now) == "closed"}
+    held = {s.id: s.held_on for s in found}
+    stored = _series_releases(db, keyring, series.id)
+    published = _published_sessions(stored)
     draft: set[str] = set()
-    if documents and documents[-1][0] == "draft":
-        draft = set(scope_header(documents[-1][1]).sessions)
+    if stored and stored[-1].status == "draft":
+        draft = set(stored[-1].scope.sessions)
+    batches = []
+    for release in reversed(stored):  # newest first
+        days = sorted(held[s] for s in release.scope.sessions if s in held)
+        if release.status == "published" and release.published_at is not None and days:
+            on = release.published_at.date()
+            batches.append(PublishedBatch(release.id, on, len(days), days[0], days[-1]))
     return SeriesProgress(
         published=len(published),
         in_draft=len(draft),
         waiting=len(closed - published - draft),
         has_draft=bool(draft),
+        batches=tuple(batches),
     )
 
 

@@ -54,7 +54,6 @@ def series(slug: str) -> str:
         states={s.id: s.state(now) for s in found},
         counts=sessions.response_counts(get_db(), info.id),
         progress=analysis.series_progress(get_db(), get_keyring(), info),
-        batches=analysis.published_batches(get_db(), get_keyring(), info),
         analyses=current_staff().role in ("admin", "analyst"),
         notice=request.args.get("done"),
         assigned=[p.account for p in people if info.slug in p.surveys],
