@@ -61,6 +61,7 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(retention_cli)
     app.cli.add_command(headcounts_cli)
+    import survey_app.cli_cycles  # noqa: F401  (adds next-cycle and keys accept to the groups)
 
 
 def fail(message: str) -> None:
@@ -144,6 +145,7 @@ LOSS_WARNING = (
 @click.option("--access", type=click.Choice(["open", "codes"]), default="open", show_default=True)
 @click.option("--min-group", type=int, default=None, help="Minimum group size in reports.")
 @click.option("--slug", default=None, help="The survey's address (default: from the title).")
+@click.option("--cycle", default=None, help="The annual cycle it belongs to, such as 2026-27.")
 @click.option("--key-label", prompt="Label for the first key holder (e.g. their role)")
 @click.option(
     "--passphrase",
@@ -157,11 +159,14 @@ def surveys_create(
     access: str,
     min_group: int | None,
     slug: str | None,
+    cycle: str | None,
     key_label: str,
     passphrase: str,
 ) -> None:
     """Create a survey (closed to respondents until `flask surveys open`)."""
-    info = create_with_slot(questionnaire_id, title, access, min_group, slug, key_label, passphrase)
+    info = create_with_slot(
+        questionnaire_id, title, access, min_group, slug, key_label, passphrase, cycle=cycle
+    )
     if info is not None:
         click.echo(f"Open it to respondents with: flask surveys open {info.slug}")
 
@@ -174,6 +179,8 @@ def create_with_slot(
     slug: str | None,
     key_label: str,
     passphrase: str,
+    *,
+    cycle: str | None = None,
 ) -> surveys.SurveyInfo | None:
     """Create a survey or series with its first key slot, audit it and say so (None: failed)."""
     questionnaire = get_questionnaires().get(questionnaire_id)
@@ -196,6 +203,7 @@ def create_with_slot(
             passphrase=passphrase,
             log2_n=scrypt_cost(),
             slug=slug,
+            cycle=cycle,
         )
     except ServiceError as error:
         fail(str(error))

@@ -14,7 +14,9 @@ package. See the module docstrings for the byte formats:
 from survey_app.crypto.codes import (
     access_code_digest,
     generate_access_code,
+    generate_invitation_code,
     normalise_access_code,
+    normalise_invitation_code,
 )
 from survey_app.crypto.datakeys import Keyring, generate_key_spec
 from survey_app.crypto.errors import CryptoError, DecryptError, OpenError, WrongPassphraseError
@@ -48,11 +50,13 @@ __all__ = [
     "WrongPassphraseError",
     "access_code_digest",
     "generate_access_code",
+    "generate_invitation_code",
     "generate_key_spec",
     "generate_survey_keypair",
     "key_id",
     "new_respondent_token",
     "normalise_access_code",
+    "normalise_invitation_code",
     "open_envelope",
     "reseal",
     "seal",

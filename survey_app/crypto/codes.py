@@ -11,6 +11,10 @@ The canonical form is the 16 characters with no separators.
 
 The server stores only `access_code_digest(code, secret)`, an HMAC-SHA256 under a server secret,
 never the code itself.
+
+An invitation code (a key holder invited to a new cycle of a survey) is written the same way
+with 24 characters, 120 bits: the survey's private key is wrapped under it until the key holder
+chooses a passphrase. It is never stored; only what it wraps is.
 """
 
 from __future__ import annotations
@@ -26,12 +30,15 @@ __all__ = [
     "MIN_DIGEST_SECRET_LEN",
     "access_code_digest",
     "generate_access_code",
+    "generate_invitation_code",
     "normalise_access_code",
+    "normalise_invitation_code",
 ]
 
 ACCESS_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ACCESS_CODE_LENGTH = 16
 ACCESS_CODE_ENTROPY_BITS = 80  # 16 characters * log2(32) bits each
+INVITATION_CODE_LENGTH = 24
 GROUP_SIZE = 4
 MIN_DIGEST_SECRET_LEN = 16
 
@@ -39,11 +46,24 @@ _ALPHABET_SET = frozenset(ACCESS_CODE_ALPHABET)
 _LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
+def _generate(length: int) -> str:
+    chars = "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(length))
+    return "-".join(chars[i : i + GROUP_SIZE] for i in range(0, length, GROUP_SIZE))
+
+
 def generate_access_code() -> str:
     """Return a fresh random access code for display, e.g. ``K7QM-3XPA-9RTD-HW2C``."""
-    chars = "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
-    groups = [chars[i : i + GROUP_SIZE] for i in range(0, ACCESS_CODE_LENGTH, GROUP_SIZE)]
-    return "-".join(groups)
+    return _generate(ACCESS_CODE_LENGTH)
+
+
+def generate_invitation_code() -> str:
+    """Return a fresh random invitation code for display: six groups of four."""
+    return _generate(INVITATION_CODE_LENGTH)
+
+
+def normalise_invitation_code(text: str) -> str | None:
+    """The canonical 24-character form of a typed invitation code, or None (as for codes)."""
+    return _normalise(text, INVITATION_CODE_LENGTH)
 
 
 def normalise_access_code(text: str) -> str | None:
@@ -52,8 +72,12 @@ def normalise_access_code(text: str) -> str | None:
     Whitespace and hyphens are removed, letters upper-cased, O read as 0 and I or L read as 1.
     Anything else outside the alphabet (including U and any non-ASCII character) is rejected.
     """
+    return _normalise(text, ACCESS_CODE_LENGTH)
+
+
+def _normalise(text: str, length: int) -> str | None:
     compact = "".join(text.split()).replace("-", "")
-    if len(compact) != ACCESS_CODE_LENGTH or not compact.isascii():
+    if len(compact) != length or not compact.isascii():
         return None
     canonical = compact.upper().translate(_LOOKALIKES)
     if not _ALPHABET_SET.issuperset(canonical):

@@ -9,8 +9,8 @@ the same thing. A question compares with an earlier version's question when eith
 * **nothing changed** — the earlier version has a question with the same id, type family,
   wording and options (values and labels) and, for a grid, the same statements.
 
-Anything else — a reworded question that does not say it compares, a free-text or number
-question — is not compared.
+Anything else — a reworded question that does not say it compares, one marked
+``comparable_with: false``, a free-text or number question — is not compared.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def comparison(question: Question, earlier: Questionnaire) -> Comparison | None:
     claim = question.comparable_with
     if claim is not None:
         return claim if claim.version == earlier.version else None
-    if family(question) is None:
+    if family(question) is None or question.not_comparable:
         return None
     try:
         before = earlier.question(question.id)

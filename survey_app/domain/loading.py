@@ -1003,12 +1003,13 @@ def _question(raw: Raw, scales: Mapping[str, Scale]) -> Question:
         maximum=_whole(raw.get("max")),
         suffix=raw.get("suffix"),
         comparable_with=_comparison(raw.get("comparable_with")),
+        not_comparable=raw.get("comparable_with") is False,
     )
 
 
-def _comparison(raw: Raw | None) -> Comparison | None:
-    if raw is None:
-        return None
+def _comparison(raw: Raw | bool | None) -> Comparison | None:
+    if not isinstance(raw, dict):
+        return None  # none, or ``false``: not compared
     mapping = {str(new): str(old) for new, old in raw.get("option_map", {}).items()}
     return Comparison(str(raw["version"]), raw["question"], MappingProxyType(mapping))
 

@@ -146,6 +146,8 @@ class Question:
     suffix: str | None = None
     # what this question's answers compare with in an earlier version (see ``comparison``)
     comparable_with: Comparison | None = None
+    #: ``comparable_with: false``: changed on purpose, never compared with earlier versions
+    not_comparable: bool = False
 
     def option(self, value: str) -> Option | None:
         for option in self.options:

@@ -31,7 +31,7 @@ from analysis.disclosure import ProtectedRelease, ReleaseInput, protect_release
 from analysis.frame import QuestionSpec, build_frame
 from survey_app.crypto import CryptoError, DecryptError, Keyring, open_envelope
 from survey_app.domain.model import Questionnaire, QuestionType
-from survey_app.services import sessions, themes
+from survey_app.services import cycles, sessions, themes
 from survey_app.services.errors import NotFoundError, ServiceError
 from survey_app.services.keys import unlock
 from survey_app.services.scope import Scope, ScopeHeader, batch, scope_header
@@ -358,6 +358,7 @@ def run_analysis(
         k_cell=K_CELL,
         k=opened.min_group,
         progress=lambda message: report(70, message),
+        carried=cycles.carried_codebook(db, keyring, opened.survey_id),
     )
     del frame
     report(85, "Protecting the theme counts")

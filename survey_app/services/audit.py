@@ -33,6 +33,8 @@ ACTIONS = frozenset(
         "retention_changed",
         "headcounts_set",
         "survey_shredded",
+        "cycle_started",
+        "key_invitation_accepted",
         "session_created",
         "session_started",
         "session_closed",

@@ -33,15 +33,22 @@ class SlotInfo:
     label: str
     created_on: dt.date
     log2_n: int
+    #: an invited key holder of a new cycle who has not yet chosen a passphrase
+    invitation: bool = False
 
 
 def list_slots(db: Database, slug: str) -> list[SlotInfo]:
     with db.session() as session:
         survey = survey_row(session, slug)
         return [
-            SlotInfo(slot.label, slot.created_on, wrapped_log2_n(slot.wrapped_key))
+            SlotInfo(slot.label, slot.created_on, wrapped_log2_n(slot.wrapped_key), slot.invitation)
             for slot in survey.key_slots
         ]
+
+
+def accepted_slots(survey: Survey) -> list[KeySlot]:
+    """The slots a passphrase opens (invitations not yet accepted are left out)."""
+    return [slot for slot in survey.key_slots if not slot.invitation]
 
 
 def unlock(session: Session, survey: Survey, passphrase: str) -> tuple[bytes, KeySlot]:
@@ -53,7 +60,7 @@ def unlock(session: Session, survey: Survey, passphrase: str) -> tuple[bytes, Ke
             "at the end of its retention period: nothing can be unlocked. Its published "
             "reports are kept."
         )
-    for slot in survey.key_slots:
+    for slot in accepted_slots(survey):
         try:
             key = unwrap_private_key(slot.wrapped_key, passphrase, aad=slot_aad(survey.id))
         except WrongPassphraseError:
@@ -106,7 +113,7 @@ def remove_slot(db: Database, slug: str, *, passphrase: str, label: str) -> None
         target = next((slot for slot in survey.key_slots if slot.label == label), None)
         if target is None:
             raise KeySlotError(f"This survey has no key slot labelled '{label}'")
-        if len(survey.key_slots) == 1:
+        if not target.invitation and len(accepted_slots(survey)) == 1:
             raise KeySlotError(
                 "This is the survey's last key slot. Add another key holder before removing it"
             )

@@ -26,6 +26,8 @@ ACCESS_MODES = ("open", "codes")
 ALL_ACCESS_MODES = (*ACCESS_MODES, "sessions")
 MIN_GROUP_FLOOR = 5
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: A cycle label: "2026-27", "2027", "Spring 2027" (letters, digits, spaces, '-', '/', '.').
+CYCLE_PATTERN = re.compile(r"^[0-9A-Za-z](?:[0-9A-Za-z./ -]{0,18}[0-9A-Za-z])?$")
 
 
 #: How long raw responses are kept after a survey closes, unless it was given another period.
@@ -54,6 +56,9 @@ class SurveyInfo:
     retention_months: int = DEFAULT_RETENTION_MONTHS
     #: the day its raw responses and key slots were deleted (None: still kept)
     shredded_on: dt.date | None = None
+    #: the annual cycle it belongs to ("2026-27"), and the survey of the cycle before
+    cycle: str | None = None
+    previous_id: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -99,6 +104,8 @@ def _info(row: Survey) -> SurveyInfo:
         responses_per_minute=row.responses_per_minute,
         retention_months=row.retention_months,
         shredded_on=row.shredded_on,
+        cycle=row.cycle,
+        previous_id=row.previous_id,
     )
 
 
@@ -126,6 +133,19 @@ def validate_slot_label(label: str) -> str:
     return label
 
 
+def validate_cycle(text: str | None) -> str | None:
+    """A cycle label, tidied ("" or None: no cycle)."""
+    if text is None or not text.strip():
+        return None
+    label = " ".join(text.split())
+    if not CYCLE_PATTERN.match(label):
+        raise ServiceError(
+            "A cycle is 1 to 20 letters, digits, spaces, hyphens, full stops or slashes, "
+            "starting and ending with a letter or digit, such as 2026-27"
+        )
+    return label
+
+
 def validate_passphrase(passphrase: str) -> str:
     if len(passphrase) < 12:
         raise ServiceError("A passphrase must be at least 12 characters long")
@@ -145,6 +165,7 @@ def create_survey(
     slug: str | None = None,
     responses_per_minute: int | None = None,
     today: dt.date | None = None,
+    cycle: str | None = None,
 ) -> SurveyInfo:
     """Create a survey in the draft state with a fresh key pair and its first key slot."""
     title = title.strip()
@@ -161,6 +182,7 @@ def create_survey(
         raise ServiceError("A survey slug uses lowercase letters, digits and single hyphens")
     label = validate_slot_label(key_label)
     validate_passphrase(passphrase)
+    cycle = validate_cycle(cycle)
     today = today or dt.date.today()
     keypair = generate_survey_keypair()
     survey_id = uuid.uuid4().hex
@@ -181,6 +203,7 @@ def create_survey(
             public_key=keypair.public,
             key_id=key_id(keypair.public),
             created_on=today,
+            cycle=cycle,
         )
         session.add(row)
         session.add(
@@ -267,6 +290,12 @@ def open_survey(db: Database, slug: str, today: dt.date | None = None) -> Survey
         if row.status == "closed":
             raise ServiceError("A closed survey cannot be reopened; create a new survey instead")
         if row.status == "draft":
+            if all(slot.invitation for slot in row.key_slots):
+                raise ServiceError(
+                    "No key holder has accepted their invitation yet, so nobody could read "
+                    "the responses. Ask a key holder to accept theirs and choose a passphrase "
+                    "before you open the survey"
+                )
             row.status = "open"
             row.opened_on = today or dt.date.today()
         return _info(row)

@@ -44,7 +44,7 @@ from analysis.counting import Breakdown, Item, release_input
 from analysis.disclosure import ProtectedRelease, ReleaseInput, protect_release
 from analysis.redaction import Redactor
 from survey_app.crypto import CryptoError, DecryptError, Keyring, open_envelope, seal
-from survey_app.domain.model import Questionnaire, QuestionType
+from survey_app.domain.model import Code, Questionnaire, QuestionType
 from survey_app.services.errors import NotFoundError, ServiceError
 
 log = logging.getLogger(__name__)
@@ -176,10 +176,13 @@ def analyse(
     k_cell: int,
     k: int = K_TEXT,
     progress: Callable[[str], None] | None = None,
+    carried: Mapping[str, tuple[Code, ...]] | None = None,
 ) -> Workspace:
     """Make the review of every free-text question from the analysis table ``frame`` (one
     row per response, in the order that ``responses`` digests). ``k``: the survey's minimum
-    group size; key phrases need words used by at least ``max(K_TEXT, k)`` respondents."""
+    group size; key phrases need words used by at least ``max(K_TEXT, k)`` respondents.
+    ``carried``: codes carried from last cycle's themes, for the free-text questions the
+    questionnaire gives no codebook of its own."""
     reviews: dict[str, QuestionReview] = {}
     lists = _lists(questionnaire, options)
     for question_id in free_text_questions(questionnaire):
@@ -192,7 +195,7 @@ def analyse(
         ]
         codes = tuple(
             CodeInfo(c.id, c.label, c.description, c.seeds)
-            for c in questionnaire.codes_for(question_id)
+            for c in questionnaire.codes_for(question_id) or (carried or {}).get(question_id, ())
         )
         try:
             reviews[question_id] = build_review(
@@ -402,28 +405,29 @@ def _int(values: Mapping[str, str], name: str) -> int:
         raise ReviewError("Choose a theme or comment from the list") from None
 
 
+def codes_from_themes(summary: QuestionThemes, note: str, prefix: str = "theme") -> list[Code]:
+    """A code for each reviewed, named theme of a question, its key phrases as seeds, so next
+    cycle's comments can be coded against this cycle's themes and stay comparable."""
+    codes: list[Code] = []
+    for theme in summary.named_themes:
+        if theme.reviewed is False:  # published as found: no analyst named it
+            continue
+        seeds = tuple(dict.fromkeys(p for p in theme.key_phrases if len(p) >= 2))[:60]
+        if seeds:
+            codes.append(Code(f"{prefix}_{len(codes) + 1}", theme.label[:80], note, seeds))
+    return codes
+
+
 def carried_codebook(summaries: Iterable[QuestionThemes], year: int) -> str:
-    """A questionnaire ``codebooks`` section (YAML) made from reviewed, named themes, so next
-    year's cycle can code its comments against this year's themes and stay comparable."""
+    """A questionnaire ``codebooks`` section (YAML) made from reviewed, named themes."""
     books: dict[str, list[dict[str, Any]]] = {}
     for summary in summaries:
-        codes: list[dict[str, Any]] = []
-        for theme in summary.named_themes:
-            if theme.reviewed is False:  # published as found: no analyst named it
-                continue
-            seeds = list(dict.fromkeys(p for p in theme.key_phrases if len(p) >= 2))[:60]
-            if not seeds:
-                continue
-            codes.append(
-                {
-                    "id": f"theme_{len(codes) + 1}",
-                    "label": theme.label[:80],
-                    "description": f"Carried from the reviewed themes of {year}.",
-                    "seeds": seeds,
-                }
-            )
+        codes = codes_from_themes(summary, f"Carried from the reviewed themes of {year}.")
         if codes:
-            books[f"{summary.question_id[:30]}_themes".replace("__", "_")] = codes
+            books[f"{summary.question_id[:30]}_themes".replace("__", "_")] = [
+                {"id": c.id, "label": c.label, "description": c.description, "seeds": list(c.seeds)}
+                for c in codes
+            ]
     if not books:
         return "# No reviewed themes to carry forward.\n"
     header = (

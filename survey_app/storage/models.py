@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -63,6 +64,10 @@ class Survey(Base):
     # (``services.retention``); published releases stay.
     retention_months: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
     shredded_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # The annual cycle: a label ("2026-27") and the survey of the cycle before (no foreign
+    # key: deleting a survey shortens the chain, never breaks it).
+    cycle: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    previous_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     key_slots: Mapped[list[KeySlot]] = relationship(
         back_populates="survey", cascade="all, delete-orphan", order_by="KeySlot.label"
@@ -80,6 +85,9 @@ class KeySlot(Base):
     label: Mapped[str] = mapped_column(String(80))
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     created_on: Mapped[dt.date] = mapped_column(Date)
+    # Wrapped under a one-time invitation code (a new cycle's key holder who has not yet
+    # chosen a passphrase): it opens nothing until accepted (``services.cycles``).
+    invitation: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     survey: Mapped[Survey] = relationship(back_populates="key_slots")
 
@@ -164,6 +172,19 @@ class Headcount(Base):
     )
     group_value: Mapped[str] = mapped_column(String(80), primary_key=True)
     headcount: Mapped[int] = mapped_column(Integer)
+
+
+class CarriedCodebook(Base):
+    """Codes made from the previous cycle's named themes, sealed under the server's key: the
+    free-text questions this cycle's questionnaire gives no codebook are coded against them."""
+
+    __tablename__ = "carried_codebooks"
+
+    survey_id: Mapped[str] = mapped_column(
+        ForeignKey("surveys.id", ondelete="CASCADE"), primary_key=True
+    )
+    source_id: Mapped[str] = mapped_column(String(32))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class IntakeRefusal(Base):

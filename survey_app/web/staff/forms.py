@@ -245,3 +245,54 @@ class CodesForm(Form):  # type: ignore[misc]
     @property
     def number(self) -> int:
         return int(str(self.count.data).strip().replace(",", ""))
+
+
+class NextCycleForm(Form):  # type: ignore[misc]
+    cycle = StringField(
+        "The new cycle",
+        validators=[
+            InputRequired("Enter the new cycle, such as 2027-28"),
+            Length(max=20, message="A cycle is at most 20 characters"),
+        ],
+    )
+    title = StringField("Title", validators=[Length(max=200, message=messages.TITLE_TOO_LONG)])
+    slug = StringField(
+        "Address", validators=[Length(max=80, message="An address is at most 80 characters")]
+    )
+    version = StringField("Questionnaire version")
+    carry = StringField("Codebook")
+
+    def __init__(self, formdata: Any, versions: Sequence[str], data: dict[str, str]) -> None:
+        super().__init__(formdata=formdata, data=data)
+        self.versions = frozenset(versions)
+
+    def validate_version(self, field: Field) -> None:
+        if field.data not in self.versions:
+            raise StopValidation("Choose the questionnaire version for the new cycle")
+
+
+class AcceptInvitationForm(Form):  # type: ignore[misc]
+    label = StringField("Key holder")
+    code = StringField(
+        "Invitation code",
+        validators=[
+            InputRequired("Enter your invitation code"),
+            Length(max=60, message="Enter the invitation code as it was given to you"),
+        ],
+    )
+    passphrase = PasswordField(
+        "New passphrase",
+        validators=[Length(min=12, max=1024, message=messages.PASSPHRASE_TOO_SHORT)],
+    )
+    passphrase_confirm = PasswordField(
+        "New passphrase again",
+        validators=[EqualTo("passphrase", message=messages.PASSPHRASES_DIFFER)],
+    )
+
+    def __init__(self, formdata: Any, labels: Sequence[str]) -> None:
+        super().__init__(formdata=formdata)
+        self.labels = frozenset(labels)
+
+    def validate_label(self, field: Field) -> None:
+        if field.data not in self.labels:
+            raise StopValidation("Choose the key holder you were invited as")

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from survey_app.extensions import get_code_secret, get_db, get_questionnaires
 from survey_app.forms.registry import ErrorLink, error_links
-from survey_app.services import accounts, headcounts, intake, keys, reports, surveys
+from survey_app.services import accounts, cycles, headcounts, intake, keys, reports, surveys
 from survey_app.services import audit as audit_log
 from survey_app.services import codes as code_service
 from survey_app.services.errors import ServiceError
@@ -97,7 +97,14 @@ def survey(slug: str) -> str:
         or int(current_app.config["SURVEY_OPEN_RESPONSES_PER_MINUTE"]),
         refused=intake.refused_days(get_db(), info.id) if info.access == "open" else [],
         notice=request.args.get("done"),
+        previous=_visible(cycles.earlier_cycles(get_db(), info, most=1)),
+        following=_visible([found] if (found := cycles.next_of(get_db(), info)) else []),
     )
+
+
+def _visible(found: list[SurveyInfo]) -> SurveyInfo | None:
+    """The first survey of ``found``, if the signed-in member of staff may work on it."""
+    return next((s for s in found if access.can_work_on(current_staff(), s)), None)
 
 
 @bp.post("/surveys/<slug>/open")
@@ -106,7 +113,10 @@ def open_survey(slug: str) -> Response:
     info = _survey_for(slug)
     if info.status != "draft":  # already open (a second click), or closed for good
         return redirect(url_for("staff.survey", slug=info.slug), code=303)
-    surveys.open_survey(get_db(), info.slug)
+    try:
+        surveys.open_survey(get_db(), info.slug)
+    except ServiceError:  # no key holder has accepted an invitation yet: the page says so
+        return redirect(url_for("staff.survey", slug=info.slug), code=303)
     audit_log.record(get_db(), current_staff().email, "survey_opened", info.slug)
     return redirect(url_for("staff.survey", slug=info.slug, done="opened"), code=303)
 
