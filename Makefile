@@ -9,14 +9,27 @@ PORT ?= 5000
 WORKERS ?= $(if $(REDIS_URL),2,1)
 export FLASK_APP := survey_app.wsgi:build()
 
-.PHONY: install install-semantic run serve test test-browser lint format benchmark clean
+.PHONY: install install-semantic system-libs run serve test test-browser lint format benchmark clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall only when the project's metadata changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# WeasyPrint (the annual report's PDF) loads Pango and HarfBuzz from the system, and the
+# report's font is DejaVu Sans. Installed from Debian only when missing, and only as root with
+# apt-get; otherwise one line says what to install and the build goes on (without them the
+# app says that PDF files are unavailable).
+SYSTEM_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+system-libs:
+	@if command -v dpkg >/dev/null && dpkg -s $(SYSTEM_LIBS) >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends $(SYSTEM_LIBS)) >/dev/null 2>&1 \
+	    || echo "$(SYSTEM_LIBS) could not be installed: PDF files will be unavailable"; \
+	else echo "PDF files need the Debian packages $(SYSTEM_LIBS): install them as root"; fi
+
+# Reinstall only when the project's metadata changes (the system libraries are checked each time).
+$(VENV)/.installed: pyproject.toml | $(BIN)/python system-libs
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 

@@ -6,7 +6,7 @@ import click
 
 from survey_app.cli import fail, keys_cli, scrypt_cost, surveys_cli
 from survey_app.extensions import get_db, get_keyring, get_questionnaires
-from survey_app.services import audit, cycles
+from survey_app.services import audit, cycles, surveys
 from survey_app.services.errors import ServiceError
 
 INVITATION_ADVICE = (
@@ -68,6 +68,19 @@ def surveys_next_cycle(
     for invitation in made.invitations:
         click.echo(f"  {invitation.label}: {invitation.code}")
     click.echo(INVITATION_ADVICE)
+
+
+@surveys_cli.command("cycle")
+@click.argument("slug")
+@click.argument("cycle")
+def surveys_cycle(slug: str, cycle: str) -> None:
+    """Name the annual cycle SLUG belongs to, such as 2025-26 ("" for none)."""
+    try:
+        info = surveys.set_cycle(get_db(), slug, cycle)
+    except ServiceError as error:
+        fail(str(error))
+        return
+    click.echo(f"Survey '{info.slug}' is the {info.cycle or 'no'} cycle.")
 
 
 @keys_cli.command("accept")

@@ -76,3 +76,34 @@ def report_export(slug: str, file_format: str, out: Path, views: tuple[str, ...]
     click.echo(
         f"Wrote the {file_format.upper()} report of '{slug}' to {out} (readable by you only)."
     )
+
+
+@report_cli.command("annual")
+@click.option("--survey", "slug", required=True)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@click.option(
+    "--format", "file_format", type=click.Choice(["html", "pdf"]), default="pdf", show_default=True
+)
+def report_annual(slug: str, out: Path, file_format: str) -> None:
+    """Write the survey's annual report (from its newest published release) to OUT."""
+    from survey_app.services import annual, audit, pdf, surveys
+    from survey_app.web.staff.annual import annual_html
+
+    if out.exists() or out.is_symlink():
+        _fail(f"{out} already exists; choose another file name")
+    try:
+        info = surveys.get_survey(get_db(), slug)
+        report = annual.annual_report(get_db(), get_keyring(), get_questionnaires(), info)
+        html = annual_html(report)
+        content = pdf.html_to_pdf(html) if file_format == "pdf" else html.encode("utf-8")
+    except ServiceError as error:
+        _fail(str(error))
+        return
+    try:
+        write_new_file(out, content)
+    except OSError as error:
+        _fail(f"Cannot write {out}: {error.strerror}")
+    audit.record(
+        get_db(), audit.CLI_ACTOR, "export", slug, f"annual report ({file_format.upper()})"
+    )
+    click.echo(f"Wrote the annual report of '{slug}' to {out} (readable by you only).")

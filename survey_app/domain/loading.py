@@ -48,6 +48,7 @@ from survey_app.domain.model import (
     Code,
     Comparison,
     Condition,
+    Headline,
     Option,
     Question,
     Questionnaire,
@@ -731,6 +732,28 @@ def _check_reports(document: Raw, report: _Report) -> None:
             else:
                 continue
             report(["reports", "cross_breakdowns", index, position], reason)
+    headline: Raw | None = reports.get("headline")
+    if headline is not None:
+        question = questions.get(headline["question"])
+        if question is None:
+            report(
+                ["reports", "headline", "question"],
+                f"there is no question '{headline['question']}'",
+            )
+        else:
+            values = {o["value"] for o in _options_of(document, question)}
+            if question.get("demographic") or not values:
+                report(
+                    ["reports", "headline", "question"],
+                    f"'{question['id']}' cannot be the headline: it must be a question with "
+                    "answers to choose from that is not demographic",
+                )
+            for index, answer in enumerate(headline["answers"]):
+                if values and answer not in values:
+                    report(
+                        ["reports", "headline", "answers", index],
+                        f"'{answer}' is not an answer of '{question['id']}'",
+                    )
 
 
 def _check_codebooks(document: Raw, report: _Report) -> None:
@@ -920,6 +943,7 @@ def _build(document: Raw, path: Path) -> Questionnaire:
         scales=MappingProxyType(scales),
         source=str(path),
         breakdowns=tuple(_breakdowns(document)),
+        headline=_headline(document.get("reports", {}).get("headline")),
         cross_breakdowns=tuple(
             (first, second)
             for first, second in document.get("reports", {}).get("cross_breakdowns", [])
@@ -1005,6 +1029,19 @@ def _question(raw: Raw, scales: Mapping[str, Scale]) -> Question:
         comparable_with=_comparison(raw.get("comparable_with")),
         not_comparable=raw.get("comparable_with") is False,
     )
+
+
+def _headline(raw: Raw | None) -> Headline | None:
+    if raw is None:
+        return None
+    return Headline(raw["question"], tuple(raw["answers"]), raw["title"])
+
+
+def _options_of(document: Raw, question: Raw) -> list[Raw]:
+    """A raw question's options, its scale's where it has a scale."""
+    if "scale" in question:
+        return list(document.get("scales", {}).get(question["scale"], []))
+    return list(question.get("options", []))
 
 
 def _comparison(raw: Raw | bool | None) -> Comparison | None:

@@ -99,6 +99,16 @@ class Code:
 
 
 @dataclass(frozen=True)
+class Headline:
+    """The annual report's headline figures: for each item of ``question``, the share of
+    everyone who gave one of ``answers`` ("Very well" or "Fairly well")."""
+
+    question: str
+    answers: tuple[str, ...]
+    title: str
+
+
+@dataclass(frozen=True)
 class Redaction:
     """Words redaction always replaces in quotes: places (councils), teams and names."""
 
@@ -185,6 +195,7 @@ class Questionnaire:
     # two-way breakdowns (pairs of those). Anything else is never computed or shown.
     breakdowns: tuple[str, ...] = ()
     cross_breakdowns: tuple[tuple[str, str], ...] = ()
+    headline: Headline | None = None
     # Deductive coding of free text: named codebooks, and words redaction always replaces.
     codebooks: Mapping[str, tuple[Code, ...]] = field(default_factory=lambda: MappingProxyType({}))
     redaction: Redaction = Redaction()

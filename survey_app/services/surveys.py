@@ -232,6 +232,16 @@ def set_responses_per_minute(db: Database, slug: str, value: int | None) -> Surv
         return _info(row)
 
 
+def set_cycle(db: Database, slug: str, cycle: str | None) -> SurveyInfo:
+    """Name the annual cycle a survey belongs to (None: no cycle), e.g. one made before
+    cycles existed, so reports and the annual report name its year."""
+    label = validate_cycle(cycle)
+    with db.transaction() as session:
+        row = survey_row(session, slug)
+        row.cycle = label
+        return _info(row)
+
+
 def envelope_scope(survey_id: str, session_id: str | None) -> str:
     """What a response's envelope is bound to: its survey, and in a series its session too."""
     return survey_id if session_id is None else f"{survey_id}/{session_id}"

@@ -15,6 +15,7 @@ bp.register_error_handler(accounts.AccountError, access.account_problem)
 # The submodules add their routes to ``bp``.
 from survey_app.web.staff import (  # noqa: E402
     analysis,
+    annual,
     audit,
     auth,
     cycles,
@@ -28,6 +29,7 @@ from survey_app.web.staff import (  # noqa: E402
 
 __all__ = [
     "analysis",
+    "annual",
     "audit",
     "auth",
     "bp",

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 
 from analysis.report import HIDDEN, Report, chart_summary, text_status_message
 from survey_app.extensions import get_db, get_keyring, get_questionnaires, get_unlock_store
-from survey_app.services import reports
+from survey_app.services import reports, trends
 from survey_app.services.errors import NotFoundError
 from survey_app.web.staff import bp
 from survey_app.web.staff.access import current_staff, login_required
@@ -136,6 +136,22 @@ def _duration(seconds: int | None) -> str | None:
     if minutes or not hours:
         parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
     return " and ".join(parts)
+
+
+@bp.get("/surveys/<slug>/report/year-on-year")
+@login_required
+def report_year(slug: str) -> str:
+    """This cycle's published figures beside the cycles before it."""
+    try:
+        context = reports.open_report(
+            get_db(), get_keyring(), get_questionnaires(), current_staff(), slug
+        )
+    except NotFoundError:
+        abort(404)
+    year = trends.year_on_year(
+        get_db(), get_keyring(), get_questionnaires(), context.survey, request.args.get("view")
+    )
+    return render_template("staff/report_year.html", context=context, year=year)
 
 
 @bp.get("/surveys/<slug>/report/<question_id>")

@@ -107,13 +107,21 @@ class Ranges:
     shortfall: dict[Key, tuple[int, int]]
 
 
+#: What a reader learns from elsewhere (a year-on-year table): ``sum(coef * cell) <= bound``.
+Bound = tuple[list[tuple[Key, float]], float]
+
+
 def hidden_ranges(
-    spec: ReleaseInput, release: ProtectedRelease | None, only: set[Key] | None = None
+    spec: ReleaseInput,
+    release: ProtectedRelease | None,
+    only: set[Key] | None = None,
+    extra: Sequence[Bound] = (),
 ) -> Ranges:
     """Ranges of the hidden cells of ``release``.
 
     With ``release=None`` every non-zero value except the overall count is taken as hidden:
-    the most any release could hide. ``only`` limits which cells are solved.
+    the most any release could hide. ``only`` limits which cells are solved. ``extra`` adds
+    what a reader learns from another publication, as linear bounds on this release's cells.
     """
     values = true_values(spec)
     keys = list(values)
@@ -153,14 +161,15 @@ def hidden_ranges(
                 less.append([((pop, item.id, NO_ANSWER), 1), ((pop, None, "Total"), -1)])
 
     def build(
-        relations: list[list[tuple[Key, int]]],
+        relations: Sequence[Sequence[tuple[Key, float]]],
+        bounds_of: Sequence[float] | None = None,
     ) -> tuple[coo_matrix, np.ndarray]:
         r: list[int] = []
         c: list[int] = []
-        v: list[int] = []
+        v: list[float] = []
         rhs: list[float] = []
-        for relation in relations:
-            constant = 0.0
+        for number, relation in enumerate(relations):
+            constant = -bounds_of[number] if bounds_of is not None else 0.0
             used = False
             for key, coef in relation:
                 if key in index:
@@ -172,11 +181,15 @@ def hidden_ranges(
                     constant += coef * values[key]
             if used:
                 rhs.append(-constant)
+            else:
+                assert constant <= 1e-9, "a bound on shown values that they break"
         matrix = coo_matrix((v, (r, c)), shape=(len(rhs), len(hidden)))
         return matrix, np.array(rhs)
 
     eq, eq_rhs = build(rows)
-    ub, ub_rhs = build(less)
+    relations = [[(key, float(coef)) for key, coef in relation] for relation in less]
+    relations += [relation for relation, _bound in extra]
+    ub, ub_rhs = build(relations, [0.0] * len(less) + [bound for _relation, bound in extra])
     constraints = [LinearConstraint(eq, eq_rhs, eq_rhs)]
     if ub.shape[0]:
         constraints.append(LinearConstraint(ub, -np.inf, ub_rhs))
