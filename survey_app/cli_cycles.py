@@ -73,14 +73,19 @@ def surveys_next_cycle(
 @surveys_cli.command("cycle")
 @click.argument("slug")
 @click.argument("cycle")
-def surveys_cycle(slug: str, cycle: str) -> None:
-    """Name the annual cycle SLUG belongs to, such as 2025-26 ("" for none)."""
+@click.option("--follows", default=None, help="The survey of the cycle before, by slug.")
+def surveys_cycle(slug: str, cycle: str, follows: str | None) -> None:
+    """Name the annual cycle SLUG belongs to, such as 2025-26 ("" for none), and the survey
+    it follows, for surveys made before cycles existed."""
     try:
         info = surveys.set_cycle(get_db(), slug, cycle)
+        if follows:
+            info = cycles.follow(get_db(), slug, follows)
     except ServiceError as error:
         fail(str(error))
         return
-    click.echo(f"Survey '{info.slug}' is the {info.cycle or 'no'} cycle.")
+    after = f", after '{follows}'" if follows else ""
+    click.echo(f"Survey '{info.slug}' is the {info.cycle or 'no'} cycle{after}.")
 
 
 @keys_cli.command("accept")

@@ -2,7 +2,10 @@
 
 For ``make run``: one open demo survey per questionnaire (to answer), and last year's staff
 survey — closed, with synthetic responses submitted through the real sealing path, analysed
-and published — so the report pages have something real to show. Two staff accounts (an
+and published — so the report pages have something real to show. The staff survey of two
+years ago is made the same way, with more negative answers, and the three are linked as
+cycles (2024-25, 2025-26 and this year's open survey, 2026-27), so year-on-year results,
+response rates and the annual report have something to show too. Two staff accounts (an
 admin, who sets up two-factor sign-in at first login, and a viewer) get printed passwords.
 
 Idempotent: a second run finds everything and only prints the addresses. Refused in
@@ -22,7 +25,17 @@ from flask.cli import AppGroup
 from survey_app.demo_data import synthetic_answers
 from survey_app.domain.model import Questionnaire
 from survey_app.extensions import get_db, get_keyring, get_questionnaires, get_theme_options
-from survey_app.services import accounts, analysis, publishing, review, sessions, surveys
+from survey_app.services import (
+    accounts,
+    analysis,
+    cycles,
+    headcounts,
+    publishing,
+    reports,
+    review,
+    sessions,
+    surveys,
+)
 from survey_app.services.submission import submit_response
 from survey_app.services.unlocking import MemoryUnlockStore
 
@@ -34,6 +47,13 @@ DEMO_STAFF = (("admin@demo.invalid", "admin"), ("viewer@demo.invalid", "viewer")
 PAST_SLUG = "demo-staff-survey-last-year"
 PAST_QUESTIONNAIRE = "global-majority-staff-survey"
 PAST_RESPONSES = 400
+# The annual cycle: the survey two years ago, last year's (PAST_SLUG) and this year's open
+# demo survey, linked so the reports show year-on-year change, rates and the annual report.
+OLDEST_SLUG = "demo-staff-survey-2024-25"
+OLDEST_RESPONSES = 300
+CYCLES = ("2024-25", "2025-26", "2026-27")
+# Eligible staff per council for last year's response rates: about three per response.
+HEADCOUNT_PER_RESPONSE = 3
 SERIES_SLUG = "demo-reflective-space"
 SERIES_QUESTIONNAIRE = "reflective-space-feedback"
 # Past sessions of the demo series: (title, date, format, council, responses). Some have
@@ -82,31 +102,67 @@ def ensure_demo_surveys(log2_n: int) -> list[surveys.SurveyInfo]:
     return ready
 
 
-def ensure_past_survey(log2_n: int, responses: int = PAST_RESPONSES) -> surveys.SurveyInfo | None:
-    """Last year's staff survey: closed, with synthetic responses, analysed and published."""
+def ensure_past_survey(
+    log2_n: int,
+    responses: int = PAST_RESPONSES,
+    *,
+    slug: str = PAST_SLUG,
+    title: str = "Global Majority staff survey 2025-26 (demo)",
+    seed: int = 2025,
+    lean: float = 0.0,
+) -> surveys.SurveyInfo | None:
+    """A past staff survey: closed, with synthetic responses, analysed and published."""
     db = get_db()
     questionnaire = get_questionnaires().get(PAST_QUESTIONNAIRE)
     if questionnaire is None:
         return None
-    info = surveys.find_survey(db, PAST_SLUG)
+    info = surveys.find_survey(db, slug)
     if info is None:
-        info = _create_demo(
-            questionnaire,
-            PAST_SLUG,
-            "Global Majority staff survey – last year (demo)",
-            "open",
-            log2_n,
-        )
+        info = _create_demo(questionnaire, slug, title, "open", log2_n)
     if info.status == "draft":
-        info = surveys.open_survey(db, PAST_SLUG)
+        info = surveys.open_survey(db, slug)
     if info.status == "open":
-        rng = random.Random(2025)  # noqa: S311 - made-up demo answers, not secrets
+        rng = random.Random(seed)  # noqa: S311 - made-up demo answers, not secrets
         for _ in range(responses - surveys.response_count(db, info.id)):
-            submit_response(db, info, questionnaire, synthetic_answers(questionnaire, rng))
-        info = surveys.close_survey(db, PAST_SLUG)
+            answers = synthetic_answers(questionnaire, rng, lean)
+            submit_response(db, info, questionnaire, answers)
+        info = surveys.close_survey(db, slug)
     if analysis.release_count(db, info.id) == 0:
         _publish_demo_report(questionnaire, info)
     return info
+
+
+def ensure_demo_cycles(log2_n: int, past: surveys.SurveyInfo) -> surveys.SurveyInfo | None:
+    """The staff survey's annual cycle: the survey of two years ago (more negative answers:
+    things have changed since), last year's and this year's open demo survey, linked in
+    order, with last year's headcounts entered. Returns the oldest."""
+    db = get_db()
+    oldest = ensure_past_survey(
+        log2_n,
+        OLDEST_RESPONSES,
+        slug=OLDEST_SLUG,
+        title="Global Majority staff survey 2024-25 (demo)",
+        seed=2024,
+        lean=0.25,
+    )
+    current = surveys.find_survey(db, f"demo-{PAST_QUESTIONNAIRE}")
+    if oldest is None or current is None:
+        return None
+    chain = ((oldest, None), (past, oldest), (current, past))
+    for (info, previous), label in zip(chain, CYCLES, strict=True):
+        if info.cycle is None:
+            surveys.set_cycle(db, info.slug, label)
+        if previous is not None and info.previous_id is None:
+            cycles.follow(db, info.slug, previous.slug)
+    if not headcounts.headcounts(db, past.id):
+        shown = reports.published_group_sizes(db, get_keyring(), past, headcounts.COUNCIL)
+        questionnaire = past.questionnaire_in(get_questionnaires())
+        values = {
+            c.value: max(HEADCOUNT_PER_RESPONSE * (shown.get(c.value) or 8), 25)
+            for c in headcounts.councils(questionnaire)
+        }
+        headcounts.set_headcounts(db, past, questionnaire, values, shown, actor="demo")
+    return oldest
 
 
 def _publish_demo_report(questionnaire: Questionnaire, info: surveys.SurveyInfo) -> None:
@@ -219,6 +275,9 @@ def demo_setup(base_url: str, past_responses: int) -> None:
     ready = ensure_demo_surveys(log2_n)
     click.echo("Preparing last year's demo survey and its report (first run only)...")
     past = ensure_past_survey(log2_n, past_responses)
+    if past is not None:
+        click.echo("Preparing the survey of two years ago, for year-on-year results...")
+        ensure_demo_cycles(log2_n, past)
     series = ensure_demo_series(log2_n)
     ensure_demo_staff()
     click.echo("")
@@ -228,9 +287,10 @@ def demo_setup(base_url: str, past_responses: int) -> None:
     click.echo(f"Demo key holder '{DEMO_KEY_LABEL}' passphrase: {DEMO_PASSPHRASE}")
     click.echo("  (for `flask responses export --survey SLUG --out FILE`; demo only)")
     if past is not None:
-        click.echo(
-            f"Published demo report: {base_url.rstrip('/')}/staff/surveys/{past.slug}/report"
-        )
+        base = f"{base_url.rstrip('/')}/staff/surveys/{past.slug}"
+        click.echo(f"Published demo report: {base}/report")
+        click.echo(f"  year on year, 2024-25 to 2025-26: {base}/report/year-on-year")
+        click.echo(f"  the annual report: {base}/annual-report (PDF: {base}/annual-report.pdf)")
     if series is not None:
         info, open_session = series
         base = base_url.rstrip("/")

@@ -119,10 +119,13 @@ def _comment(question: Question, rng: random.Random) -> str:
     return f"{opener}{core}{rng.choice(CLOSERS)}"
 
 
-def synthetic_answers(questionnaire: Questionnaire, rng: random.Random) -> dict[str, Any]:
-    """One made-up response that the questionnaire accepts."""
+def synthetic_answers(
+    questionnaire: Questionnaire, rng: random.Random, lean: float = 0.0
+) -> dict[str, Any]:
+    """One made-up response that the questionnaire accepts. ``lean`` moves everyone's mood
+    towards the later (more negative) options, so two demo cycles differ."""
     answers: dict[str, Any] = {}
-    mood = rng.random()  # a respondent-level lean, so answers hang together
+    mood = min(1.0, max(0.0, rng.random() + lean))  # a respondent-level lean
     for question in questionnaire.questions():
         if not question.is_visible(answers):
             continue

@@ -351,6 +351,36 @@ def earlier_cycles(db: Database, survey: SurveyInfo, most: int = 10) -> list[Sur
     return found
 
 
+def follow(db: Database, slug: str, previous_slug: str) -> SurveyInfo:
+    """Say that survey ``slug`` is the cycle after ``previous_slug`` (surveys made before
+    cycles existed, or made by hand): same questionnaire, neither a series, and no cycle
+    followed twice or in a loop."""
+    with db.transaction() as session:
+        row = survey_row(session, slug)
+        previous = survey_row(session, previous_slug)
+        if row.id == previous.id:
+            raise ServiceError("A survey cannot follow itself")
+        if "sessions" in (row.access, previous.access):
+            raise ServiceError("A series of sessions has no cycles")
+        if row.questionnaire_id != previous.questionnaire_id:
+            raise ServiceError(
+                f"'{slug}' and '{previous_slug}' use different questionnaires, so their "
+                "results cannot be compared year on year"
+            )
+        taken = session.scalar(
+            select(Survey.slug).where(Survey.previous_id == previous.id, Survey.id != row.id)
+        )
+        if taken is not None:
+            raise ServiceError(f"'{previous_slug}' is already followed by '{taken}'")
+        step: Survey | None = previous
+        while step is not None and step.previous_id is not None:
+            if step.previous_id == row.id:
+                raise ServiceError(f"'{previous_slug}' comes after '{slug}' already")
+            step = session.get(Survey, step.previous_id)
+        row.previous_id = previous.id
+        return _info(row)
+
+
 def next_of(db: Database, survey: SurveyInfo) -> SurveyInfo | None:
     """The survey of the cycle after ``survey``, if one was made."""
     with db.session() as session:

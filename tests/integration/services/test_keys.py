@@ -61,7 +61,8 @@ def test_list_slots_shows_labels_dates_and_cost_only(db: Database, survey: str) 
     ]
     assert slots[0].created_on == dt.date(2026, 1, 5)
     assert slots[1].created_on == dt.date.today()
-    assert set(vars(slots[0])) == {"label", "created_on", "log2_n"}
+    assert set(vars(slots[0])) == {"label", "created_on", "log2_n", "invitation"}
+    assert not slots[0].invitation
 
 
 def test_add_slot_with_a_correct_passphrase_lets_both_holders_open(

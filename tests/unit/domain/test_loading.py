@@ -1234,3 +1234,47 @@ def test_free_text_cannot_claim_to_compare(tmp_path: Path) -> None:
     question(document, 1, 0)["comparable_with"] = claim(question_id="what_happened")
     problem = only_problem(tmp_path, document)
     assert problem.pointer == f"{Q2}/0/comparable_with"
+
+
+# --------------------------------------------------------------------------------------------
+# The annual report's headline, and a question marked as not comparable
+
+
+def grid_index(document: dict[str, Any]) -> tuple[int, int]:
+    for s, section in enumerate(document["sections"]):
+        for q, found in enumerate(section["questions"]):
+            if found["type"] == "likert_grid":
+                return s, q
+    raise AssertionError("the test document has a grid")
+
+
+def test_a_headline_loads_and_its_answers_are_checked(tmp_path: Path) -> None:
+    document = valid_document()
+    s, q = grid_index(document)
+    grid = question(document, s, q)["id"]
+    document.setdefault("reports", {})["headline"] = {
+        "question": grid,
+        "answers": ["agree"],
+        "title": "Agreed",
+    }
+    loaded = load_questionnaire(write(tmp_path, document))
+    assert loaded.headline is not None
+    assert (loaded.headline.question, loaded.headline.answers) == (grid, ("agree",))
+    document["reports"]["headline"]["answers"] = ["agree", "strongly"]
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == "/reports/headline/answers/1"
+    assert problem.reason == f"'strongly' is not an answer of '{grid}'"
+    document["reports"]["headline"] = {"question": "nope", "answers": ["agree"], "title": "X"}
+    assert only_problem(tmp_path, document).reason == "there is no question 'nope'"
+
+
+def test_comparable_with_false_marks_a_question_never_compared(tmp_path: Path) -> None:
+    document = valid_document()
+    s, q = grid_index(document)
+    question(document, s, q)["comparable_with"] = False
+    loaded = load_questionnaire(write(tmp_path, document))
+    found = loaded.question(question(document, s, q)["id"])
+    assert found.not_comparable and found.comparable_with is None
+    question(document, s, q)["comparable_with"] = True
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer.endswith("/comparable_with")
