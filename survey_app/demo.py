@@ -50,7 +50,6 @@ PAST_RESPONSES = 400
 # The annual cycle: the survey two years ago, last year's (PAST_SLUG) and this year's open
 # demo survey, linked so the reports show year-on-year change, rates and the annual report.
 OLDEST_SLUG = "demo-staff-survey-2024-25"
-OLDEST_RESPONSES = 300
 CYCLES = ("2024-25", "2025-26", "2026-27")
 # Eligible staff per council for last year's response rates: about three per response.
 HEADCOUNT_PER_RESPONSE = 3
@@ -132,14 +131,16 @@ def ensure_past_survey(
     return info
 
 
-def ensure_demo_cycles(log2_n: int, past: surveys.SurveyInfo) -> surveys.SurveyInfo | None:
+def ensure_demo_cycles(
+    log2_n: int, past: surveys.SurveyInfo, responses: int
+) -> surveys.SurveyInfo | None:
     """The staff survey's annual cycle: the survey of two years ago (more negative answers:
     things have changed since), last year's and this year's open demo survey, linked in
     order, with last year's headcounts entered. Returns the oldest."""
     db = get_db()
     oldest = ensure_past_survey(
         log2_n,
-        OLDEST_RESPONSES,
+        responses,
         slug=OLDEST_SLUG,
         title="Global Majority staff survey 2024-25 (demo)",
         seed=2024,
@@ -277,7 +278,7 @@ def demo_setup(base_url: str, past_responses: int) -> None:
     past = ensure_past_survey(log2_n, past_responses)
     if past is not None:
         click.echo("Preparing the survey of two years ago, for year-on-year results...")
-        ensure_demo_cycles(log2_n, past)
+        ensure_demo_cycles(log2_n, past, past_responses * 3 // 4)
     series = ensure_demo_series(log2_n)
     ensure_demo_staff()
     click.echo("")

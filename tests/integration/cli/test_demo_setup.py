@@ -13,12 +13,14 @@ from survey_app.demo import (
     DEMO_KEY_LABEL,
     DEMO_PASSPHRASE,
     DEMO_STAFF_PASSWORD,
+    OLDEST_SLUG,
+    PAST_QUESTIONNAIRE,
     PAST_SESSIONS,
     PAST_SLUG,
     SERIES_SLUG,
 )
 from survey_app.extensions import get_db, get_keyring, get_questionnaires
-from survey_app.services import accounts, analysis, keys, sessions, surveys
+from survey_app.services import accounts, analysis, headcounts, keys, sessions, surveys, trends
 from survey_app.services.export import open_responses
 
 QUESTIONNAIRE = "reflective-space-feedback"
@@ -42,7 +44,22 @@ def test_demo_setup_creates_and_opens_one_survey_per_questionnaire(app: Flask) -
 
     with app.app_context():
         made = surveys.list_surveys(get_db())
-        assert sorted(s.slug for s in made) == sorted([*demo_slugs, PAST_SLUG, SERIES_SLUG])
+        expected = [*demo_slugs, PAST_SLUG, OLDEST_SLUG, SERIES_SLUG]
+        assert sorted(s.slug for s in made) == sorted(expected)
+        # The staff survey's three cycles, linked in order, with last year's headcounts.
+        by_slug = {s.slug: s for s in made}
+        chain = [OLDEST_SLUG, PAST_SLUG, f"demo-{PAST_QUESTIONNAIRE}"]
+        assert [by_slug[slug].cycle for slug in chain] == ["2024-25", "2025-26", "2026-27"]
+        assert [by_slug[slug].previous_id for slug in chain] == [
+            None,
+            by_slug[OLDEST_SLUG].id,
+            by_slug[PAST_SLUG].id,
+        ]
+        assert headcounts.headcounts(get_db(), by_slug[PAST_SLUG].id)
+        year = trends.year_on_year(
+            get_db(), get_keyring(), get_questionnaires(), by_slug[PAST_SLUG]
+        )
+        assert year is not None and year.cycles == ("2024-25", "2025-26")
         assert {s.status for s in made if s.slug in demo_slugs} == {"open"}
         # The printed passphrase is the one that opens them.
         assert open_responses(get_db(), f"demo-{QUESTIONNAIRE}", DEMO_PASSPHRASE) == []
