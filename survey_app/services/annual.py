@@ -42,7 +42,8 @@ class SectionResults:
 
     id: str
     title: str
-    tables: tuple[Table, ...]
+    #: (the question a grid asks, before its first statement's table; else None, table)
+    tables: tuple[tuple[str | None, Table], ...]
 
 
 @dataclass(frozen=True)
@@ -113,13 +114,11 @@ def annual_report(
                 if question.type is QuestionType.LIKERT_GRID
                 else [question.id]
             )
+            lead = question.text if question.type is QuestionType.LIKERT_GRID else None
             for item in items:
                 if item in protected.items:
-                    table = build_table(protected, (), item, labels)
-                    if question.type is QuestionType.LIKERT_GRID:
-                        statement = labels.item(item)
-                        table = _titled(table, f"{question.text}: {statement}")
-                    tables.append(table)
+                    tables.append((lead, build_table(protected, (), item, labels)))
+                    lead = None
         if tables:
             sections.append(SectionResults(section.id, section.title, tuple(tables)))
     chain = trends.cycle_chain(db, keyring, questionnaires, survey)
@@ -150,12 +149,6 @@ def annual_report(
         k=release.k,
         k_cell=release.k_cell,
     )
-
-
-def _titled(table: Table, title: str) -> Table:
-    from dataclasses import replace
-
-    return replace(table, title=title)
 
 
 def _headline(

@@ -24,7 +24,7 @@ from survey_app.domain.model import Question as AskedQuestion
 from survey_app.domain.model import Questionnaire, QuestionType
 from survey_app.services import analysis, cycles
 from survey_app.services.analysis import ReleaseData
-from survey_app.services.reports import breakdown_title
+from survey_app.services.reports import breakdown_title, question_titles
 from survey_app.services.surveys import SurveyInfo
 from survey_app.storage.database import Database
 
@@ -160,9 +160,7 @@ def compared_items(chain: Sequence[CycleRelease]) -> list[Compared]:
     newest = chain[-1]
     published = set(newest.release.protected.items)
     found: list[Compared] = []
-    for question in newest.questionnaire.questions():
-        if question.demographic or question.type not in _COUNTED:
-            continue
+    for question, name in _named_questions(newest.questionnaire):
         levels = _levels(question, chain)
         if len(levels) < 2:
             continue
@@ -180,9 +178,9 @@ def compared_items(chain: Sequence[CycleRelease]) -> list[Compared]:
         labels_of = _cycle_labels(window)
         breakdowns = _breakdowns(window)
         statements = (
-            [(s.id, f"{question.text}: {s.text}") for s in question.statements]
+            [(s.id, f"{name}: {s.text}") for s in question.statements]
             if question.type is QuestionType.LIKERT_GRID
-            else [(None, question.text)]
+            else [(None, name)]
         )
         for statement, title in statements:
             items = [
@@ -196,6 +194,18 @@ def compared_items(chain: Sequence[CycleRelease]) -> list[Compared]:
             )
             found.append(Compared(question.id, title, labels_of, sources, answers, breakdowns))
     return found
+
+
+def _named_questions(questionnaire: Questionnaire) -> list[tuple[AskedQuestion, str]]:
+    """The counted, non-demographic questions, each with the unique title reports use (a
+    grid's section title where several grids ask the same question)."""
+    asked = [
+        (q, section)
+        for section in questionnaire.sections
+        for q in section.questions
+        if not q.demographic and q.type in _COUNTED
+    ]
+    return list(zip((q for q, _s in asked), question_titles(asked), strict=True))
 
 
 def _cycle_labels(window: Sequence[CycleRelease]) -> tuple[str, ...]:
@@ -240,6 +250,8 @@ class YearOnYear:
     view: View
     labels: Mapping[str, str]
     method: str = METHOD_NOTE
+    #: the one question shown (None: every question)
+    question: str | None = None
 
     @property
     def pair(self) -> tuple[str, ...]:
@@ -249,9 +261,23 @@ class YearOnYear:
     def has_trend(self) -> bool:
         return len(self.cycles) >= 3
 
+    @property
+    def questions(self) -> list[tuple[str, str]]:
+        """(question id, title) of every compared question, in questionnaire order."""
+        found: dict[str, str] = {}
+        for item in self.items:
+            found.setdefault(item.question_id, item.title.split(": ")[0])
+        return list(found.items())
+
     def tables(self) -> list[tuple[Compared, tuple[Line, ...]]]:
+        """The chosen question's items (every question's, if none is chosen), with the last
+        two cycles' lines for the chosen view."""
         dimension = self.view[0] if self.view else None
-        return [(item, item.lines(dimension, last=2)) for item in self.items]
+        return [
+            (item, item.lines(dimension, last=2))
+            for item in self.items
+            if self.question is None or item.question_id == self.question
+        ]
 
     def trends(self) -> list[tuple[Compared, tuple[Line, ...]]]:
         """Everyone's figures in every cycle each item compares across (three or more)."""
@@ -275,9 +301,12 @@ def year_on_year(
     questionnaires: Mapping[str, Questionnaire],
     survey: SurveyInfo,
     view_text: str | None = None,
+    question: str | None = None,
 ) -> YearOnYear | None:
     """The year-on-year results of ``survey`` (None: it or the cycle before has no published
-    report, or nothing compares)."""
+    report, or nothing compares), for the view ``view_text`` names. By a breakdown, one
+    question at a time (``question``, else the first): every group of every question would
+    make a page too long to read."""
     chain = cycle_chain(db, keyring, questionnaires, survey)
     items = compared_items(chain)
     if not items:
@@ -289,10 +318,15 @@ def year_on_year(
     views: tuple[View, ...] = ((), *((d,) for d in dimensions))
     view = parse_view(view_text, views) or ()
     labels = {d: breakdown_title(d) for d in dimensions}
+    asked = {item.question_id for item in items}
+    chosen = question if question in asked else None
+    if view and chosen is None:
+        chosen = items[0].question_id
     return YearOnYear(
         tuple(c.label for c in chain),
         tuple(items),
         views,
         view,
         labels,
+        question=chosen,
     )

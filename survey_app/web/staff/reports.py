@@ -149,7 +149,12 @@ def report_year(slug: str) -> str:
     except NotFoundError:
         abort(404)
     year = trends.year_on_year(
-        get_db(), get_keyring(), get_questionnaires(), context.survey, request.args.get("view")
+        get_db(),
+        get_keyring(),
+        get_questionnaires(),
+        context.survey,
+        request.args.get("view"),
+        request.args.get("question"),
     )
     return render_template("staff/report_year.html", context=context, year=year)
 

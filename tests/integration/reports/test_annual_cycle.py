@@ -114,7 +114,8 @@ def test_year_on_year_uses_only_what_both_years_show(two_cycles: Flask) -> None:
     earlier, later = published(app, FIRST), published(app, SECOND)
     viewer, _ = signed_in(app, "viewer")
     for view in ("overall", "council"):
-        page = check_page(viewer.get(f"/staff/surveys/{SECOND}/report/year-on-year?view={view}"))
+        address = f"/staff/surveys/{SECOND}/report/year-on-year?view={view}&question=witnessed"
+        page = check_page(viewer.get(address))
         assert "2025-26 and 2026-27" in page.one("#year-cycles").get_text()
         table = page.one("table[data-item=witnessed]")
         rows = table.select("tbody tr")
@@ -191,3 +192,54 @@ def test_no_annual_report_before_publication(sample_app: Flask) -> None:
     viewer, _ = signed_in(sample_app, "viewer")
     assert viewer.get(f"/staff/surveys/{FIRST}/annual-report").status_code == 404
     assert viewer.get(f"/staff/surveys/{FIRST}/annual-report.pdf").status_code == 404
+
+
+def test_three_cycles_show_a_trend(two_cycles: Flask) -> None:
+    """A third cycle after the two: the year-on-year page compares its last two and draws a
+    trend over all three, each bar a figure its own cycle's report shows."""
+    app = two_cycles
+    third = "yearly-2027-28"
+    passphrase = "the third cycle's own passphrase"
+    with app.app_context():
+        made = cycles.next_cycle(
+            get_db(),
+            get_keyring(),
+            get_questionnaires(),
+            SECOND,
+            cycle="2027-28",
+            new_slug=third,
+            actor="test",
+            log2_n=app.config["SURVEY_SCRYPT_LOG2_N"],
+            carry_codebook=False,
+        )
+        cycles.accept_invitation(
+            get_db(),
+            third,
+            label=made.invitations[0].label,
+            code=made.invitations[0].code,
+            passphrase=passphrase,
+            log2_n=app.config["SURVEY_SCRYPT_LOG2_N"],
+            actor="test",
+        )
+        info = surveys.open_survey(get_db(), third)
+        questionnaire = get_questionnaires()[QUESTIONNAIRE]
+        for index in range(40):
+            submit_response(get_db(), info, questionnaire, answers(index))
+        surveys.close_survey(get_db(), third)
+    publish_newest(app, third, passphrase)
+    releases = [published(app, slug) for slug in (FIRST, SECOND, third)]
+    viewer, _ = signed_in(app, "viewer")
+    page = check_page(viewer.get(f"/staff/surveys/{third}/report/year-on-year"))
+    assert "2026-27 and 2027-28, with a trend over 2025-26, 2026-27, 2027-28" in page.one(
+        "#year-cycles"
+    ).get_text(" ", strip=True)
+    trend = page.one("#trends ~ .cd-trend[data-question=witnessed]")
+    bars = trend.select(".cd-chart__bar")
+    assert len(bars) == 3 * 3  # yes, no, not sure; three cycles each
+    for group in trend.select(".cd-chart__group"):
+        answer = str(group["data-answer"])
+        shown = [bar["data-percent"] for bar in group.select(".cd-chart__bar")]
+        expected = [percent(r.items["witnessed"][()][answer], r.sizes[()]) for r in releases]
+        assert shown == [str(p) for p in expected]
+    annual = viewer.get(f"/staff/surveys/{third}/annual-report").get_data(as_text=True)
+    assert "Trends since 2025-26" in annual
