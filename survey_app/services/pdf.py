@@ -21,6 +21,8 @@ from __future__ import annotations
 import functools
 import importlib
 import mimetypes
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
@@ -35,6 +37,14 @@ PDF_PACKAGE = "weasyprint"
 SYSTEM_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"
 STATIC_DIR = Path(__file__).resolve().parents[1] / "web" / "static"
 ANNUAL_STYLESHEET = STATIC_DIR / "annual.css"
+
+
+#: The longest a web request waits for a PDF to be laid out (a 60-page report takes ~10 s).
+LAYOUT_TIMEOUT = 300
+LAYOUT_FAILED = (
+    "The PDF could not be made this time. Open the annual report and print it from your "
+    "browser, or try again later."
+)
 
 
 class PdfUnavailable(ServiceError):
@@ -133,3 +143,31 @@ def html_to_pdf(
     document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher)
     pdf: bytes = document.write_pdf(stylesheets=sheets, pdf_tags=True)
     return pdf
+
+
+def html_to_pdf_apart(html: str, *, timeout: float = LAYOUT_TIMEOUT) -> bytes:
+    """``html_to_pdf`` in a short-lived process of its own (``python -m
+    survey_app.services.pdf``), so that the layout's memory (close to 1 GB for a long report)
+    goes back to the system when it exits, not into a web worker. Raises PdfUnavailable when
+    this server cannot make PDF files, ServiceError when the layout fails or takes too long."""
+    problem = engine_problem()
+    if problem is not None:
+        raise PdfUnavailable(problem)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "survey_app.services.pdf"],
+            input=html.encode("utf-8"),
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise ServiceError(LAYOUT_FAILED) from None
+    if done.returncode != 0 or not done.stdout.startswith(b"%PDF"):
+        raise ServiceError(LAYOUT_FAILED)
+    return done.stdout
+
+
+if __name__ == "__main__":
+    # The child of ``html_to_pdf_apart``: HTML on standard input, the PDF on standard output.
+    sys.stdout.buffer.write(html_to_pdf(sys.stdin.buffer.read().decode("utf-8")))

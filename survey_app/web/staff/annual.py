@@ -13,7 +13,7 @@ from analysis.report import text_status_message
 from survey_app.extensions import get_db, get_keyring, get_questionnaires
 from survey_app.services import annual, audit, pdf, reports
 from survey_app.services.annual import AnnualReport
-from survey_app.services.errors import NotFoundError
+from survey_app.services.errors import NotFoundError, ServiceError
 from survey_app.web.staff import bp
 from survey_app.web.staff.access import current_staff, login_required
 from survey_app.web.staff.reports import PRINT_POLICY
@@ -57,11 +57,13 @@ def annual_report(slug: str) -> Response:
 @login_required
 def annual_report_pdf(slug: str) -> Response | tuple[str, int]:
     report = _report(slug)
-    problem = pdf.engine_problem()
-    if problem is not None:
-        page = render_template("staff/pdf_unavailable.html", survey=report.survey, problem=problem)
+    try:
+        content = pdf.html_to_pdf_apart(annual_html(report))
+    except ServiceError as error:  # no layout engine here (it says what to install), or a failure
+        page = render_template(
+            "staff/pdf_unavailable.html", survey=report.survey, problem=str(error)
+        )
         return page, 503
-    content = pdf.html_to_pdf(annual_html(report))
     audit.record(get_db(), current_staff().email, "export", slug, "annual report (PDF)")
     response = make_response(content)
     response.mimetype = "application/pdf"
