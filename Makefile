@@ -73,6 +73,7 @@ benchmark: install
 	$(BIN)/python benchmarks/analysis.py
 	$(BIN)/python benchmarks/themes.py
 	$(BIN)/python benchmarks/release_quality.py
+	$(BIN)/python benchmarks/annual_report.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
