@@ -93,6 +93,9 @@ def accept_invitation(slug: str) -> Response | str:
             errors = [ErrorLink(field, str(error))]
         else:
             return redirect(url_for("staff.survey", slug=info.slug, done="accepted"), code=303)
-    return render_template(
+    page = render_template(
         "staff/accept_invitation.html", survey=info, form=form, errors=errors, waiting=waiting
     )
+    response = make_response(page)
+    response.headers["Cache-Control"] = "no-store"  # it may hold the typed invitation code
+    return response
