@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 
 from analysis.report import published_views, view_key
-from survey_app.demo import PAST_SLUG, ensure_past_survey
+from survey_app.demo import PAST_SLUG, ensure_demo_cycles, ensure_demo_surveys, ensure_past_survey
 from survey_app.extensions import get_db, get_keyring
 from survey_app.services import analysis, surveys
 from tests.browser.conftest import serve
@@ -37,8 +37,12 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask,
     served = serve(tmp_path_factory.mktemp("report"))
     app, base = next(served)
     with app.app_context():
-        info = ensure_past_survey(int(app.config["SURVEY_SCRYPT_LOG2_N"]), responses=400)
+        log2_n = int(app.config["SURVEY_SCRYPT_LOG2_N"])
+        ensure_demo_surveys(log2_n)
+        info = ensure_past_survey(log2_n, responses=400)
         assert info is not None
+        # The cycle before it, so that year-on-year results and the annual report compare.
+        assert ensure_demo_cycles(log2_n, info, 200) is not None
         found = analysis.load_release(
             get_db(), get_keyring(), surveys.get_survey(get_db(), PAST_SLUG), published_only=True
         )
@@ -66,6 +70,9 @@ def report_paths(views: list[str]) -> list[str]:
         f"{REPORT}/racism_forms?view=council",
         f"{REPORT}/safety_statements?view=council",
         f"{REPORT}/biggest_difference",
+        f"{REPORT}/year-on-year",
+        f"{REPORT}/year-on-year?view=council&question=experienced_racism",
+        f"/staff/surveys/{PAST_SLUG}/annual-report",
     ]
     two_way = [v for v in views if "+" in v]
     if two_way:
@@ -181,4 +188,27 @@ def test_the_printable_report_prints_to_a_readable_a4_document(
     page.set_content(everyone.text())
     fewer = len(re.findall(rb"/Type\s*/Page(?!s)", page.pdf(format="A4")))
     assert fewer < pages
+    context.close()
+
+
+def test_the_annual_report_prints_to_a4_from_the_browser(
+    browser: Any, published: tuple[Flask, str, list[str]]
+) -> None:
+    """The annual report's HTML, printed by Chromium as a reader would print it: no table
+    wider than the page, the summary on a page of its own, every page numbered."""
+    app, base, _views = published
+    context = viewer_context(browser, app, base)
+    page = context.new_page()
+    response = page.goto(f"{base}/staff/surveys/{PAST_SLUG}/annual-report")
+    assert response is not None and response.status == 200
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 718, "height": 1000})
+    overflowing = page.evaluate(
+        """() => [...document.querySelectorAll('table, .annual-chart__row')]
+            .filter(t => t.getBoundingClientRect().width > 718 + 1).length"""
+    )
+    assert overflowing == 0
+    pdf = page.pdf(format="A4", print_background=True)
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+    assert 10 < pages < 120
     context.close()

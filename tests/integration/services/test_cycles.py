@@ -7,6 +7,7 @@ without saying whether it compares.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -213,7 +214,7 @@ def test_last_cycles_named_themes_code_next_cycles_comments(sample_app: Flask) -
 
 
 @pytest.fixture
-def versioned_app(tmp_path: Path, database_url: str) -> Flask:
+def versioned_app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
     """The test questionnaires plus a newer version of ``report-survey`` that rewords
     ``witnessed`` without saying whether it compares."""
     folder = tmp_path / "questionnaires"
@@ -230,7 +231,10 @@ def versioned_app(tmp_path: Path, database_url: str) -> Flask:
                 question["text"] = question["text"] + " (in the last year)"
     source.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
     config = make_config(tmp_path, database_url, SURVEY_QUESTIONNAIRE_DIR=str(folder))
-    return migrated_app(config)
+    application = migrated_app(config)
+    yield application
+    with application.app_context():
+        get_db().dispose()  # close its connections now, not when they are collected
 
 
 def test_a_version_that_breaks_comparability_silently_is_refused(versioned_app: Flask) -> None:
