@@ -122,8 +122,8 @@ def annual_report(
         if tables:
             sections.append(SectionResults(section.id, section.title, tuple(tables)))
     chain = trends.cycle_chain(db, keyring, questionnaires, survey)
-    compared = trends.compared_items(chain)
-    year = trends.year_on_year(db, keyring, questionnaires, survey)
+    year = trends.summarise(chain)
+    compared = list(year.items) if year is not None else []
     shown = reports.group_sizes(protected, headcounts.COUNCIL)
     stored = headcounts.headcounts(db, survey.id)
     councils = headcounts.councils(questionnaire)

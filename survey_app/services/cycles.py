@@ -33,7 +33,6 @@ from survey_app.crypto import (
     WrongPassphraseError,
     generate_invitation_code,
     generate_survey_keypair,
-    key_id,
     normalise_invitation_code,
     unwrap_private_key,
     wrap_private_key,
@@ -48,6 +47,7 @@ from survey_app.services.surveys import (
     SLUG_PATTERN,
     SurveyInfo,
     _info,
+    insert_draft,
     slot_aad,
     slugify,
     survey_row,
@@ -189,26 +189,22 @@ def next_cycle(
         for invitation in invitations
     ]
     with db.transaction() as session:
-        if session.scalar(select(Survey.id).where(Survey.slug == new_slug)) is not None:
-            raise ServiceError(f"A survey with the slug '{new_slug}' already exists")
-        row = Survey(
-            id=survey_id,
-            slug=new_slug,
+        row = insert_draft(
+            session,
+            survey_id,
+            new_slug,
+            keypair.public,
+            today,
             title=title,
             questionnaire_id=questionnaire.id,
             questionnaire_version=questionnaire.version,
             access=previous.access,
-            status="draft",
             min_group=previous.min_group,
             responses_per_minute=previous.responses_per_minute,
             retention_months=previous.retention_months,
-            public_key=keypair.public,
-            key_id=key_id(keypair.public),
-            created_on=today,
             cycle=label,
             previous_id=previous.id,
         )
-        session.add(row)
         session.flush()
         session.add_all(slots)
         session.add_all(SurveyAssignment(user_id=user, survey_id=survey_id) for user in assigned)
@@ -298,6 +294,9 @@ def accept_invitation(
         slot.wrapped_key = wrapped
         slot.invitation = False
         slot.created_on = today or dt.date.today()
+    # The copy wrapped under the invitation code must not outlive it in the write-ahead log
+    # or in dead rows: whoever saw the code could open it from a later copy of the files.
+    db.purge_deleted_rows("key_slots")
     audit.record(db, actor, "key_invitation_accepted", slug, label)
 
 

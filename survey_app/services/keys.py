@@ -120,3 +120,5 @@ def remove_slot(db: Database, slug: str, *, passphrase: str, label: str) -> None
         unlock(session, survey, passphrase)
         survey.key_slots.remove(target)
         session.delete(target)
+    # A removed key holder's passphrase must open nothing in a later copy of the files.
+    db.purge_deleted_rows("key_slots")

@@ -187,25 +187,21 @@ def create_survey(
     keypair = generate_survey_keypair()
     survey_id = uuid.uuid4().hex
     with db.transaction() as session:
-        if session.scalar(select(Survey.id).where(Survey.slug == slug)) is not None:
-            raise ServiceError(f"A survey with the slug '{slug}' already exists")
-        row = Survey(
-            id=survey_id,
-            slug=slug,
+        row = insert_draft(
+            session,
+            survey_id,
+            slug,
+            keypair.public,
+            today,
             title=title,
             questionnaire_id=questionnaire.id,
             questionnaire_version=questionnaire.version,
             access=access,
-            status="draft",
             min_group=min_group,
             responses_per_minute=responses_per_minute,
             retention_months=DEFAULT_RETENTION_MONTHS,
-            public_key=keypair.public,
-            key_id=key_id(keypair.public),
-            created_on=today,
             cycle=cycle,
         )
-        session.add(row)
         session.add(
             KeySlot(
                 id=secrets.token_hex(16),
@@ -218,6 +214,31 @@ def create_survey(
             )
         )
         return _info(row)
+
+
+def insert_draft(
+    session: Session,
+    survey_id: str,
+    slug: str,
+    public_key: bytes,
+    today: dt.date,
+    **settings: Any,
+) -> Survey:
+    """Add a draft survey's row (a slug already taken is refused); ``settings`` are the
+    other columns: title, questionnaire, access, smallest group and so on."""
+    if session.scalar(select(Survey.id).where(Survey.slug == slug)) is not None:
+        raise ServiceError(f"A survey with the slug '{slug}' already exists")
+    row = Survey(
+        id=survey_id,
+        slug=slug,
+        status="draft",
+        public_key=public_key,
+        key_id=key_id(public_key),
+        created_on=today,
+        **settings,
+    )
+    session.add(row)
+    return row
 
 
 def set_responses_per_minute(db: Database, slug: str, value: int | None) -> SurveyInfo:

@@ -20,6 +20,7 @@ from analysis.report import View, parse_view, published_views
 from analysis.yearly import METHOD_NOTE, Line, Source, lines
 from survey_app.crypto import Keyring
 from survey_app.domain.comparison import comparison
+from survey_app.domain.loading import find_version
 from survey_app.domain.model import Question as AskedQuestion
 from survey_app.domain.model import Questionnaire, QuestionType
 from survey_app.services import analysis, cycles
@@ -68,8 +69,6 @@ def cycle_chain(
             break
         questionnaire = info.questionnaire_in(questionnaires)
         if questionnaire is None:
-            from survey_app.domain.loading import find_version
-
             questionnaire = find_version(
                 questionnaires, release.questionnaire_id, release.questionnaire_version
             )
@@ -129,14 +128,14 @@ class Compared:
     """One compared item (a question, or a grid statement), cycle by cycle, oldest first."""
 
     question_id: str
+    #: the question's title in reports; ``title`` adds a grid's statement
+    question_title: str
     title: str
     cycles: tuple[str, ...]
     sources: tuple[Source, ...]
     answers: tuple[tuple[str, str], ...]
     #: demographic question id -> (group key, label) pairs and each cycle's groups
-    breakdowns: Mapping[
-        str, tuple[tuple[tuple[str, str], ...], tuple[Mapping[str, tuple[str, ...]], ...]]
-    ]
+    breakdowns: Mapping[str, Breakdown]
 
     def lines(self, dimension: str | None = None, last: int | None = None) -> tuple[Line, ...]:
         """Every answer's figures (for a breakdown, every group's), in the last ``last``
@@ -192,7 +191,9 @@ def compared_items(chain: Sequence[CycleRelease]) -> list[Compared]:
                 Source(cycle.label, cycle.release.protected, item, keys)
                 for cycle, item, keys in zip(window, items, keyed[::-1], strict=True)
             )
-            found.append(Compared(question.id, title, labels_of, sources, answers, breakdowns))
+            found.append(
+                Compared(question.id, name, title, labels_of, sources, answers, breakdowns)
+            )
     return found
 
 
@@ -266,7 +267,7 @@ class YearOnYear:
         """(question id, title) of every compared question, in questionnaire order."""
         found: dict[str, str] = {}
         for item in self.items:
-            found.setdefault(item.question_id, item.title.split(": ")[0])
+            found.setdefault(item.question_id, item.question_title)
         return list(found.items())
 
     def tables(self) -> list[tuple[Compared, tuple[Line, ...]]]:
@@ -307,7 +308,13 @@ def year_on_year(
     report, or nothing compares), for the view ``view_text`` names. By a breakdown, one
     question at a time (``question``, else the first): every group of every question would
     make a page too long to read."""
-    chain = cycle_chain(db, keyring, questionnaires, survey)
+    return summarise(cycle_chain(db, keyring, questionnaires, survey), view_text, question)
+
+
+def summarise(
+    chain: Sequence[CycleRelease], view_text: str | None = None, question: str | None = None
+) -> YearOnYear | None:
+    """What :func:`year_on_year` shows, from a chain of cycles already read."""
     items = compared_items(chain)
     if not items:
         return None

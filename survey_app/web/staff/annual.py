@@ -5,8 +5,10 @@ made from the survey's newest published release, for everyone who may read it.""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from flask import abort, make_response, render_template, url_for
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from analysis.report import text_status_message
@@ -19,12 +21,19 @@ from survey_app.web.staff.access import current_staff, login_required
 from survey_app.web.staff.reports import PRINT_POLICY
 
 
+@functools.cache
+def _stylesheet() -> Markup:
+    """annual.css, to go inline: the project's own file from the package, never anything a
+    user typed (Markup: as it is, not escaped)."""
+    return Markup(pdf.ANNUAL_STYLESHEET.read_text(encoding="utf-8"))  # noqa: S704
+
+
 def annual_html(report: AnnualReport, pdf_href: str | None = None) -> str:
     """The annual report as one HTML document (for the page, the PDF and the CLI)."""
     return render_template(
         "annual/report.html",
         report=report,
-        stylesheet=pdf.ANNUAL_STYLESHEET.read_text(encoding="utf-8"),
+        stylesheet=_stylesheet(),
         text_status=text_status_message,
         pdf_href=pdf_href,
         made_on=dt.date.today(),

@@ -52,6 +52,33 @@ def publish_newest(app: Flask, slug: str, passphrase: str) -> None:
         )
 
 
+def next_cycle_open(
+    app: Flask, previous: str, slug: str, cycle: str, passphrase: str
+) -> surveys.SurveyInfo:
+    """The cycle after ``previous``, its key holder's invitation accepted, open (inside an
+    application context)."""
+    made = cycles.next_cycle(
+        get_db(),
+        get_keyring(),
+        get_questionnaires(),
+        previous,
+        cycle=cycle,
+        new_slug=slug,
+        actor="test",
+        log2_n=app.config["SURVEY_SCRYPT_LOG2_N"],
+    )
+    cycles.accept_invitation(
+        get_db(),
+        slug,
+        label=made.invitations[0].label,
+        code=made.invitations[0].code,
+        passphrase=passphrase,
+        log2_n=app.config["SURVEY_SCRYPT_LOG2_N"],
+        actor="test",
+    )
+    return surveys.open_survey(get_db(), slug)
+
+
 @pytest.fixture
 def two_cycles(sample_app: Flask) -> Flask:
     app = sample_app
@@ -64,26 +91,7 @@ def two_cycles(sample_app: Flask) -> Flask:
     assert app.test_cli_runner().invoke(surveys_cli, ["cycle", FIRST, "2025-26"]).exit_code == 0
     publish_newest(app, FIRST, PASSPHRASE)
     with app.app_context():
-        made = cycles.next_cycle(
-            get_db(),
-            get_keyring(),
-            get_questionnaires(),
-            FIRST,
-            cycle="2026-27",
-            new_slug=SECOND,
-            actor="test",
-            log2_n=app.config["SURVEY_SCRYPT_LOG2_N"],
-        )
-        cycles.accept_invitation(
-            get_db(),
-            SECOND,
-            label=made.invitations[0].label,
-            code=made.invitations[0].code,
-            passphrase=NEW_PASSPHRASE,
-            log2_n=app.config["SURVEY_SCRYPT_LOG2_N"],
-            actor="test",
-        )
-        info = surveys.open_survey(get_db(), SECOND)
+        info = next_cycle_open(app, FIRST, SECOND, "2026-27", NEW_PASSPHRASE)
         for index in range(48):
             submit_response(get_db(), info, questionnaire, later_answers(index))
         surveys.close_survey(get_db(), SECOND)
@@ -201,27 +209,7 @@ def test_three_cycles_show_a_trend(two_cycles: Flask) -> None:
     third = "yearly-2027-28"
     passphrase = "the third cycle's own passphrase"
     with app.app_context():
-        made = cycles.next_cycle(
-            get_db(),
-            get_keyring(),
-            get_questionnaires(),
-            SECOND,
-            cycle="2027-28",
-            new_slug=third,
-            actor="test",
-            log2_n=app.config["SURVEY_SCRYPT_LOG2_N"],
-            carry_codebook=False,
-        )
-        cycles.accept_invitation(
-            get_db(),
-            third,
-            label=made.invitations[0].label,
-            code=made.invitations[0].code,
-            passphrase=passphrase,
-            log2_n=app.config["SURVEY_SCRYPT_LOG2_N"],
-            actor="test",
-        )
-        info = surveys.open_survey(get_db(), third)
+        info = next_cycle_open(app, SECOND, third, "2027-28", passphrase)
         questionnaire = get_questionnaires()[QUESTIONNAIRE]
         for index in range(40):
             submit_response(get_db(), info, questionnaire, answers(index))
