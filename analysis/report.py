@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from analysis.comments.model import OTHER
-from analysis.comments.summary import QuestionThemes, code_item, theme_item
+from analysis.comments.summary import GROUPED, QuestionThemes, code_item, theme_item
 from analysis.counting import MISSING
 from analysis.disclosure import NO_ANSWER, Population, ProtectedRelease
 from analysis.disclosure.model import ALL
@@ -47,6 +47,14 @@ NOT_PUBLISHED_NOTE = "There are too few responses to show this question."
 MULTIPLE_NOTE = "People could choose more than one answer, so the percentages do not add up to 100."
 OVERALL_ONLY_NOTE = "These figures are shown for everyone only, not by group."
 PERCENT_NOTE = "Percentages are of everyone in the group, including people who did not answer."
+#: Themes and codes of a free-text question: one denominator everywhere (pages, charts,
+#: exports and print), the people who wrote a comment.
+COMMENTED_NOTE = (
+    "Percentages are of the people in the group who wrote a comment; "
+    "people who wrote nothing are left out."
+)
+COMMENTED_BASE = "% of those who commented"
+COMMENTED_TOTAL = "Everyone who commented"
 
 NO_ANSWER_LABEL = "No answer"
 MISSING_LABEL = "Not answered"
@@ -86,6 +94,8 @@ class Labels:
     options: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     multiple: frozenset[str] = frozenset()
     overall_only: Mapping[str, str] = field(default_factory=dict)
+    #: items whose percentages are of the people who answered (themes and codes of comments)
+    commented: frozenset[str] = frozenset()
 
     def breakdown(self, dimension: str) -> str:
         return self.breakdowns.get(dimension, dimension)
@@ -173,6 +183,9 @@ class Table:
     notes: tuple[str, ...] = ()
     #: 1, 2… for the parts of a table split by its columns (see ``parts``); 0 for a whole one
     part: int = 0
+    #: what the percentages are of, and the name of the row every percentage is a share of
+    base_label: str = "% of everyone"
+    total_label: str = "Everyone"
 
     @property
     def key(self) -> str:
@@ -390,6 +403,14 @@ def _not_published(view: View, item: str | None, title: str, labels: Labels) -> 
     )
 
 
+def _answered(total: int | None, silent: int | None) -> int | None:
+    """The people in a group who answered: its size less those who did not, when both are
+    shown (a percentage is only ever worked out from shown figures)."""
+    if total is None or silent is None:
+        return None
+    return total - silent
+
+
 def build_table(release: ProtectedRelease, view: View, item: str, labels: Labels) -> Table:
     """The table of ``item`` broken down by ``view``, with percentages of each row's total
     worked out from shown numbers only. A table the release does not publish has no rows and
@@ -400,13 +421,23 @@ def build_table(release: ProtectedRelease, view: View, item: str, labels: Labels
     rows_of = release.items[item]
     codes = tuple(str(c) for c in rows_of[()])
     rows = []
+    # Themes and codes of comments: the people who wrote nothing are left out of the table, and
+    # every row's total and percentages are of the people who commented (hidden, c, when the
+    # group's size or its no-comment count is hidden).
+    commented = item in labels.commented
+    if commented:
+        codes = tuple(c for c in codes if c != NO_ANSWER)
     for group_codes, population in _view_rows(release, view):
         _population, text, kind = _row_parts(view, group_codes, labels)
         total = release.size(population)
         values = rows_of[population]
+        if commented:
+            total = _answered(total, values.get(NO_ANSWER))
         figures = tuple(Figure(values[c], percent(values[c], total)) for c in codes)
         rows.append(Row(population, text, total, figures, kind))
     notes = (MULTIPLE_NOTE,) if item in labels.multiple else ()
+    if commented:
+        notes = (COMMENTED_NOTE, *notes)
     return Table(
         view=view,
         item=item,
@@ -416,6 +447,8 @@ def build_table(release: ProtectedRelease, view: View, item: str, labels: Labels
         column_labels=tuple(labels.option(item, c) for c in codes),
         rows=tuple(rows),
         notes=notes,
+        base_label=COMMENTED_BASE if commented else "% of everyone",
+        total_label=COMMENTED_TOTAL if commented else "Everyone",
     )
 
 
@@ -496,7 +529,7 @@ ENGINE_LABELS: Mapping[str, str] = MappingProxyType(
 )
 
 
-TOO_FEW_TEXT = "Too few comments to form themes."
+TOO_FEW_TEXT = "Too few comments, or too few different comments, to form themes."
 NO_COMMENTS_TEXT = "No one wrote an answer to this question."
 
 
@@ -518,7 +551,8 @@ class ThemeResult:
     count: int | None
     share: int | None
     quotes: tuple[str, ...]
-    other: bool = False
+    other: bool = False  # "Other themes" or "Other comments": not a theme of its own
+    grouped: bool = False  # "Other themes": the smaller themes counted together
 
 
 @dataclass(frozen=True)
@@ -572,8 +606,7 @@ def text_result(release: ProtectedRelease, summary: QuestionThemes) -> TextResul
     item = theme_item(summary.question_id)
     commented: int | None = None
     if item in release.items:
-        size, silent = release.size(()), release.value(item, (), NO_ANSWER)
-        commented = None if size is None or silent is None else size - silent
+        commented = _answered(release.size(()), release.value(item, (), NO_ANSWER))
     themes = []
     for theme in summary.themes:
         count = release.value(item, (), theme.option) if item in release.items else None
@@ -584,7 +617,8 @@ def text_result(release: ProtectedRelease, summary: QuestionThemes) -> TextResul
                 count=count,
                 share=percent(count, commented),
                 quotes=theme.quotes,
-                other=theme.option == OTHER,
+                other=theme.option in (OTHER, GROUPED),
+                grouped=theme.option == GROUPED,
             )
         )
     return TextResult(

@@ -44,7 +44,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-DATA = Path("/work/shared/data/clinc150.csv")
+DATA_DIR = Path("/work/shared/data")
+DATA_SETS = ("clinc150", "biomedical20")
+DATA = DATA_DIR / "clinc150.csv"  # the data set of a worker process (set by --data)
 
 
 def load(sample: int | None, seed: int = 0) -> tuple[list[str], list[str]]:
@@ -68,12 +70,18 @@ def baseline(texts: list[str], n_themes: int) -> Any:
     return KMeans(n_themes, random_state=0).fit_predict(reduced), n_themes
 
 
-def minilm_baseline(texts: list[str], n_themes: int) -> Any:
+def minilm_baseline(texts: list[str], n_themes: int | None) -> Any:
+    """MiniLM embeddings → scikit-learn k-means; ``None``: the number chosen as ThemeModel
+    chooses it (silhouette, ``analysis.themes.choosing``) on the embeddings alone."""
+    import numpy as np
     from sklearn.cluster import KMeans
 
-    from analysis.themes import model
+    from analysis.themes import choosing, model
+    from analysis.themes.clustering import distinct_rows
 
-    embedded = model._embed(texts)
+    embedded = np.asarray(model._embed(texts), dtype=np.float32)
+    if n_themes is None:
+        n_themes = choosing.choose(embedded, distinct_rows(embedded), seed=0).n_themes
     return KMeans(n_themes, random_state=0).fit_predict(embedded), n_themes
 
 
@@ -89,7 +97,7 @@ def reuse_embeddings(texts: list[str], path: str) -> None:
 
 
 def worker(
-    kind: str, auto: bool, sample: int | None, weight: float, embedded: str | None
+    kind: str, auto: bool, sample: int | None, weight: float | None, embedded: str | None
 ) -> dict[str, Any]:
     """One row, measured in this process."""
     import numpy as np
@@ -109,13 +117,16 @@ def worker(
         labels, chosen = np.zeros(len(texts), dtype=np.int64), 0
     elif kind in ("baseline", "minilm"):
         with threadpool_limits(limits=1, user_api="blas"):  # as ThemeModel does
-            make = baseline if kind == "baseline" else minilm_baseline
-            labels, chosen = make(texts, true_n)
+            if kind == "baseline":
+                labels, chosen = baseline(texts, true_n)
+            else:
+                labels, chosen = minilm_baseline(texts, None if auto else true_n)
     else:
         model = ThemeModel(
             n_themes=None if auto else true_n, engine=kind, lexical_weight=weight
         ).fit(texts)
         labels, chosen = model.labels_, model.n_themes_
+        weight = model.weight_
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if kind == "embed" and embedded:
@@ -128,13 +139,21 @@ def worker(
         "ari": float(adjusted_rand_score(truth, labels)),
         "seconds": seconds,
         "mib": (after - before) / 1024,  # ru_maxrss is in KiB on Linux
+        "weight": weight,
     }
 
 
 def run(
-    kind: str, auto: bool, sample: int | None, weight: float = 0.5, embedded: str | None = None
+    data: str,
+    kind: str,
+    auto: bool,
+    sample: int | None,
+    weight: float | None = None,
+    embedded: str | None = None,
 ) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--worker", kind, "--weight", str(weight)]
+    command = [sys.executable, __file__, "--worker", kind, "--data", data]
+    if weight is not None:
+        command += ["--weight", str(weight)]
     if auto:
         command.append("--auto")
     if sample is not None:
@@ -148,17 +167,67 @@ def run(
     return result
 
 
+Row = tuple[str, str, bool, float | None, str | None]
+
+
+def rows_for(engines: list[str], shared: str | None) -> list[Row]:
+    """(title, kind, automatic, lexical_weight, embeddings file) of every row of one data set."""
+    reused = " + embeddings" if shared else ""
+    rows: list[Row] = []
+    if shared:
+        rows.append(("MiniLM embeddings only", "embed", False, None, shared))
+    rows.append(("baseline: TF-IDF → LSA(100) → k-means", "baseline", False, None, None))
+    semantic = "semantic" in engines
+    if semantic:
+        rows.append(
+            (f"anchor: MiniLM → k-means, true number{reused}", "minilm", False, None, shared)
+        )
+        rows.append((f"anchor: MiniLM → k-means, automatic{reused}", "minilm", True, None, shared))
+    for engine in engines:
+        extra = reused if engine == "semantic" else ""
+        file = shared if engine == "semantic" else None
+        rows.append((f"{engine}, true number{extra}", engine, False, None, file))
+        rows.append((f"{engine}, automatic{extra}", engine, True, None, file))
+    if semantic:
+        rows.append(
+            (f"semantic, weight 0 (before), true number{reused}", "semantic", False, 0.0, shared)
+        )
+        rows.append(
+            (f"semantic, weight 0 (before), automatic{reused}", "semantic", True, 0.0, shared)
+        )
+    return rows
+
+
+def verdict(results: dict[tuple[str, bool, float | None], dict[str, Any]]) -> list[str]:
+    """Whether the semantic engine scored at least the better of the lexical engine and the
+    MiniLM + k-means anchor, with the true and with the automatic number of themes."""
+    lines = []
+    for auto in (False, True):
+        ours = results.get(("semantic", auto, None))
+        rivals = [results.get((kind, auto, None)) for kind in ("lexical", "minilm")]
+        if ours is None or any(r is None for r in rivals):
+            continue
+        best = max(r["nmi"] for r in rivals if r is not None)
+        state = "met" if ours["nmi"] >= best else "NOT met"
+        number = "automatic number" if auto else "true number"
+        lines.append(f"  {number}: semantic {ours['nmi']:.3f} vs best rival {best:.3f}: {state}")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", choices=["lexical", "semantic", "all"], default="all")
+    parser.add_argument("--data", choices=[*DATA_SETS, "all"], default="all")
     parser.add_argument("--sample", type=int, default=None, help="use N random texts")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--embed-once", action="store_true", help="embed once for all rows")
     parser.add_argument("--auto", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--weight", type=float, default=0.5, help=argparse.SUPPRESS)
+    parser.add_argument("--weight", type=float, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--embedded", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
+        global DATA
+        DATA = DATA_DIR / f"{args.data}.csv"
         print(json.dumps(worker(args.worker, args.auto, args.sample, args.weight, args.embedded)))
         return
 
@@ -168,45 +237,36 @@ def main() -> None:
     if "semantic" in engines and not semantic.available():
         print("semantic engine not available here: skipped")
         engines.remove("semantic")
-    semantic_rows = "semantic" in engines
-    folder = tempfile.TemporaryDirectory() if semantic_rows and args.embed_once else None
-    shared = f"{folder.name}/embeddings.npy" if folder else None
-    reused = " + embeddings" if shared else ""
-    # (title, kind, automatic, lexical_weight, embeddings file)
-    rows: list[tuple[str, str, bool, float, str | None]] = []
-    if shared:
-        rows.append(("MiniLM embeddings only", "embed", False, 0.5, shared))
-    rows.append(("baseline: TF-IDF → LSA(100) → k-means", "baseline", False, 0.5, None))
-    if semantic_rows:
-        rows.append((f"baseline: MiniLM → k-means{reused}", "minilm", False, 0.5, shared))
-    for engine in engines:
-        extra = reused if engine == "semantic" else ""
-        file = shared if engine == "semantic" else None
-        rows.append((f"{engine}, n_themes = true number{extra}", engine, False, 0.5, file))
-        rows.append((f"{engine}, n_themes = None (automatic){extra}", engine, True, 0.5, file))
-    if semantic_rows:
-        title = f"semantic, lexical_weight = 0, true number{reused}"
-        rows.append((title, "semantic", False, 0.0, shared))
-
-    print(f"CLINC150 ({DATA}), sample: {args.sample or 'all'}")
-    header = f"{'run':54s} {'texts':>6s} {'n':>4s} {'NMI':>6s} {'ARI':>6s} {'s':>7s}"
-    print(f"{header} {'texts/s':>8s} {'peak MiB':>9s}")
-    try:
-        for title, kind, auto, weight, embedded in rows:
-            result = run(kind, auto, args.sample, weight, embedded)
-            if "error" in result:
-                print(f"{title:54s} failed: {result['error']}")
-                continue
-            print(
-                f"{title:54s} {result['n']:6d} {result['chosen']:4d} {result['nmi']:6.3f} "
-                f"{result['ari']:6.3f} {result['seconds']:7.1f} "
-                f"{result['n'] / result['seconds']:8.0f} {result['mib']:9.0f}",
-                flush=True,
-            )
-    finally:
-        if folder is not None:
-            folder.cleanup()
-    print("n: themes asked for or chosen; peak MiB: ru_maxrss growth during the fit")
+    for data in DATA_SETS if args.data == "all" else (args.data,):
+        folder = (
+            tempfile.TemporaryDirectory() if "semantic" in engines and args.embed_once else None
+        )
+        shared = f"{folder.name}/embeddings.npy" if folder else None
+        print(f"\n{data} ({DATA_DIR / data}.csv), sample: {args.sample or 'all'}")
+        header = f"{'run':56s} {'texts':>6s} {'n':>4s} {'weight':>6s} {'NMI':>6s} {'ARI':>6s}"
+        print(f"{header} {'s':>7s} {'texts/s':>8s} {'peak MiB':>9s}")
+        results: dict[tuple[str, bool, float | None], dict[str, Any]] = {}
+        try:
+            for title, kind, auto, weight, embedded in rows_for(engines, shared):
+                result = run(data, kind, auto, args.sample, weight, embedded)
+                if "error" in result:
+                    print(f"{title:56s} failed: {result['error']}")
+                    continue
+                results[(kind, auto, weight)] = result
+                chosen_weight = "" if result["weight"] is None else f"{result['weight']:.2f}"
+                print(
+                    f"{title:56s} {result['n']:6d} {result['chosen']:4d} {chosen_weight:>6s} "
+                    f"{result['nmi']:6.3f} {result['ari']:6.3f} {result['seconds']:7.1f} "
+                    f"{result['n'] / result['seconds']:8.0f} {result['mib']:9.0f}",
+                    flush=True,
+                )
+        finally:
+            if folder is not None:
+                folder.cleanup()
+        for line in verdict(results):
+            print(line)
+    print("n: themes asked for or chosen; weight: the lexical weight the semantic engine used;")
+    print("peak MiB: ru_maxrss growth during the fit")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
+from typing import Any
 
 from analysis.comments.model import (
     NO_THEME,
@@ -154,6 +155,16 @@ def label_from(phrases: Sequence[str], theme_id: int) -> str:
     return best[:1].upper() + best[1:]
 
 
+def _embeddings(texts: Sequence[str], engine: str) -> Any:
+    """Sentence embeddings of ``texts`` when the engine may use them and they are installed;
+    ``None`` otherwise (the lexical engine, or no semantic extra)."""
+    from analysis.themes import semantic
+
+    if engine == "lexical" or not semantic.available():
+        return None
+    return semantic.embed(texts)
+
+
 def build_review(
     question_id: str,
     comments: Sequence[tuple[int, str]],
@@ -184,7 +195,10 @@ def build_review(
     redacted = [redactor.redact(text) for text in texts]
     blocked = redactor.identifying_words_ | name_words(names)
     moods = tones(texts)
-    coded = assign_codes(texts, [Code(c.id, c.label, c.description, c.seeds) for c in codes])
+    # One embedding of the comments serves both the codes and the themes (nothing is kept).
+    embedded = _embeddings(texts, engine)
+    book = [Code(c.id, c.label, c.description, c.seeds, c.examples) for c in codes]
+    coded = assign_codes(texts, book, embeddings=embedded if book else None)
     model = ThemeModel(
         n_themes=None,
         engine=engine,
@@ -192,7 +206,7 @@ def build_review(
         min_texts=min_comments,
         exclude_words=blocked,
         min_word_texts=k_text,
-    ).fit(texts)
+    ).fit(texts, embeddings=embedded)
     labels = [int(label) for label in model.labels_]
     made = tuple(
         Comment(

@@ -69,6 +69,7 @@ class CodeInfo:
     label: str
     description: str = ""
     seeds: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()  # labelled example comments: they set the coding threshold
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,13 @@ class QuestionReview:
                 for t in self.themes
             ],
             "codes": [
-                {"id": c.id, "label": c.label, "description": c.description, "seeds": list(c.seeds)}
+                {
+                    "id": c.id,
+                    "label": c.label,
+                    "description": c.description,
+                    "seeds": list(c.seeds),
+                    "examples": list(c.examples),
+                }
                 for c in self.codes
             ],
             "quotes": [
@@ -227,6 +234,7 @@ class QuestionReview:
                     str(c["label"]),
                     str(c.get("description", "")),
                     tuple(str(s) for s in c.get("seeds", ())),
+                    tuple(str(e) for e in c.get("examples", ())),
                 )
                 for c in data["codes"]
             ),

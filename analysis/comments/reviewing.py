@@ -3,28 +3,45 @@
 Each action takes a :class:`QuestionReview` and returns a new one with the change made and a
 :class:`Decision` recorded (never the comment's text). Anything that cannot be done raises
 :class:`ReviewError` with a sentence an analyst can act on; the review is then unchanged.
+
+A merge, a split or a move changes which comments a theme holds, so the key phrases of every
+theme it touches are found again from the theme's comments as they now are
+(:func:`rephrase`), by the same rules as at analysis (:mod:`analysis.themes.phrases`) and
+with the same checks that no phrase points at anyone (``building.PhraseCheck``: no word that
+redaction replaced or flagged in the question's comments or of a configured name, every word
+used by ``k_text`` comments, the phrase by ``k_cell``, and, given a redactor, nothing it would
+replace or flag in the phrase on its own). Appending the old phrases would describe comments
+the theme no longer holds, or miss what the joined theme now says.
+
+Names follow the analyst: a theme whose name an analyst gave or kept (``confirmed``) keeps it;
+a theme still carrying its automatic name gets the name proposed from its new best phrase,
+as an unreviewed automatic name is only ever a proposal. When an analyst-named theme is merged
+into one still automatically named, the merged theme takes the analyst's name (and stays
+confirmed), so no name someone chose is lost silently.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from analysis.comments.building import (
     CANDIDATES_PER_THEME,
+    K_TEXT,
+    PhraseCheck,
     distinct_candidates,
-    fold_text,
+    identifying_words,
     label_from,
     name_words,
-    safe_phrases,
 )
 from analysis.comments.model import NO_THEME, Decision, QuestionReview, Quote, ThemeState
 from analysis.redaction import Redactor
 
 MAX_LABEL = 80
 MAX_QUOTE = 1000
-MAX_PHRASES = 8
+#: Key phrases kept per theme, as many as the theme model gives at analysis.
+MAX_PHRASES = 6
 #: A theme needs this many comments to be split into two.
 MIN_TO_SPLIT = 6
 
@@ -84,25 +101,96 @@ def set_reportable(
     return _decided(changed, "reportable" if reportable else "not_reportable", detail, actor)
 
 
-def merge(review: QuestionReview, source: int, target: int, *, actor: str) -> QuestionReview:
+def rephrase(
+    review: QuestionReview,
+    theme_ids: Iterable[int],
+    *,
+    redactor: Redactor | None = None,
+    names: Sequence[str] = (),
+    k_cell: int = 3,
+    k_text: int = K_TEXT,
+) -> QuestionReview:
+    """``review`` with the key phrases of themes ``theme_ids`` found again from their
+    comments, and the name of each that is not ``confirmed`` proposed again from them (see
+    the module's notes). ``names`` are the configured names whose words no phrase may hold;
+    ``k_cell`` and ``k_text`` as at analysis."""
+    from analysis.themes.phrases import Corpus, key_phrases
+    from analysis.themes.text import tokens
+
+    wanted = {theme_id for theme_id in theme_ids if review.has_theme(theme_id)}
+    if not wanted:
+        return review
+    texts = [c.text for c in review.comments]
+    words = [tokens(text) for text in texts]
+    usable = [i for i, found in enumerate(words) if found]
+    row_of = {index: row for row, index in enumerate(usable)}
+    corpus = Corpus([words[i] for i in usable])
+    blocked = identifying_words(review) | name_words(names)
+    if redactor is not None:
+        blocked |= redactor.identifying_words_
+    check = PhraseCheck(texts, blocked, k_cell=k_cell, k_text=k_text, redactor=redactor)
+    themes = []
+    for theme in review.themes:
+        if theme.id in wanted:
+            members = [i for i in review.members(theme.id) if i in row_of]
+            found = key_phrases(
+                [row_of[i] for i in members],
+                corpus,
+                2 * MAX_PHRASES,  # some may fail the check
+                exclude=check.blocked_stems,
+                min_texts=k_text,
+                texts=[texts[i] for i in members],
+            )
+            phrases = check.keep(found)[:MAX_PHRASES]
+            label = theme.label if theme.confirmed else label_from(phrases, theme.id)
+            theme = replace(theme, key_phrases=phrases, label=label)
+        themes.append(theme)
+    return replace(review, themes=tuple(themes))
+
+
+def merge(
+    review: QuestionReview,
+    source: int,
+    target: int,
+    *,
+    actor: str,
+    redactor: Redactor | None = None,
+    names: Sequence[str] = (),
+    k_cell: int = 3,
+    k_text: int = K_TEXT,
+) -> QuestionReview:
+    """Merge theme ``source`` into theme ``target``; the merged theme's key phrases are found
+    again from all its comments (:func:`rephrase`, which the other keywords are for)."""
     if source == target:
         raise ReviewError("Choose a different theme to merge into")
     moved = _theme(review, source)
     kept = _theme(review, target)
-    phrases = tuple(dict.fromkeys((*kept.key_phrases, *moved.key_phrases)))[:MAX_PHRASES]
-    merged = replace(
-        kept,
-        key_phrases=phrases,
-        representatives=(*kept.representatives, *moved.representatives),
-    )
+    merged = replace(kept, representatives=(*kept.representatives, *moved.representatives))
+    if moved.confirmed and not kept.confirmed:
+        merged = replace(merged, label=moved.label, confirmed=True)
     comments = tuple(replace(c, theme=target) if c.theme == source else c for c in review.comments)
     themes = tuple(merged if t.id == target else t for t in review.themes if t.id != source)
     changed = replace(review, comments=comments, themes=themes)
+    changed = rephrase(
+        changed, (target,), redactor=redactor, names=names, k_cell=k_cell, k_text=k_text
+    )
     return _decided(changed, "merge", f"theme {source} merged into theme {target}", actor)
 
 
-def move(review: QuestionReview, comment: int, target: int, *, actor: str) -> QuestionReview:
-    """Move one comment to another theme (``NO_THEME`` for "no clear theme")."""
+def move(
+    review: QuestionReview,
+    comment: int,
+    target: int,
+    *,
+    actor: str,
+    redactor: Redactor | None = None,
+    names: Sequence[str] = (),
+    k_cell: int = 3,
+    k_text: int = K_TEXT,
+) -> QuestionReview:
+    """Move one comment to another theme (``NO_THEME`` for "no clear theme"). The key phrases
+    of the theme it leaves and of the one it joins are found again (:func:`rephrase`, which
+    the other keywords are for)."""
     _ready(review)
     if not 0 <= comment < len(review.comments):
         raise ReviewError("That comment does not exist")
@@ -114,8 +202,16 @@ def move(review: QuestionReview, comment: int, target: int, *, actor: str) -> Qu
     comments = tuple(
         replace(c, theme=target) if i == comment else c for i, c in enumerate(review.comments)
     )
+    changed = rephrase(
+        replace(review, comments=comments),
+        (before, target),
+        redactor=redactor,
+        names=names,
+        k_cell=k_cell,
+        k_text=k_text,
+    )
     detail = f"comment {comment + 1} moved from theme {before} to theme {target}"
-    return _decided(replace(review, comments=comments), "move", detail, actor)
+    return _decided(changed, "move", detail, actor)
 
 
 def split(
@@ -126,9 +222,11 @@ def split(
     actor: str,
     k_cell: int = 3,
     names: Sequence[str] = (),
+    k_text: int = K_TEXT,
 ) -> QuestionReview:
     """Split a theme in two: its comments are clustered again and the smaller part becomes a
-    new theme (with its own key phrases and candidate quotes)."""
+    new theme (with its own candidate quotes). The key phrases of both parts are found again
+    from their comments (:func:`rephrase`), so the new theme is named from its own phrases."""
     theme = _theme(review, theme_id)
     members = review.members(theme_id)
     if len(members) < MIN_TO_SPLIT:
@@ -136,9 +234,11 @@ def split(
     from analysis.themes import ThemeModel  # scikit-learn loads only when needed
 
     texts = [review.comments[i].text for i in members]
-    engine = review.engine if review.engine in ("lexical", "semantic") else "auto"
+    # Split by words, whichever engine found the theme: inside one theme the words are what
+    # tell two experiences apart, and the analyst sees the split at once (embedding the
+    # theme's comments again took most of a second, the lexical engine a tenth).
     model = ThemeModel(
-        n_themes=2, engine=engine, random_state=review.random_state, min_texts=MIN_TO_SPLIT
+        n_themes=2, engine="lexical", random_state=review.random_state, min_texts=MIN_TO_SPLIT
     ).fit(texts)
     parts = [t for t in model.themes_ if t.size > 0]
     if len(parts) < 2:
@@ -148,9 +248,6 @@ def split(
     moving = {members[i] for i, label in enumerate(model.labels_) if int(label) == smaller.id}
     if not moving or len(moving) == len(members):
         raise ReviewError("This theme cannot be split: its comments are too alike")
-    folded = [fold_text(c.text) for c in review.comments]
-    phrases = safe_phrases(smaller.key_phrases, folded, redactor, k_cell, name_words(names))
-    label = label_from(phrases, new_id)
     typical = tuple(members[i] for i in smaller.representatives if members[i] in moving)
     comments = tuple(
         replace(c, theme=new_id) if i in moving else c for i, c in enumerate(review.comments)
@@ -160,7 +257,7 @@ def split(
     )
     themes = (
         *(kept if t.id == theme_id else t for t in review.themes),
-        ThemeState(new_id, label, phrases, True, typical),
+        ThemeState(new_id, label_from((), new_id), (), True, typical),
     )
     quoted = {q.comment for q in review.quotes}
     quotes = list(review.quotes)
@@ -168,7 +265,14 @@ def split(
     for index in distinct_candidates(typical, texts)[:CANDIDATES_PER_THEME]:
         if index not in quoted:
             quotes.append(Quote(_next_quote_id(quotes), index, review.comments[index].redacted))
-    changed = replace(review, comments=comments, themes=themes, quotes=tuple(quotes))
+    changed = rephrase(
+        replace(review, comments=comments, themes=themes, quotes=tuple(quotes)),
+        (theme_id, new_id),
+        redactor=redactor,
+        names=names,
+        k_cell=k_cell,
+        k_text=k_text,
+    )
     detail = f"theme {theme_id} split: {len(moving)} comments became theme {new_id}"
     return _decided(changed, "split", detail, actor)
 

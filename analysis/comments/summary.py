@@ -31,6 +31,11 @@ from analysis.disclosure import ProtectedRelease
 MAX_QUOTES = 5
 OTHER_THEME_LABEL = "Other comments"
 OTHER_CODE_LABEL = "Other (no code)"
+#: A report shows at most this many themes of a question, the largest; smaller reportable
+#: themes are counted together as "Other themes" (each stays a theme under review).
+MAX_REPORTED_THEMES = 12
+GROUPED = "grouped"  # the option of the smaller themes counted together
+GROUPED_LABEL = "Other themes"
 #: How a theme whose name no analyst confirmed is published (``number`` counts from 1).
 AUTOMATIC_LABEL = "Automatic theme {number} (not reviewed)"
 
@@ -47,10 +52,22 @@ def theme_option(theme_id: int) -> str:
     return f"t{theme_id}"
 
 
-def reported_themes(review: QuestionReview) -> list[int]:
+def _reportable(review: QuestionReview) -> list[int]:
     """Reportable themes, largest first (ties by id)."""
     sizes = {t.id: review.size(t.id) for t in review.themes if t.reportable}
     return sorted(sizes, key=lambda t: (-sizes[t], t))
+
+
+def reported_themes(review: QuestionReview) -> list[int]:
+    """The reportable themes a report shows on their own: the :data:`MAX_REPORTED_THEMES`
+    largest (ties by id)."""
+    return _reportable(review)[:MAX_REPORTED_THEMES]
+
+
+def grouped_themes(review: QuestionReview) -> list[int]:
+    """Reportable themes beyond the largest :data:`MAX_REPORTED_THEMES`, which a report
+    counts together as "Other themes"."""
+    return _reportable(review)[MAX_REPORTED_THEMES:]
 
 
 def theme_items(review: QuestionReview, *, sensitive: bool) -> list[Item]:
@@ -58,7 +75,8 @@ def theme_items(review: QuestionReview, *, sensitive: bool) -> list[Item]:
     its codes (any number per comment)."""
     found: list[Item] = []
     if review.status == "ready":
-        options = (*(theme_option(t) for t in reported_themes(review)), OTHER)
+        grouped = (GROUPED,) if grouped_themes(review) else ()
+        options = (*(theme_option(t) for t in reported_themes(review)), *grouped, OTHER)
         item = theme_item(review.question_id)
         found.append(Item(item, item, "exclusive", options, sensitive))
     if review.codes and review.status != "empty":
@@ -74,10 +92,14 @@ def theme_columns(review: QuestionReview, rows: int) -> dict[str, pd.Series[Any]
     columns: dict[str, pd.Series[Any]] = {}
     if review.status == "ready":
         shown = set(reported_themes(review))
+        grouped = set(grouped_themes(review))
         values: list[str | None] = [None] * rows
         for comment in review.comments:
             theme = comment.theme
-            values[comment.row] = theme_option(theme) if theme in shown else OTHER
+            if theme in shown:
+                values[comment.row] = theme_option(theme)
+            else:
+                values[comment.row] = GROUPED if theme in grouped else OTHER
         columns[theme_item(review.question_id)] = pd.Series(values, dtype="string")
     if review.codes and review.status != "empty":
         prefix = code_item(review.question_id)
@@ -133,8 +155,9 @@ class QuestionThemes:
 
     @property
     def named_themes(self) -> tuple[PublishedTheme, ...]:
-        """The themes found in the comments ("Other comments" left out)."""
-        return tuple(t for t in self.themes if t.option != OTHER)
+        """The themes found in the comments, each on its own ("Other themes" and "Other
+        comments" left out)."""
+        return tuple(t for t in self.themes if t.option not in (OTHER, GROUPED))
 
     @property
     def reviewed(self) -> int:
@@ -228,6 +251,9 @@ def summarise(
                     reviewed=named,
                 )
             )
+        grouped = grouped_themes(review)
+        if grouped:
+            themes.append(PublishedTheme(GROUPED, grouped_label(len(grouped)), (), ()))
         themes.append(PublishedTheme(OTHER, OTHER_THEME_LABEL, (), ()))
     codes: list[PublishedCode] = []
     if code_item(review.question_id) in release.items:
@@ -236,6 +262,12 @@ def summarise(
     return QuestionThemes(
         review.question_id, review.status, review.engine, tuple(themes), tuple(codes)
     )
+
+
+def grouped_label(count: int) -> str:
+    """The name of the smaller themes counted together: "Other themes (3 smaller themes)"."""
+    smaller = "1 smaller theme" if count == 1 else f"{count} smaller themes"
+    return f"{GROUPED_LABEL} ({smaller})"
 
 
 def _quotes(

@@ -42,6 +42,12 @@ TOLERANCE = 0.10
 PRECISE_FROM = 1000  # comments; the tolerance shrinks as 1 / √n above this
 SMALL_STARTS = 4  # k-means starts per candidate below PRECISE_FROM comments (1 above)
 MIN_THEME_SIZE = 5
+# A survey's worth of comments: a reader takes in a dozen themes, not forty, so up to this
+# many comments the candidates stop at MAX_SURVEY_THEMES and the rule leans harder towards
+# fewer themes (SURVEY_TOLERANCE instead of TOLERANCE).
+SURVEY_SIZE = 2000
+MAX_SURVEY_THEMES = 20
+SURVEY_TOLERANCE = 0.15
 SIZE_FACTOR = 0.5  # of the square root of the number of comments, for the smallest theme
 
 
@@ -60,13 +66,17 @@ def min_theme_size(n_texts: int) -> int:
 
 
 def tolerance(n_texts: int) -> float:
-    """How far below the best score a smaller candidate may be: 10 %, less above 1,000."""
+    """How far below the best score a smaller candidate may be: 15 % for a survey's worth of
+    comments (up to 2,000), then 10 % × √(1000 / n) (7 % at 2,000, 2 % at 22,500)."""
+    if n_texts <= SURVEY_SIZE:
+        return SURVEY_TOLERANCE
     return TOLERANCE * min(1.0, math.sqrt(PRECISE_FROM / max(1, n_texts)))
 
 
 def candidate_range(n_distinct: int) -> tuple[int, int]:
     """The smallest and largest number of themes considered for ``n_distinct`` comments."""
-    upper = max(MIN_THEMES, min(MAX_THEMES, n_distinct // TEXTS_PER_THEME))
+    most = MAX_SURVEY_THEMES if n_distinct <= SURVEY_SIZE else MAX_THEMES
+    upper = max(MIN_THEMES, min(most, n_distinct // TEXTS_PER_THEME))
     return MIN_THEMES, min(upper, max(1, n_distinct))
 
 
@@ -84,10 +94,13 @@ def choose(points: FloatArray, distinct: IntArray, *, seed: int) -> Choice:
     if high < low:
         return Choice(1, (1,), (0.0,))
     rng = np.random.default_rng(seed)
-    sample = np.arange(len(points))
+    # The silhouette is scored over distinct comments, each once: forty copies of one comment
+    # are one comment's worth of evidence about how comments group, and counted forty times
+    # they make every oft-repeated sentence look like a theme of its own.
+    sample = np.asarray(distinct, dtype=np.int64)
     if len(sample) > SILHOUETTE_SAMPLE:
         sample = np.sort(rng.choice(sample, SILHOUETTE_SAMPLE, replace=False))
-    smallest = min_theme_size(len(points))
+    smallest = min_theme_size(len(distinct))
     starts = SMALL_STARTS if len(points) < PRECISE_FROM else 1
     tried: list[int] = []
     scores: list[float] = []
@@ -100,12 +113,16 @@ def choose(points: FloatArray, distinct: IntArray, *, seed: int) -> Choice:
             score = -1.0
         else:
             values = silhouette_samples(points[sample], labels[sample], metric="cosine")
-            sizes = np.bincount(labels)
+            sizes = np.bincount(labels[distinct])
             values[sizes[labels[sample]] < smallest] = 0.0
             score = float(np.mean(values))
         tried.append(n_themes)
         scores.append(score)
     best = max(scores)
     threshold = best - tolerance(len(points)) * abs(best)
-    chosen = next(k for k, s in zip(tried, scores, strict=True) if s >= threshold)
+    chosen = next(
+        k
+        for i, (k, s) in enumerate(zip(tried, scores, strict=True))
+        if s >= threshold and (i + 1 == len(scores) or s >= scores[i + 1])
+    )
     return Choice(chosen, tuple(tried), tuple(scores))

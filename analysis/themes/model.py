@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from sklearn.metrics import normalized_mutual_info_score
 from sklearn.preprocessing import normalize
 from threadpoolctl import threadpool_limits
 
@@ -40,6 +41,18 @@ ENGINES = ("auto", "lexical", "semantic")
 # Below this many usable comments every fit runs several k-means starts; above it, one.
 MANY_TEXTS = 5000
 SMALL_N_INIT = 4
+# The semantic engine's weights of the lexical space next to the embeddings, tried when none is
+# given, and how the one used is chosen: the weight whose themes come out most alike over
+# STABILITY_RUNS k-means runs from different seeds (mean pairwise NMI), on a sample of at most
+# STABILITY_SAMPLE comments. See ``ThemeModel`` and ``benchmarks/README.md``.
+# Fewer different comments than this (by their words) and there is nothing to group: forty
+# copies of one sentence are one comment's worth of evidence, not a theme found.
+MIN_DISTINCT = 2
+WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+STABILITY_RUNS = 3
+STABILITY_RUNS_SMALL = 8  # below FEW_TEXTS comments: runs are cheap and one pair is noisy
+FEW_TEXTS = 1000
+STABILITY_SAMPLE = 6000
 
 
 class ThemeEngineError(ValueError):
@@ -73,20 +86,30 @@ def _embed(texts: Sequence[str]) -> FloatArray:
     return np.asarray(semantic.embed(texts), dtype=np.float32)
 
 
+def joined(embedded: FloatArray, space: FloatArray, weight: float) -> FloatArray:
+    """Embeddings and ``weight`` × the lexical space side by side, rows at unit length."""
+    if weight <= 0:
+        return np.asarray(normalize(embedded), dtype=np.float32)
+    both = np.hstack([embedded, np.float32(weight) * space])
+    return np.asarray(normalize(both), dtype=np.float32)
+
+
 def neutral_label(theme_id: int) -> str:
     """The name of a theme that has no key phrase to be named by: "Theme 3"."""
     return f"Theme {theme_id + 1}"
 
 
 def _label(key_phrases: Sequence[str], theme_id: int) -> str:
-    """A theme's name: its best key phrase with a capital, else a neutral "Theme N".
+    """A theme's proposed name: its best key phrase in sentence case ("Extra scrutiny of
+    work"), else a neutral "Theme N".
 
-    The key phrases have already been filtered (``exclude_words``, ``min_word_texts``), so the
-    name can contain nothing they do not."""
+    Key phrases come best first and a single word only when no phrase of two or more words
+    qualifies, so the first is the phrase to name the theme by. They have already been
+    filtered (``exclude_words``, ``min_word_texts``), so the name can contain nothing they do
+    not."""
     if not key_phrases:
         return neutral_label(theme_id)
-    first = key_phrases[0]
-    return first[:1].upper() + first[1:]
+    return phrases.sentence_case(key_phrases[0])
 
 
 class ThemeModel:
@@ -124,9 +147,13 @@ class ThemeModel:
         ``k_text`` in a release, so that no name or phrase rests on a few people's words.
     lexical_weight:
         Weight of the lexical space next to sentence embeddings in the semantic engine.
-        The default, 0, clusters the embeddings alone: on CLINC150 that was both better
-        (NMI 0.907 against 0.901 at 0.5) and faster; raise it for comments full of jargon
-        the sentence model does not know.
+        ``None`` (the default) chooses it for the comments at hand, without labels: each of
+        :data:`WEIGHTS` is clustered :data:`STABILITY_RUNS` times from different seeds (at
+        the number of themes given, or the number chosen on the embeddings alone) and the
+        weight whose runs agree best (mean pairwise NMI) is used. Sentence embeddings carry
+        everyday wording; word features carry rare domain words (drug names, team jargon) that
+        the sentence model does not know, and the more stable mixture is the one whose themes
+        the data support. A number fixes the weight (0: embeddings alone).
     """
 
     def __init__(
@@ -138,7 +165,7 @@ class ThemeModel:
         n_representatives: int = 5,
         max_phrases: int = 6,
         n_init: int | None = None,
-        lexical_weight: float = 0.0,
+        lexical_weight: float | None = None,
         exclude_words: Collection[str] = (),
         min_word_texts: int = 1,
     ) -> None:
@@ -167,8 +194,11 @@ class ThemeModel:
             )
         return "lexical"
 
-    def fit(self, texts: Sequence[str]) -> ThemeModel:
-        """Find themes in ``texts`` (one string per comment) and return the model."""
+    def fit(self, texts: Sequence[str], embeddings: npt.ArrayLike | None = None) -> ThemeModel:
+        """Find themes in ``texts`` (one string per comment) and return the model.
+
+        ``embeddings``: the texts' rows from :func:`analysis.themes.semantic.embed`, when the
+        caller has them already (the semantic engine then does not embed again)."""
         if self.n_themes is not None and self.n_themes < 1:
             raise ValueError("n_themes must be at least 1, or None")
         self.engine_ = self._engine()
@@ -184,11 +214,15 @@ class ThemeModel:
         self.themes_: tuple[Theme, ...] = ()
         self.n_themes_ = 0
         self.choice_: choosing.Choice | None = None
-        self.too_few_ = len(usable) < max(1, self.min_texts)
+        distinct = len({tuple(words[i]) for i in usable})
+        self.too_few_ = len(usable) < max(1, self.min_texts) or distinct < MIN_DISTINCT
+        self.weight_: float | None = None
+        self.weight_choice_: dict[float, float] = {}
         if self.too_few_:
             return self
         with threadpool_limits(limits=1, user_api="blas"):
-            points = self._space(texts, words, usable, seed)
+            given = None if embeddings is None else np.asarray(embeddings, dtype=np.float32)
+            points = self._space(texts, words, usable, seed, given)
             kept = np.flatnonzero(np.linalg.norm(points, axis=1) > 0.5)
             if len(kept) == 0:
                 return self
@@ -198,15 +232,67 @@ class ThemeModel:
         return self
 
     def _space(
-        self, texts: Sequence[str], words: Sequence[list[str]], usable: IntArray, seed: int
+        self,
+        texts: Sequence[str],
+        words: Sequence[list[str]],
+        usable: IntArray,
+        seed: int,
+        given: FloatArray | None = None,
     ) -> FloatArray:
         if self.engine_ != "semantic":
             return lexical.reduce(lexical.features([words[i] for i in usable]), seed)
-        embedded = _embed([texts[i] for i in usable])
-        if self.lexical_weight > 0:
-            space = lexical.reduce(lexical.features([words[i] for i in usable]), seed)
-            embedded = np.hstack([embedded, np.float32(self.lexical_weight) * space])
-        return np.asarray(normalize(embedded), dtype=np.float32)
+        if given is not None and len(given) == len(texts):
+            embedded = given[usable]
+        else:
+            embedded = _embed([texts[i] for i in usable])
+        if self.lexical_weight is not None and self.lexical_weight <= 0:
+            self.weight_ = 0.0
+            return np.asarray(normalize(embedded), dtype=np.float32)
+        space = lexical.reduce(lexical.features([words[i] for i in usable]), seed)
+        if self.lexical_weight is None:
+            self.weight_ = self._stable_weight(embedded, space, seed)
+        else:
+            self.weight_ = float(self.lexical_weight)
+        return joined(embedded, space, self.weight_)
+
+    def _stable_weight(self, embedded: FloatArray, space: FloatArray, seed: int) -> float:
+        """The weight of :data:`WEIGHTS` whose themes agree best from one k-means seed to the
+        next (the labels are never looked at)."""
+        kept = np.flatnonzero(np.linalg.norm(embedded, axis=1) > 0.5)
+        if len(kept) < 2:
+            return 0.0
+        rng = np.random.default_rng(seed)
+        if len(kept) > STABILITY_SAMPLE:
+            kept = np.sort(rng.choice(kept, STABILITY_SAMPLE, replace=False))
+        base = np.asarray(normalize(embedded[kept]), dtype=np.float32)
+        if self.n_themes is not None:
+            wanted = self.n_themes
+        else:
+            wanted = choosing.choose(base, distinct_rows(base), seed=seed).n_themes
+        if wanted < 2:
+            return 0.0
+        best, best_score = 0.0, -1.0
+        count = STABILITY_RUNS if len(kept) >= FEW_TEXTS else STABILITY_RUNS_SMALL
+        for weight in WEIGHTS:
+            points = joined(embedded[kept], space[kept], weight)
+            distinct = distinct_rows(points)
+            runs = [
+                spherical_kmeans(points, wanted, seed=seed + run, distinct=distinct).labels
+                for run in range(count)
+            ]
+            score = float(
+                np.mean(
+                    [
+                        normalized_mutual_info_score(runs[i], runs[j])
+                        for i in range(len(runs))
+                        for j in range(i + 1, len(runs))
+                    ]
+                )
+            )
+            self.weight_choice_[weight] = score
+            if score > best_score:
+                best, best_score = weight, score
+        return best
 
     def _cluster(self, points: FloatArray, seed: int) -> Partition:
         distinct = distinct_rows(points)
@@ -256,6 +342,7 @@ class ThemeModel:
                 self.max_phrases,
                 exclude=exclude,
                 min_texts=self.min_word_texts,
+                texts=[texts[i] for i in usable[members]],  # to stop phrases at punctuation
             )
             themes.append(
                 Theme(

@@ -535,7 +535,8 @@ def _explain(error: Any, document: Raw) -> list[tuple[PathParts, str]]:
 
     if keyword == "pattern":
         if limit == "\\S":
-            return [(path, "must not be blank")]
+            # "" breaks minLength too, and "must not be empty" says it better.
+            return [] if instance == "" else [(path, "must not be blank")]
         what, rule = _PATTERN_HINTS.get(limit, ("value", f"match the pattern {limit}"))
         return [(path, f"'{instance}' is not a valid {what}: {rule}")]
 
@@ -757,10 +758,12 @@ def _check_reports(document: Raw, report: _Report) -> None:
 
 
 def _check_codebooks(document: Raw, report: _Report) -> None:
-    """Codebooks: unique code ids, every codebook used, every question's codebook defined."""
+    """Codebooks: unique code ids, every codebook used, every question's codebook defined,
+    and each example comment under one code only."""
     codebooks: dict[str, list[Raw]] = document.get("codebooks", {})
     for name, codes in codebooks.items():
         _check_unique(codes, "id", ["codebooks", name], "code id", "codebook", report)
+        _check_examples(codes, ["codebooks", name], report)
     used: set[str] = set()
     for s_index, section in enumerate(document["sections"]):
         for q_index, question in enumerate(section["questions"]):
@@ -785,6 +788,36 @@ def _check_codebooks(document: Raw, report: _Report) -> None:
 def _raw_questions(document: Raw) -> Iterable[Raw]:
     for section in document["sections"]:
         yield from section["questions"]
+
+
+def _check_examples(codes: list[Raw], where: PathParts, report: _Report) -> None:
+    """Each example comment belongs to one code: written twice (ignoring case, spacing and
+    punctuation), under two codes or one, it would count as a hit and a miss at once when
+    the coding threshold is chosen, or twice as evidence for one code."""
+    first: dict[str, tuple[int, int]] = {}
+    for c_index, code in enumerate(codes):
+        for e_index, example in enumerate(code.get("examples", [])):
+            folded = " ".join(re.findall(r"\w+", example.casefold()))
+            if not folded:
+                report(
+                    [*where, c_index, "examples", e_index],
+                    "an example must contain words: write a comment as a respondent might",
+                )
+                continue
+            if folded not in first:
+                first[folded] = (c_index, e_index)
+                continue
+            c_first, e_first = first[folded]
+            owner = (
+                "this code"
+                if c_first == c_index
+                else f"the code '{codes[c_first]['id']}' ({pointer([*where, c_first])})"
+            )
+            report(
+                [*where, c_index, "examples", e_index],
+                f"this example is the same as {pointer([*where, c_first, 'examples', e_first])} "
+                f"of {owner}; give each example once, under the one code it belongs to",
+            )
 
 
 def _check_unique(
@@ -956,6 +989,7 @@ def _build(document: Raw, path: Path) -> Questionnaire:
                         label=code["label"],
                         description=code.get("description", ""),
                         seeds=tuple(code["seeds"]),
+                        examples=tuple(code.get("examples", ())),
                     )
                     for code in codes
                 )

@@ -90,12 +90,17 @@ class AnyCondition:
 
 @dataclass(frozen=True)
 class Code:
-    """One code of a codebook: a theme the team reports free text against."""
+    """One code of a codebook: a theme the team reports free text against.
+
+    ``examples`` are short comments the team wrote as belonging to this code; deductive
+    coding chooses how closely a comment must match a code on them (see
+    :mod:`analysis.themes.coding`)."""
 
     id: str
     label: str
     description: str = ""
     seeds: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -522,10 +522,40 @@ def seal_document(
         "themes": {qid: s.to_dict() for qid, s in summaries.items()},
         "decisions": {} if workspace is None else themes.decisions_of(workspace),
     }
+    return seal_payload(keyring, survey_id, release_id, full)
+
+
+def seal_payload(
+    keyring: Keyring, survey_id: str, release_id: str, document: Mapping[str, Any]
+) -> bytes:
+    """Encrypt a whole release document as :func:`open_document` returns it."""
     return keyring.encrypt(
-        json.dumps(full, separators=(",", ":")).encode("utf-8"),
+        json.dumps(document, separators=(",", ":")).encode("utf-8"),
         aad=_release_aad(survey_id, release_id),
     )
+
+
+def with_overall_items(
+    release: Mapping[str, Any], part: ProtectedRelease, dropped: Collection[str] = ()
+) -> dict[str, Any]:
+    """A stored release (``ProtectedRelease.to_dict`` form) with the items ``dropped`` taken
+    out and the items of ``part`` (a release of the overall row only) put in their place.
+
+    The same as ``from_dict(release).without_items(dropped).with_overall_items(part)``, and
+    the same checks, but only the changed items are converted: a review action replaces one
+    question's items in a release whose closed questions fill most of a megabyte.
+    """
+    overall = [row["value"] for row in release["sizes"] if not row["population"]]
+    if set(part.sizes) != {()} or overall != [part.sizes[()]]:
+        raise ValueError("the added release must publish the same overall count only")
+    added = part.to_dict()
+    gone = set(dropped) | set(part.items)
+    return {
+        **release,
+        "items": [i for i in release["items"] if i["id"] not in gone] + added["items"],
+        "audit": [e for e in release["audit"] if e["item"] is None or e["item"] not in gone]
+        + [e for e in added["audit"] if e["item"] is not None],
+    }
 
 
 def open_document(keyring: Keyring, survey_id: str, release_id: str, payload: bytes) -> Any:

@@ -125,6 +125,7 @@ def report_labels(
             items[q.id] = q.text
             options[q.id] = {**labelled, NO_ANSWER: NO_ANSWER_LABEL}
     multiple = {q.id for q in questionnaire.questions() if q.type is QuestionType.MULTIPLE_CHOICE}
+    commented: set[str] = set()
     overall_only = {
         item: OVERALL_ONLY_NOTES.get(why, OVERALL_ONLY_NOTE)
         for item, why in (release.overall_only if release is not None else {}).items()
@@ -135,6 +136,7 @@ def report_labels(
         items[code_item(question_id)] = CODES_TITLE
         options[code_item(question_id)] = {**summary.code_labels(), NO_ANSWER: NO_COMMENT_LABEL}
         multiple.add(code_item(question_id))
+        commented.update((theme_item(question_id), code_item(question_id)))
     scope = release.scope if release is not None else None
     if scope is not None and scope.is_series:
         groups.update({dim: dict(labels) for dim, labels in scope.labels.items()})
@@ -148,6 +150,7 @@ def report_labels(
         options=options,
         multiple=frozenset(multiple),
         overall_only=overall_only,
+        commented=frozenset(commented),
     )
 
 

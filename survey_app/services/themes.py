@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,7 +194,7 @@ def analyse(
             if not pd.isna(text) and str(text).strip()
         ]
         codes = tuple(
-            CodeInfo(c.id, c.label, c.description, c.seeds)
+            CodeInfo(c.id, c.label, c.description, c.seeds, c.examples)
             for c in questionnaire.codes_for(question_id) or (carried or {}).get(question_id, ())
         )
         try:
@@ -217,18 +217,30 @@ def analyse(
     return Workspace(len(frame), responses, reviews)
 
 
-def text_items(questionnaire: Questionnaire, workspace: Workspace) -> list[Item]:
-    """The release items of the reviewed questions: theme and code counts."""
-    items: list[Item] = []
-    for question_id, review in workspace.reviews.items():
-        items.extend(theme_items(review, sensitive=_sensitive(questionnaire, question_id)))
-    return items
+def _chosen(workspace: Workspace, questions: Collection[str] | None) -> dict[str, QuestionReview]:
+    """The workspace's reviews, or only those of ``questions``, in the workspace's order."""
+    if questions is None:
+        return dict(workspace.reviews)
+    return {q: r for q, r in workspace.reviews.items() if q in questions}
 
 
-def text_columns(workspace: Workspace) -> dict[str, Any]:
+def question_items(questionnaire: Questionnaire, review: QuestionReview) -> list[Item]:
+    """The release items of one reviewed question: its theme and code counts."""
+    return theme_items(review, sensitive=_sensitive(questionnaire, review.question_id))
+
+
+def text_items(
+    questionnaire: Questionnaire, workspace: Workspace, questions: Collection[str] | None = None
+) -> list[Item]:
+    """The release items of the reviewed questions (``questions``: only these)."""
+    reviews = _chosen(workspace, questions).values()
+    return [item for r in reviews for item in question_items(questionnaire, r)]
+
+
+def text_columns(workspace: Workspace, questions: Collection[str] | None = None) -> dict[str, Any]:
     """Analysis-table columns for :func:`text_items`, one value per response."""
     columns: dict[str, Any] = {}
-    for review in workspace.reviews.values():
+    for review in _chosen(workspace, questions).values():
         columns.update(theme_columns(review, workspace.rows))
     return columns
 
@@ -240,14 +252,21 @@ def protect_overall(
     *,
     k: int,
     k_cell: int,
+    questions: Collection[str] | None = None,
 ) -> ProtectedRelease:
     """Theme and code counts of everyone, and of nobody else, protected on their own.
 
     This is all a draft shows of the free text, so moving a comment from one theme to another
-    changes overall counts only and says nothing about who wrote it. ``items``: only these.
+    changes overall counts only and says nothing about who wrote it. ``items``: only these;
+    ``questions``: only the items of these questions (a review action reprotects the question
+    it changed). Each item's overall row shares nothing with the others but the overall count,
+    which is shown, so an item comes out the same whichever others are protected with it
+    (``ProtectedRelease.with_overall_items``). One exception: should the engine fail to
+    protect its input at all, it hides every item it was given, so then only these questions'
+    counts are hidden, not every question's (each hidden set is safe on its own).
     """
-    chosen = text_items(questionnaire, workspace) if items is None else items
-    frame = pd.DataFrame(text_columns(workspace), index=range(workspace.rows))
+    chosen = text_items(questionnaire, workspace, questions) if items is None else items
+    frame = pd.DataFrame(text_columns(workspace, questions), index=range(workspace.rows))
     spec = release_input(frame, chosen, [], [()])
     return _protected(spec, k=k, k_cell=k_cell)
 
@@ -274,12 +293,17 @@ def _protected(spec: ReleaseInput, *, k: int, k_cell: int, **options: Any) -> Pr
 
 
 def summaries(
-    workspace: Workspace, protected: ProtectedRelease, *, k: int
+    workspace: Workspace,
+    protected: ProtectedRelease,
+    *,
+    k: int,
+    questions: Collection[str] | None = None,
 ) -> dict[str, QuestionThemes]:
-    """What readers see of each free-text question, read from the protected figures."""
+    """What readers see of each free-text question (``questions``: only these), read from
+    the protected figures. A question's summary reads its own items only."""
     return {
         qid: summarise(review, protected, k_text=max(K_TEXT, k))
-        for qid, review in workspace.reviews.items()
+        for qid, review in _chosen(workspace, questions).items()
     }
 
 

@@ -10,6 +10,7 @@ from flask import abort, make_response, redirect, render_template, request, url_
 from werkzeug.wrappers import Response
 
 from analysis.comments import NO_THEME, ReviewError
+from analysis.comments.similar import nearest_pairs
 from survey_app.extensions import (
     get_db,
     get_keyring,
@@ -69,6 +70,7 @@ def _page(
         "question_text": context.question_text(question_id),
         "themes": review.theme_rows(found),
         "errors": errors,
+        "pairs": nearest_pairs(found) if page == "question" else [],
         "no_theme": NO_THEME,
     }
     if page == "theme":

@@ -15,7 +15,7 @@ from bs4 import Tag
 from flask import Flask
 from sqlalchemy import select
 
-from analysis.disclosure import Population, ProtectedRelease
+from analysis.disclosure import NO_ANSWER, Population, ProtectedRelease
 from analysis.report import percent
 from survey_app.extensions import get_db, get_keyring, get_questionnaires, get_theme_options
 from survey_app.services import accounts, analysis, publishing, surveys
@@ -164,14 +164,27 @@ def check_figure_table(table: Tag, release: ProtectedRelease) -> int:
     """Every figure of a rendered question table equals the release (returns the figures
     seen)."""
     item = str(table["data-item"])
+    # Themes and codes of comments: percentages of the people who commented (the group less
+    # those who wrote nothing, when both are shown); the no-comment column has none.
+    commented = item.endswith(("__themes", "__codes"))
     seen = 0
     for row in table.select("tbody tr"):
         population = population_of(row)
-        total = release.size(population)
+        size = release.size(population)
+        total = size
+        if commented:
+            silent = release.value(item, population, NO_ANSWER)
+            total = None if size is None or silent is None else size - silent
         for cell in row.select("td"):
             column = str(cell["data-column"])
+            assert not (commented and column == NO_ANSWER), "no-comment column in a theme table"
             count = release.value(item, population, column)
-            expected = {"count": count, "percent": percent(count, total)}
+            if column == "Total":  # the group's size (or its commenters), 100 % of itself
+                count = total if commented else count
+                share = percent(count, count)
+            else:
+                share = percent(count, total)
+            expected = {"count": count, "percent": share}
             for measure, value in cell_figures(cell).items():
                 assert value == expected[measure], (item, population, column, measure)
                 seen += 1

@@ -451,3 +451,58 @@ def test_a_change_made_meanwhile_by_someone_else_is_not_overwritten(
         with pytest.raises(review.StaleReviewError, match="Someone else changed"):
             review.save(get_db(), get_keyring(), second, second.workspace.replace_review(theirs))
     assert _review(sample_app).review("comments").theme(theme).label == "Mine"
+
+
+def test_the_review_page_proposes_the_most_alike_themes_and_merges_them_in_one_click(
+    sample_app: Flask, themed: str
+) -> None:
+    from analysis.comments.similar import nearest_pairs
+
+    client, _staff = staff_member(sample_app, "analyst", assigned_to=SLUG)
+    found = _review(sample_app).review("comments")
+    # The fixture's three themes share no words: nothing is proposed.
+    assert nearest_pairs(found) == []
+    assert not check_page(client.get(f"{BASE}/themes/comments")).select("#merge-proposals")
+    # Split the largest theme: its two parts share words, and are proposed as one.
+    biggest = max(found.themes, key=lambda t: found.size(t.id))
+    split = {"action": "split", "theme": str(biggest.id)}
+    assert _act(client, f"{BASE}/themes/comments", split, themed).status_code == 303
+    pairs = nearest_pairs(_review(sample_app).review("comments"))
+    assert pairs
+    page = check_page(client.get(f"{BASE}/themes/comments"))
+    proposals = page.select("#merge-proposals li")
+    assert len(proposals) == len(pairs)
+    first = pairs[0]
+    text = proposals[0].get_text(" ", strip=True)
+    assert f"{first.percent}% alike" in text
+    form = proposals[0].select("form")[0]
+    values = {i["name"]: i["value"] for i in form.select("input[type=hidden]")}
+    assert (values["theme"], values["into"]) == (str(first.second), str(first.first))
+    response = _act(
+        client,
+        f"{BASE}/themes/comments",
+        {"action": "merge", "theme": values["theme"], "into": values["into"]},
+        themed,
+    )
+    assert response.status_code == 303
+    after = _review(sample_app).review("comments")
+    assert not after.has_theme(first.second) and after.has_theme(first.first)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"action": "merge", "theme": "{a}", "into": "{a}"}, "Choose a different theme"),
+        ({"action": "split"}, "Choose a theme or comment from the list"),
+        ({"action": "move", "comment": "0", "to": "999"}, "no longer exists"),
+    ],
+)
+def test_review_actions_that_cannot_be_done_say_so_on_the_page(
+    sample_app: Flask, themed: str, values: dict[str, str], message: str
+) -> None:
+    client, _staff = staff_member(sample_app, "analyst", assigned_to=SLUG)
+    theme = str(_review(sample_app).review("comments").themes[0].id)
+    data = {key: value.replace("{a}", theme) for key, value in values.items()}
+    page = check_page(_act(client, f"{BASE}/themes/comments", data, themed), 400)
+    assert message in page.select(".cd-error-summary")[0].get_text()
+    assert _review(sample_app).review("comments").decisions == ()

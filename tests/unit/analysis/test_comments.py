@@ -83,10 +83,11 @@ def test_rename_records_a_decision_without_comment_text() -> None:
 
 def test_merge_moves_every_comment_and_removes_the_theme() -> None:
     review = make_review({0: 4, 1: 3, 2: 2})
-    merged = reviewing.merge(review, 2, 0, actor=ACTOR)
+    merged = reviewing.merge(review, 2, 0, actor=ACTOR, k_text=2)
     assert [t.id for t in merged.themes] == [0, 1]
     assert merged.size(0) == 6 and merged.size(2) == 0
-    assert "phrase 2" in merged.theme(0).key_phrases
+    # Key phrases are found again from the merged comments, not appended (issue 13).
+    assert merged.theme(0).key_phrases == ("comment number",)
     with pytest.raises(ReviewError):
         reviewing.merge(review, 1, 1, actor=ACTOR)
 

@@ -99,9 +99,9 @@ def test_every_word_of_a_key_phrase_is_used_by_k_text_respondents(k_text: int) -
         for word in tokens(phrase):
             if not is_stop(word):
                 assert sum(1 for s in stems if stem(word) in s) >= k_text, (phrase, word)
-    # Twelve people wrote "replace" and "facilitator": k_text = 15 drops them.
+    # Twelve people wrote "the sessions felt rushed": k_text = 15 drops the phrase.
     found = {w for p in shown for w in tokens(p)}
-    assert ("facilitator" in found or "replace" in found) is (k_text == 10)
+    assert ("rushed" in found) is (k_text == 10)
 
 
 def test_a_theme_with_nothing_left_to_be_named_by_is_named_neutrally() -> None:
@@ -116,13 +116,13 @@ def test_a_theme_with_nothing_left_to_be_named_by_is_named_neutrally() -> None:
 
 def test_excluded_words_are_compared_by_stem() -> None:
     texts = [text for _row, text in survey(naming=0)]
-    model = ThemeModel(n_themes=5, engine="lexical", exclude_words=["Caseloads", "listen"]).fit(
+    model = ThemeModel(n_themes=5, engine="lexical", exclude_words=["Networks", "listen"]).fit(
         texts
     )
     shown = {stem(w) for t in model.themes_ for x in (t.label, *t.key_phrases) for w in tokens(x)}
-    assert not {"caseload", "listen"} & shown
+    assert not {"network", "listen"} & shown
     unfiltered = ThemeModel(n_themes=5, engine="lexical").fit(texts)
-    assert "caseload" in {
+    assert {"network", "listen"} <= {
         stem(w) for t in unfiltered.themes_ for p in t.key_phrases for w in p.split()
     }
 

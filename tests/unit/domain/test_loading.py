@@ -974,7 +974,7 @@ CODEBOOK = [
 
 
 def with_codebook(document: dict[str, Any]) -> dict[str, Any]:
-    document["codebooks"] = {"experience_codes": CODEBOOK}
+    document["codebooks"] = {"experience_codes": copy.deepcopy(CODEBOOK)}
     question(document, 1, 0)["codebook"] = "experience_codes"
     document["reports"] = {
         "redact": {"places": ["Luton", "Great Yarmouth"], "teams": ["Duty Team"]}
@@ -1017,6 +1017,101 @@ def test_duplicate_code_ids_and_empty_seeds_are_refused(tmp_path: Path) -> None:
     document["codebooks"]["experience_codes"][0]["seeds"] = []
     problem = only_problem(tmp_path, document)
     assert problem.pointer == "/codebooks/experience_codes/0/seeds"
+
+
+def with_examples(document: dict[str, Any]) -> dict[str, Any]:
+    codes = with_codebook(document)["codebooks"]["experience_codes"]
+    codes[0]["examples"] = [
+        "I always get the families nobody else will take.",
+        "Work is shared out unevenly in our team.",
+    ]
+    codes[1]["examples"] = ["My manager changes the subject whenever I mention racism."]
+    return document
+
+
+def test_code_examples_load_into_the_model(tmp_path: Path) -> None:
+    loaded = load_questionnaire(write(tmp_path, with_examples(valid_document())))
+    first, second = loaded.codes_for("what_happened")
+    assert first.examples == (
+        "I always get the families nobody else will take.",
+        "Work is shared out unevenly in our team.",
+    )
+    assert second.examples == ("My manager changes the subject whenever I mention racism.",)
+    (tmp_path / "plain").mkdir()
+    plain = load_questionnaire(write(tmp_path / "plain", with_codebook(valid_document())))
+    assert [code.examples for code in plain.codes_for("what_happened")] == [(), ()]
+
+
+@pytest.mark.parametrize(
+    ("example", "reason"),
+    [
+        (42, "must be text, not a whole number"),
+        (None, "must be text, not empty"),
+        ("", "must not be empty"),
+        ("   ", "must not be blank"),
+        ("x" * 301, "must be at most 300 characters long (it has 301)"),
+        ("!!! ...", "an example must contain words"),
+    ],
+)
+def test_a_bad_example_is_refused_with_its_place_and_reason(
+    tmp_path: Path, example: object, reason: str
+) -> None:
+    document = with_examples(valid_document())
+    document["codebooks"]["experience_codes"][1]["examples"].append(example)
+    problem = only_problem(tmp_path, document)
+    assert problem.file == str(tmp_path / "demo.yaml")
+    assert problem.pointer == "/codebooks/experience_codes/1/examples/1"
+    assert reason in problem.reason
+
+
+def test_an_empty_or_malformed_list_of_examples_is_refused(tmp_path: Path) -> None:
+    document = with_examples(valid_document())
+    document["codebooks"]["experience_codes"][1]["examples"] = []
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == "/codebooks/experience_codes/1/examples"
+    assert "needs at least 1 entries" in problem.reason
+    document["codebooks"]["experience_codes"][1]["examples"] = "Not a list."
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == "/codebooks/experience_codes/1/examples"
+    assert "must be a list" in problem.reason
+
+
+def test_an_example_under_two_codes_is_refused(tmp_path: Path) -> None:
+    document = with_examples(valid_document())
+    # The same words as the first code's second example, in other case and punctuation.
+    document["codebooks"]["experience_codes"][1]["examples"].append(
+        "work is shared out UNEVENLY in our team"
+    )
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == "/codebooks/experience_codes/1/examples/1"
+    assert problem.reason == (
+        "this example is the same as /codebooks/experience_codes/0/examples/1 of the code "
+        "'workload' (/codebooks/experience_codes/0); give each example once, under the one "
+        "code it belongs to"
+    )
+
+
+def test_an_example_repeated_under_one_code_is_refused(tmp_path: Path) -> None:
+    document = with_examples(valid_document())
+    examples = document["codebooks"]["experience_codes"][0]["examples"]
+    examples.append(examples[0])  # exactly the same: the schema's check
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == "/codebooks/experience_codes/0/examples"
+    assert "lists the same value more than once" in problem.reason
+    examples[-1] = examples[0].upper()  # the same words: the meaning check
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == "/codebooks/experience_codes/0/examples/2"
+    assert "the same as /codebooks/experience_codes/0/examples/0 of this code" in problem.reason
+
+
+def test_too_many_examples_are_refused(tmp_path: Path) -> None:
+    document = with_examples(valid_document())
+    document["codebooks"]["experience_codes"][0]["examples"] = [
+        f"Example number {index} about allocation." for index in range(41)
+    ]
+    problem = only_problem(tmp_path, document)
+    assert problem.pointer == "/codebooks/experience_codes/0/examples"
+    assert "can have at most 40 entries (it has 41)" in problem.reason
 
 
 # --------------------------------------------------------------------------------------------

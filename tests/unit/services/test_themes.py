@@ -85,13 +85,12 @@ def test_bad_comments_never_stop_the_analysis() -> None:
     assert script.redacted == "<script>alert(1)</script>"  # plain text: templates escape it
 
 
-def test_identical_comments_make_one_theme() -> None:
+def test_identical_comments_are_too_few_to_form_themes() -> None:
     comments = [(row, "Nobody listens when we report racism.") for row in range(15)]
     review = build_review("q", comments, engine="lexical")
-    assert review.status == "ready"
-    assert len(review.themes) == 1
-    assert {c.theme for c in review.comments} == {review.themes[0].id}
-    assert len(review.quotes) == 1  # candidates are distinct texts
+    assert review.status == "too_few"
+    assert review.themes == ()
+    assert {c.theme for c in review.comments} == {NO_THEME}
 
 
 def test_the_review_is_deterministic() -> None:
