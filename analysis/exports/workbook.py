@@ -23,6 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from analysis.report import (
+    COMMENTED_NOTE,
     HIDDEN,
     HIDDEN_NOTE,
     MULTIPLE_NOTE,
@@ -114,6 +115,7 @@ def _notes_sheet(sheet: Worksheet, report: Report, sheets: list[tuple[str, View]
         ("Smallest group shown (k)", report.k),
         ("Smallest answer count shown (k_cell)", report.k_cell),
         ("Percentages", PERCENT_NOTE),
+        ("Themes and codes of comments", COMMENTED_NOTE),
         ("Questions with more than one answer", MULTIPLE_NOTE),
     ]
     for offset, (key, value) in enumerate(rows, start=3):

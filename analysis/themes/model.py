@@ -218,6 +218,7 @@ class ThemeModel:
         self.too_few_ = len(usable) < max(1, self.min_texts) or distinct < MIN_DISTINCT
         self.weight_: float | None = None
         self.weight_choice_: dict[float, float] = {}
+        self._found: Partition | None = None
         if self.too_few_:
             return self
         with threadpool_limits(limits=1, user_api="blas"):
@@ -227,7 +228,11 @@ class ThemeModel:
             if len(kept) == 0:
                 return self
             points, usable = points[kept], usable[kept]
-            partition = self._cluster(points, seed)
+            found, self._found = self._found, None
+            if found is not None and len(found.labels) == len(points):
+                partition = found
+            else:
+                partition = self._cluster(points, seed)
         self._describe(texts, words, usable, points, partition)
         return self
 
@@ -273,17 +278,21 @@ class ThemeModel:
             return 0.0
         best, best_score = 0.0, -1.0
         count = STABILITY_RUNS if len(kept) >= FEW_TEXTS else STABILITY_RUNS_SMALL
+        # With the number of themes given, no n_init asked for and every comment in the runs,
+        # the best of the chosen weight's runs (least inertia) is the answer: a final fit would
+        # only repeat them (its 1–4 k-means starts against these 3–8).
+        reusable = self.n_themes is not None and self.n_init is None and len(kept) == len(embedded)
         for weight in WEIGHTS:
             points = joined(embedded[kept], space[kept], weight)
             distinct = distinct_rows(points)
             runs = [
-                spherical_kmeans(points, wanted, seed=seed + run, distinct=distinct).labels
+                spherical_kmeans(points, wanted, seed=seed + run, distinct=distinct)
                 for run in range(count)
             ]
             score = float(
                 np.mean(
                     [
-                        normalized_mutual_info_score(runs[i], runs[j])
+                        normalized_mutual_info_score(runs[i].labels, runs[j].labels)
                         for i in range(len(runs))
                         for j in range(i + 1, len(runs))
                     ]
@@ -292,6 +301,8 @@ class ThemeModel:
             self.weight_choice_[weight] = score
             if score > best_score:
                 best, best_score = weight, score
+                if reusable:
+                    self._found = min(runs, key=lambda run: run.inertia)
         return best
 
     def _cluster(self, points: FloatArray, seed: int) -> Partition:

@@ -289,6 +289,7 @@ def test_the_notes_sheet_explains_c_and_the_parameters(
     assert notes["Smallest answer count shown (k_cell)"] == 3
     assert notes["Responses"] == 60
     assert notes["Status"] == "Published"
+    assert "wrote a comment" in notes["Themes and codes of comments"]
     assert "3. What would help?" in notes and "2. How far do you agree?" in notes
 
 

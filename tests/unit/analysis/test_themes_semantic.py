@@ -152,12 +152,26 @@ def test_automatic_number_on_a_synthetic_corpus_is_the_truth_or_near() -> None:
     assert normalized_mutual_info_score(truth, fitted.labels_) >= 0.8
 
 
-def test_threads_follow_the_machine_load(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_threads_follow_the_cores_idle_just_before(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    # A high load average left by this process's own last step does not matter: only the
+    # cores idle just before the encode do.
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.7, 0.0, 0.0))
+    monkeypatch.setattr(semantic, "_idle_cores", lambda: 1.8)
+    assert semantic._threads(2) == 2
+    monkeypatch.setattr(semantic, "_idle_cores", lambda: 0.9)  # the other core is busy
+    assert semantic._threads(2) == 1
+    # Where idle time cannot be read, the 1-minute load average decides.
+    monkeypatch.setattr(semantic, "_idle_cores", lambda: None)
+    assert semantic._threads(2) == 1
     monkeypatch.setattr(os, "getloadavg", lambda: (0.4, 0.0, 0.0))
     assert semantic._threads(2) == 2
-    monkeypatch.setattr(os, "getloadavg", lambda: (2.7, 0.0, 0.0))
-    assert semantic._threads(2) == 1
+
+
+def test_idle_cores_are_read_from_the_machine() -> None:
+    idle = semantic._idle_cores(0.05)
+    if idle is not None:  # Linux: between none and every core
+        assert 0.0 <= idle <= (os.cpu_count() or 1) + 1e-9
 
 
 def test_an_unknown_runtime_is_refused() -> None:
