@@ -415,7 +415,9 @@ def closed_tables(
     if earlier is None:
         return ClosedTables(spec, None)
     shown = earlier.without_items(set(earlier.items) - {i.id for i in spec.items})
-    if set(shown.items) != {i.id for i in spec.items} or set(shown.sizes) != set(spec.sizes):
+    # The published release may hold fewer groups than asked for: a breakdown it could not
+    # show (too few responses) stays unshown, as every later release shows what it showed.
+    if set(shown.items) != {i.id for i in spec.items} or not set(shown.sizes) <= set(spec.sizes):
         raise ServiceError(
             "This survey's report was published with other tables than its questionnaire "
             "now asks for. Restore the questionnaire's reports section to publish again."
