@@ -73,6 +73,9 @@ class Config:
     SURVEY_LOGIN_LIMIT_OVERALL = "60 per minute;600 per hour"
     # Themes of free text: "auto" (semantic when installed, else lexical), "lexical", "semantic".
     SURVEY_THEME_ENGINE = "auto"
+    # Which sentence-embedding runtime the semantic engine uses: "auto" (the 8-bit ONNX graph
+    # when installed, else the float one, else torch), "int8", "onnx" (float) or "torch".
+    SURVEY_EMBEDDING_RUNTIME = "auto"
     # Optional YAML file of words redaction always replaces: names, places and teams lists.
     SURVEY_REDACTION_FILE: str | None = None
     # How long a key holder's unlocking of a draft's theme review lasts.
@@ -138,6 +141,11 @@ class Config:
             self.SURVEY_THEME_ENGINE = env["SURVEY_THEME_ENGINE"]
         if self.SURVEY_THEME_ENGINE not in ("auto", "lexical", "semantic"):
             raise ConfigError("SURVEY_THEME_ENGINE must be auto, lexical or semantic")
+        self.SURVEY_EMBEDDING_RUNTIME = env.get(
+            "SURVEY_EMBEDDING_RUNTIME", self.SURVEY_EMBEDDING_RUNTIME
+        ).strip()
+        if self.SURVEY_EMBEDDING_RUNTIME not in ("auto", "int8", "onnx", "torch"):
+            raise ConfigError("SURVEY_EMBEDDING_RUNTIME must be auto, int8, onnx or torch")
         self.SURVEY_REDACTION_FILE = env.get("SURVEY_REDACTION_FILE") or None
         if env.get("SURVEY_SUPPORT_FILE"):
             self.SURVEY_SUPPORT = read_support_file(env["SURVEY_SUPPORT_FILE"])

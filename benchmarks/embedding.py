@@ -2,8 +2,9 @@
 
 For each data set (CLINC150's short requests and biomedical20's paper titles, both in
 ``/work/shared/data``; see that folder's README for their sources and licences) it draws the
-same 4,000 texts (seeded), then, for ONNX Runtime and for sentence-transformers on torch,
-starts a fresh Python process that imports :mod:`analysis.themes.semantic`, loads the model
+same 4,000 texts (seeded), then, for ONNX Runtime on the 8-bit graph (``int8``, each comment
+alone) and on the float graph (``onnx``), and for sentence-transformers on torch, starts a
+fresh Python process that imports :mod:`analysis.themes.semantic`, loads the model
 and embeds the texts with :func:`~analysis.themes.semantic.embed`. Each row reports:
 
 * ``import s``: importing ``analysis.themes`` (scikit-learn, which the themes need anyway);
@@ -16,14 +17,14 @@ and embeds the texts with :func:`~analysis.themes.semantic.embed`. Each row repo
 * ``threads``: the threads the module chose (2 when a core is spare, else 1) and the
   1-minute load average when the process started.
 
-Then, per data set, the largest difference between the two runtimes' vectors (per
-coordinate, and the lowest cosine), and the NMI against the labels of scikit-learn k-means
-at the true number of topics on each runtime's vectors: the same to within k-means' own
-jitter means the ONNX path does not change the themes.
+Then, per data set, the largest difference between each runtime's vectors and torch's (per
+coordinate, and the lowest and mean cosine), and the NMI against the labels of scikit-learn
+k-means at the true number of topics on each runtime's vectors: the same to within k-means'
+own jitter means the runtime does not change the themes.
 
 The vectors pass between processes in a temporary folder that is deleted at the end (the
 texts are public). Run with ``.venv/bin/python benchmarks/embedding.py [--texts N]
-[--repeat R] [--runtime onnx|torch|all]``. It prints a table and asserts nothing. Timings on
+[--repeat R] [--runtime int8|onnx|torch|all]``. It prints a table and asserts nothing. Timings on
 the shared 2-core machine are noisy: run it when the machine is quiet, or with ``--repeat``
 and read the best run.
 """
@@ -48,7 +49,7 @@ DATA = {
     "clinc150": Path("/work/shared/data/clinc150.csv"),
     "biomedical20": Path("/work/shared/data/biomedical20.csv"),
 }
-RUNTIMES = ("onnx", "torch")
+RUNTIMES = ("int8", "onnx", "torch")
 
 
 def sample(path: Path, count: int, seed: int = 0) -> tuple[list[str], list[str]]:
@@ -150,16 +151,19 @@ def main() -> None:
                         f"{row['threads']:>7} {row['load_average']:>8.2f}",
                         flush=True,
                     )
-            if len(saved) == len(RUNTIMES):
-                onnx, torch = (np.load(saved[name]) for name in RUNTIMES)
-                cosine = (onnx * torch).sum(axis=1)
-                largest = np.abs(onnx - torch).max()
-                print(
-                    f"{data:<13} onnx vs torch: largest difference {largest:.2e}, "
-                    f"lowest cosine {cosine.min():.7f}; k-means NMI at k={len(set(labels))}: "
-                    f"onnx {nmi(onnx, labels):.4f}, torch {nmi(torch, labels):.4f}",
-                    flush=True,
-                )
+            if "torch" in saved:
+                reference = np.load(saved["torch"])
+                for name in (runtime for runtime in runtimes if runtime != "torch"):
+                    vectors = np.load(saved[name])
+                    cosine = (vectors * reference).sum(axis=1)
+                    largest = np.abs(vectors - reference).max()
+                    print(
+                        f"{data:<13} {name} vs torch: largest difference {largest:.2e}, "
+                        f"cosine lowest {cosine.min():.5f}, mean {cosine.mean():.5f}; k-means "
+                        f"NMI at k={len(set(labels))}: {name} {nmi(vectors, labels):.4f}, "
+                        f"torch {nmi(reference, labels):.4f}",
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":

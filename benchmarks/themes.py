@@ -70,16 +70,21 @@ def baseline(texts: list[str], n_themes: int) -> Any:
     return KMeans(n_themes, random_state=0).fit_predict(reduced), n_themes
 
 
-def minilm_baseline(texts: list[str], n_themes: int | None) -> Any:
-    """MiniLM embeddings → scikit-learn k-means; ``None``: the number chosen as ThemeModel
-    chooses it (silhouette, ``analysis.themes.choosing``) on the embeddings alone."""
+def minilm_baseline(texts: list[str], n_themes: int | None, embedded_file: str | None) -> Any:
+    """MiniLM embeddings (the float graph's) → scikit-learn k-means; ``None``: the number
+    chosen as ThemeModel chooses it (silhouette, ``analysis.themes.choosing``) on the
+    embeddings alone."""
     import numpy as np
     from sklearn.cluster import KMeans
 
-    from analysis.themes import choosing, model
+    from analysis.themes import choosing, semantic
     from analysis.themes.clustering import distinct_rows
 
-    embedded = np.asarray(model._embed(texts), dtype=np.float32)
+    if embedded_file:
+        embedded = np.load(embedded_file)
+    else:
+        runtime = "onnx" if "onnx" in semantic.installed_runtimes() else "auto"
+        embedded = semantic.embed(texts, runtime=runtime)  # type: ignore[arg-type]
     if n_themes is None:
         n_themes = choosing.choose(embedded, distinct_rows(embedded), seed=0).n_themes
     return KMeans(n_themes, random_state=0).fit_predict(embedded), n_themes
@@ -108,19 +113,23 @@ def worker(
 
     texts, truth = load(sample)
     true_n = len(set(truth))
-    if embedded and kind != "embed":
+    if embedded and not kind.startswith("embed"):
         reuse_embeddings(texts, embedded)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
-    if kind == "embed":
-        vectors = semantic.embed(texts)
+    if kind in ("embed", "embed-float"):
+        # The anchor is MiniLM itself: its embeddings come from the float graph, whatever
+        # runtime ThemeModel uses by default.
+        exact = kind == "embed-float" and "onnx" in semantic.installed_runtimes()
+        runtime = "onnx" if exact else "auto"
+        vectors = semantic.embed(texts, runtime=runtime)  # type: ignore[arg-type]
         labels, chosen = np.zeros(len(texts), dtype=np.int64), 0
     elif kind in ("baseline", "minilm"):
         with threadpool_limits(limits=1, user_api="blas"):  # as ThemeModel does
             if kind == "baseline":
                 labels, chosen = baseline(texts, true_n)
             else:
-                labels, chosen = minilm_baseline(texts, None if auto else true_n)
+                labels, chosen = minilm_baseline(texts, None if auto else true_n, embedded)
     else:
         model = ThemeModel(
             n_themes=None if auto else true_n, engine=kind, lexical_weight=weight
@@ -129,7 +138,7 @@ def worker(
         weight = model.weight_
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    if kind == "embed" and embedded:
+    if kind.startswith("embed") and embedded:
         np.save(embedded, vectors)
     return {
         "n": len(texts),
@@ -173,16 +182,18 @@ Row = tuple[str, str, bool, float | None, str | None]
 def rows_for(engines: list[str], shared: str | None) -> list[Row]:
     """(title, kind, automatic, lexical_weight, embeddings file) of every row of one data set."""
     reused = " + embeddings" if shared else ""
+    exact = shared.replace(".npy", "-float.npy") if shared else None
     rows: list[Row] = []
     if shared:
-        rows.append(("MiniLM embeddings only", "embed", False, None, shared))
+        rows.append(("MiniLM embeddings only (default runtime)", "embed", False, None, shared))
+        rows.append(("MiniLM embeddings only (float32 graph)", "embed-float", False, None, exact))
     rows.append(("baseline: TF-IDF → LSA(100) → k-means", "baseline", False, None, None))
     semantic = "semantic" in engines
     if semantic:
         rows.append(
-            (f"anchor: MiniLM → k-means, true number{reused}", "minilm", False, None, shared)
+            (f"anchor: MiniLM → k-means, true number{reused}", "minilm", False, None, exact)
         )
-        rows.append((f"anchor: MiniLM → k-means, automatic{reused}", "minilm", True, None, shared))
+        rows.append((f"anchor: MiniLM → k-means, automatic{reused}", "minilm", True, None, exact))
     for engine in engines:
         extra = reused if engine == "semantic" else ""
         file = shared if engine == "semantic" else None

@@ -31,7 +31,14 @@ from sklearn.preprocessing import normalize
 from threadpoolctl import threadpool_limits
 
 from analysis.themes import choosing, lexical, phrases
-from analysis.themes.clustering import Partition, distinct_rows, spherical_kmeans
+from analysis.themes.clustering import (
+    Partition,
+    best_of,
+    distinct_rows,
+    refine,
+    seedings,
+    spherical_kmeans,
+)
 from analysis.themes.text import tokens
 
 IntArray = npt.NDArray[np.int64]
@@ -42,9 +49,10 @@ ENGINES = ("auto", "lexical", "semantic")
 MANY_TEXTS = 5000
 SMALL_N_INIT = 4
 # The semantic engine's weights of the lexical space next to the embeddings, tried when none is
-# given, and how the one used is chosen: the weight whose themes come out most alike over
-# STABILITY_RUNS k-means runs from different seeds (mean pairwise NMI), on a sample of at most
-# STABILITY_SAMPLE comments. See ``ThemeModel`` and ``benchmarks/README.md``.
+# given, and how the one used is chosen: the least weight whose themes come out as alike over
+# STABILITY_RUNS k-means runs from different seeds (mean pairwise NMI, on a sample of at most
+# STABILITY_SAMPLE comments) as the steadiest weight's, within one standard error of it. See
+# ``ThemeModel`` and ``benchmarks/README.md``.
 # Fewer different comments than this (by their words) and there is nothing to group: forty
 # copies of one sentence are one comment's worth of evidence, not a theme found.
 MIN_DISTINCT = 2
@@ -53,6 +61,13 @@ STABILITY_RUNS = 3
 STABILITY_RUNS_SMALL = 8  # below FEW_TEXTS comments: runs are cheap and one pair is noisy
 FEW_TEXTS = 1000
 STABILITY_SAMPLE = 6000
+# With neither the weight nor the number of themes given, the number is chosen on the joined
+# space at this weight, the middle of WEIGHTS, and the weight is then chosen by stability at
+# that number. Chosen on the embeddings alone (weight 0), biomedical titles got 4 themes for 20
+# topics, whatever weight then won; chosen after the weight, on its own mixture, the number
+# followed the weight's noise (3 themes at 0.25, 24–38 at 0.5–1). Figures in
+# benchmarks/README.md.
+CHOICE_WEIGHT = 0.5
 
 
 class ThemeEngineError(ValueError):
@@ -149,11 +164,12 @@ class ThemeModel:
         Weight of the lexical space next to sentence embeddings in the semantic engine.
         ``None`` (the default) chooses it for the comments at hand, without labels: each of
         :data:`WEIGHTS` is clustered :data:`STABILITY_RUNS` times from different seeds (at
-        the number of themes given, or the number chosen on the embeddings alone) and the
-        weight whose runs agree best (mean pairwise NMI) is used. Sentence embeddings carry
-        everyday wording; word features carry rare domain words (drug names, team jargon) that
-        the sentence model does not know, and the more stable mixture is the one whose themes
-        the data support. A number fixes the weight (0: embeddings alone).
+        the number of themes given, or else the number chosen on the even mixture,
+        :data:`CHOICE_WEIGHT`, which is then kept), and the least weight whose runs agree
+        (mean pairwise NMI) within one standard error of the best agreement is used. Sentence
+        embeddings carry everyday wording; word features carry rare domain words (drug names,
+        team jargon) that the sentence model does not know, and the more stable mixture is the
+        one whose themes the data support. A number fixes the weight (0: embeddings alone).
     """
 
     def __init__(
@@ -218,7 +234,9 @@ class ThemeModel:
         self.too_few_ = len(usable) < max(1, self.min_texts) or distinct < MIN_DISTINCT
         self.weight_: float | None = None
         self.weight_choice_: dict[float, float] = {}
+        self.weight_spread_: dict[float, float] = {}  # standard errors of weight_choice_
         self._found: Partition | None = None
+        self._chosen: choosing.Choice | None = None  # made while choosing the weight
         if self.too_few_:
             return self
         with threadpool_limits(limits=1, user_api="blas"):
@@ -261,55 +279,59 @@ class ThemeModel:
         return joined(embedded, space, self.weight_)
 
     def _stable_weight(self, embedded: FloatArray, space: FloatArray, seed: int) -> float:
-        """The weight of :data:`WEIGHTS` whose themes agree best from one k-means seed to the
-        next (the labels are never looked at)."""
+        """The least weight of :data:`WEIGHTS` whose themes agree from one k-means seed to the
+        next within one standard error of the steadiest weight's (the labels are never looked
+        at)."""
         kept = np.flatnonzero(np.linalg.norm(embedded, axis=1) > 0.5)
         if len(kept) < 2:
+            return 0.0
+        if self.n_themes is not None:
+            wanted = self.n_themes
+        else:
+            # The number of themes is chosen once, on the even mixture, and kept whatever
+            # weight wins (see CHOICE_WEIGHT).
+            middle = joined(embedded[kept], space[kept], CHOICE_WEIGHT)
+            self._chosen = choosing.choose(middle, distinct_rows(middle), seed=seed)
+            wanted = self._chosen.n_themes
+        if wanted < 2:
             return 0.0
         rng = np.random.default_rng(seed)
         if len(kept) > STABILITY_SAMPLE:
             kept = np.sort(rng.choice(kept, STABILITY_SAMPLE, replace=False))
-        base = np.asarray(normalize(embedded[kept]), dtype=np.float32)
-        if self.n_themes is not None:
-            wanted = self.n_themes
-        else:
-            wanted = choosing.choose(base, distinct_rows(base), seed=seed).n_themes
-        if wanted < 2:
-            return 0.0
-        best, best_score = 0.0, -1.0
+        finals: dict[float, Partition] = {}
         count = STABILITY_RUNS if len(kept) >= FEW_TEXTS else STABILITY_RUNS_SMALL
-        # With the number of themes given, no n_init asked for and every comment in the runs,
-        # the best of the chosen weight's runs (least inertia) is the answer: a final fit would
-        # only repeat them (its 1–4 k-means starts against these 3–8).
-        reusable = self.n_themes is not None and self.n_init is None and len(kept) == len(embedded)
+        # With no n_init asked for and every comment in the runs, the best of the chosen
+        # weight's runs (least inertia) is the answer: a final fit would only repeat them (its
+        # 1–4 k-means starts against these 3–8).
+        reusable = self.n_init is None and len(kept) == len(embedded)
         for weight in WEIGHTS:
             points = joined(embedded[kept], space[kept], weight)
             distinct = distinct_rows(points)
-            runs = [
-                spherical_kmeans(points, wanted, seed=seed + run, distinct=distinct)
-                for run in range(count)
+            starts = seedings(points, wanted, seed=seed, count=count, distinct=distinct)
+            runs = [refine(points, init) for init in starts]
+            pairs = [
+                normalized_mutual_info_score(runs[i].labels, runs[j].labels)
+                for i in range(len(runs))
+                for j in range(i + 1, len(runs))
             ]
-            score = float(
-                np.mean(
-                    [
-                        normalized_mutual_info_score(runs[i].labels, runs[j].labels)
-                        for i in range(len(runs))
-                        for j in range(i + 1, len(runs))
-                    ]
-                )
-            )
-            self.weight_choice_[weight] = score
-            if score > best_score:
-                best, best_score = weight, score
-                if reusable:
-                    self._found = min(runs, key=lambda run: run.inertia)
+            self.weight_choice_[weight] = float(np.mean(pairs))
+            self.weight_spread_[weight] = float(np.std(pairs, ddof=1) / np.sqrt(len(pairs)))
+            if reusable:
+                finals[weight] = best_of(runs)
+        # The one-standard-error rule: the least weight whose agreement is within one standard
+        # error of the best's. Lexical features join the embeddings only as far as their runs
+        # agree clearly better than with less of them, not by a difference their own noise makes.
+        top = max(self.weight_choice_, key=lambda weight: self.weight_choice_[weight])
+        floor = self.weight_choice_[top] - self.weight_spread_[top]
+        best = min(w for w, score in self.weight_choice_.items() if score >= floor)
+        self._found = finals.get(best)
         return best
 
     def _cluster(self, points: FloatArray, seed: int) -> Partition:
         distinct = distinct_rows(points)
         n_init = self.n_init or (SMALL_N_INIT if len(points) < MANY_TEXTS else 1)
         if self.n_themes is None:
-            self.choice_ = choosing.choose(points, distinct, seed=seed)
+            self.choice_ = self._chosen or choosing.choose(points, distinct, seed=seed)
             wanted = self.choice_.n_themes
         else:
             wanted = self.n_themes

@@ -53,6 +53,7 @@ theme keeps as many phrases as it can.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -216,6 +217,7 @@ _BREAK = re.compile(
 _CASED_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a pure test of one word, asked ~100 times per comment
 def function_word(word: str) -> bool:
     """Whether a lower-case token is a function word no key phrase may start or end with.
 

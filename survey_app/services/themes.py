@@ -92,6 +92,11 @@ def read_redaction_file(path: str | None) -> dict[str, tuple[str, ...]]:
 
 
 def theme_options(config: Mapping[str, Any]) -> ThemeOptions:
+    """The analysis settings of ``config``. Called once as a process starts (the app, or a
+    job), it also sets the process's sentence-embedding runtime (``SURVEY_EMBEDDING_RUNTIME``)."""
+    from analysis.themes import semantic  # light: torch and ONNX Runtime load only to embed
+
+    semantic.use_runtime(str(config.get("SURVEY_EMBEDDING_RUNTIME", "auto")))
     lists = read_redaction_file(config.get("SURVEY_REDACTION_FILE"))
     return ThemeOptions(
         engine=str(config.get("SURVEY_THEME_ENGINE", "auto")),

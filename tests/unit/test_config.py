@@ -311,3 +311,25 @@ def test_a_bad_support_file_is_refused_with_file_and_reason(
     with pytest.raises(ConfigError, match=reason) as caught:
         Config({"SURVEY_SUPPORT_FILE": str(path)})
     assert str(path) in str(caught.value)
+
+
+@pytest.mark.parametrize("runtime", ["gpu", "INT8 please", ""])
+def test_an_unknown_embedding_runtime_is_refused(tmp_path: Path, runtime: str) -> None:
+    with pytest.raises(ConfigError, match="SURVEY_EMBEDDING_RUNTIME must be auto, int8"):
+        Config({"SURVEY_INSTANCE_DIR": str(tmp_path), "SURVEY_EMBEDDING_RUNTIME": runtime})
+
+
+def test_the_embedding_runtime_setting_reaches_the_semantic_module(tmp_path: Path) -> None:
+    from analysis.themes import semantic
+    from survey_app.services.themes import theme_options
+
+    assert Config({"SURVEY_INSTANCE_DIR": str(tmp_path)}).SURVEY_EMBEDDING_RUNTIME == "auto"
+    chosen = Config({"SURVEY_INSTANCE_DIR": str(tmp_path), "SURVEY_EMBEDDING_RUNTIME": "onnx"})
+    try:
+        theme_options({"SURVEY_EMBEDDING_RUNTIME": chosen.SURVEY_EMBEDDING_RUNTIME})
+        assert semantic._preferred == "onnx"
+        if "onnx" in semantic.installed_runtimes():
+            assert semantic.active_runtime() == "onnx"
+    finally:
+        theme_options({})
+    assert semantic._preferred == "auto"

