@@ -1,7 +1,8 @@
 """Choosing the number of themes when nobody gives one.
 
-Candidates run from 2 to ``max(2, min(MAX_THEMES, n // TEXTS_PER_THEME))`` distinct usable
-comments ``n``: at least about five comments per theme on average, and never more than 400
+Candidates run from 2 to ``max(2, min(MAX_THEMES, n // max(TEXTS_PER_THEME,
+min_theme_size(n))))`` for ``n`` distinct usable comments: on average at least five comments
+per theme and at least the smallest theme that counts (below), and never more than 400
 themes. They form a geometric grid (each about :data:`GRID_RATIO` times the one before), so
 there are as many candidates between 10 and 20 as between 100 and 200.
 
@@ -78,9 +79,15 @@ def tolerance(n_texts: int) -> float:
 
 
 def candidate_range(n_distinct: int) -> tuple[int, int]:
-    """The smallest and largest number of themes considered for ``n_distinct`` comments."""
+    """The smallest and largest number of themes considered for ``n_distinct`` comments.
+
+    The largest leaves the average theme at least :func:`min_theme_size` comments (and at
+    least :data:`TEXTS_PER_THEME`): with more themes than that, most would be too small to
+    count in the score, so they could not be the answer (4,000 comments: up to 125 themes, not
+    400; the candidates above were the slowest of the choice)."""
     most = MAX_SURVEY_THEMES if n_distinct <= SURVEY_SIZE else MAX_THEMES
-    upper = max(MIN_THEMES, min(most, n_distinct // TEXTS_PER_THEME))
+    per_theme = max(TEXTS_PER_THEME, min_theme_size(n_distinct))
+    upper = max(MIN_THEMES, min(most, n_distinct // per_theme))
     return MIN_THEMES, min(upper, max(1, n_distinct))
 
 

@@ -134,11 +134,12 @@ class ThemeModel:
     ----------
     n_themes:
         How many themes to find. ``None`` chooses the number: candidates run from 2 to
-        ``min(400, n // 5)`` for ``n`` distinct usable comments (at least 2), on a geometric
-        grid, each is scored by the mean cosine silhouette with groups smaller than
-        ``max(5, √n / 2)`` comments counting as 0, and the smallest candidate within 10 %
-        of the best score is taken (see :mod:`analysis.themes.choosing`). An ``int``
-        forces the number, capped at the number of distinct usable comments.
+        ``min(400, n // max(5, s))`` for ``n`` distinct usable comments (at least 2; 20 at
+        most up to 2,000 comments), on a geometric grid, each is scored by the mean cosine
+        silhouette with groups smaller than ``s = max(5, √n / 2)`` comments counting as 0,
+        and the smallest candidate within a tolerance of the best score that is also a local
+        maximum is taken (see :mod:`analysis.themes.choosing`). An ``int`` forces the number,
+        capped at the number of distinct usable comments.
     engine:
         ``"lexical"`` (words and word pieces, always available), ``"semantic"`` (sentence
         embeddings; raises :class:`ThemeEngineError` when the semantic extra is missing)

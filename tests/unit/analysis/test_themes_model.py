@@ -322,7 +322,10 @@ def test_smallest_theme_and_tolerance_follow_the_corpus_size() -> None:
     assert choosing.tolerance(4000) == pytest.approx(0.05)
     assert 0 < choosing.tolerance(100_000) < choosing.tolerance(4000)
     assert choosing.candidate_range(1000) == (2, 20)  # a reader takes in a dozen, not 200
-    assert choosing.candidate_range(5000) == (2, 400)
+    # Themes averaging fewer comments than the smallest that counts are not candidates.
+    assert choosing.candidate_range(4000) == (2, 4000 // choosing.min_theme_size(4000)) == (2, 125)
+    assert choosing.candidate_range(22_500) == (2, 300)
+    assert choosing.candidate_range(200_000) == (2, 400)
 
 
 def test_small_groups_do_not_win_the_choice() -> None:
