@@ -9,7 +9,7 @@ PORT ?= 5000
 WORKERS ?= $(if $(REDIS_URL),2,1)
 export FLASK_APP := survey_app.wsgi:build()
 
-.PHONY: install install-semantic system-libs run serve test test-browser lint format benchmark clean
+.PHONY: install install-semantic lock system-libs run serve test test-browser lint format benchmark clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +28,14 @@ system-libs:
 	    || echo "$(SYSTEM_LIBS) could not be installed: PDF files will be unavailable"; \
 	else echo "PDF files need the Debian packages $(SYSTEM_LIBS): install them as root"; fi
 
-# Reinstall only when the project's metadata changes (the system libraries are checked each time).
-$(VENV)/.installed: pyproject.toml | $(BIN)/python system-libs
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+# Reinstall only when the project's metadata or the lock changes (the system libraries are
+# checked each time). requirements/lock.txt pins every package of the app and its tests, with
+# hashes; pyproject.toml keeps the lower bounds for anyone using the code as a library. After a
+# change to the dependencies, `make lock` writes the lock again.
+LOCK := requirements/lock.txt
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python system-libs
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed
@@ -41,17 +46,26 @@ install: $(VENV)/.installed
 # checked against sentence-transformers, so that embedding runs on ONNX Runtime without torch.
 $(VENV)/.semantic: pyproject.toml analysis/themes/onnx_export.py | $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet 'torch==2.13.0'
-	$(BIN)/python -m pip install --quiet -e '.[test,semantic]'
+	$(BIN)/python -m pip install --quiet -e '.[test,semantic]' -c <(sed -n 's/^\([A-Za-z0-9_.-]*==[^ ]*\).*/\1/p' $(LOCK))
 	$(BIN)/python -m analysis.themes.onnx_export
 	touch $@
 
 install-semantic: $(VENV)/.semantic
 
+# Write the lock again from pyproject.toml (newest versions within its bounds, with hashes).
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet 'pip-tools>=7.4'
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --extra test \
+	  --no-emit-index-url --no-emit-find-links -o $(LOCK) pyproject.toml
+
+# Threads: a member of staff waiting for a download to be built holds one, so a few staff at
+# once still leave respondents most of them (README: "Respondents first").
+THREADS ?= 8
 run: install
 	$(BIN)/flask questionnaires validate
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo setup --base-url http://127.0.0.1:$(PORT)
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --threads 4 --config python:survey_app.gunicorn_conf '$(FLASK_APP)'
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --threads $(THREADS) --config python:survey_app.gunicorn_conf '$(FLASK_APP)'
 
 # The suite on both cores (each test file stays on one worker), without the browser leg;
 # TEST_DATABASE_URL adds the PostgreSQL leg. `make test-browser` runs Chromium's tests.

@@ -69,8 +69,15 @@ class Config:
     SURVEY_ARGON2_MEMORY_COST = 65536  # KiB
     SURVEY_STAFF_IDLE_MINUTES = 30
     SURVEY_STAFF_MAX_HOURS = 12
+    # Sign-in attempts per account (by the email typed, or by a known device of that account;
+    # also the limit on two-factor codes) and per client address (keyed on an HMAC of it).
     SURVEY_LOGIN_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour"
-    SURVEY_LOGIN_LIMIT_OVERALL = "60 per minute;600 per hour"
+    SURVEY_LOGIN_LIMIT_PER_ADDRESS = "10 per minute;50 per hour"
+    # A browser that signed in to an account is its "known device" for this many days after.
+    SURVEY_KNOWN_DEVICE_DAYS = 90
+    # Reverse proxies in front of the app that each add the client's address to
+    # X-Forwarded-For (read only to key staff sign-in limits; production: 1, its TLS proxy).
+    SURVEY_PROXY_COUNT = 0
     # Themes of free text: "auto" (semantic when installed, else lexical), "lexical", "semantic".
     SURVEY_THEME_ENGINE = "auto"
     # Which sentence-embedding runtime the semantic engine uses: "auto" (the 8-bit ONNX graph
@@ -94,8 +101,18 @@ class Config:
         },
         {"name": "Samaritans", "detail": "Call 116 123, free, any time of day or night."},
     )
-    # Flask-Limiter: only the staff sign-in pages are limited; never keyed by client address.
+    # Flask-Limiter: only staff pages are limited; respondent pages never reach the limiter.
     RATELIMIT_HEADERS_ENABLED = False
+    # Key holder jobs (analyse, publish, unlock a review): "queue" runs them in `flask jobs
+    # worker` processes through Redis (the default when REDIS_URL is set), "process" in a child
+    # of the web server process (the default without Redis: `make run`).
+    SURVEY_JOBS = "process"
+    # How long a web request waits for a job worker to take a job (at most 25: it may wait
+    # twice as long in all, and gunicorn stops a request after 60 seconds).
+    SURVEY_JOB_START_SECONDS = 25
+    # A running job says it is alive this often (in Redis); a job silent for longer than this
+    # is shown as stopped, so that it can be started again.
+    SURVEY_JOB_HEARTBEAT_SECONDS = 30
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = dict(os.environ if environ is None else environ)
@@ -120,6 +137,17 @@ class Config:
         for name in ("SURVEY_ARGON2_TIME_COST", "SURVEY_ARGON2_MEMORY_COST"):
             if name in env:
                 setattr(self, name, _int(env, name))
+        for name in ("SURVEY_LOGIN_LIMIT_PER_ACCOUNT", "SURVEY_LOGIN_LIMIT_PER_ADDRESS"):
+            if name in env:
+                setattr(self, name, _rate_limit(env, name))
+        if "SURVEY_PROXY_COUNT" in env:
+            self.SURVEY_PROXY_COUNT = _int(env, "SURVEY_PROXY_COUNT")
+        if not 0 <= self.SURVEY_PROXY_COUNT <= 5:
+            raise ConfigError("SURVEY_PROXY_COUNT must be between 0 and 5")
+        if "SURVEY_KNOWN_DEVICE_DAYS" in env:
+            self.SURVEY_KNOWN_DEVICE_DAYS = _int(env, "SURVEY_KNOWN_DEVICE_DAYS")
+        if not 1 <= self.SURVEY_KNOWN_DEVICE_DAYS <= 400:
+            raise ConfigError("SURVEY_KNOWN_DEVICE_DAYS must be between 1 and 400")
         if "SURVEY_OPEN_RESPONSES_PER_MINUTE" in env:
             self.SURVEY_OPEN_RESPONSES_PER_MINUTE = _int(env, "SURVEY_OPEN_RESPONSES_PER_MINUTE")
         if not 1 <= self.SURVEY_OPEN_RESPONSES_PER_MINUTE <= 10_000:
@@ -156,6 +184,22 @@ class Config:
             self.SURVEY_REVIEW_UNLOCK_HOURS = _int(env, "SURVEY_REVIEW_UNLOCK_HOURS")
         if not 1 <= self.SURVEY_REVIEW_UNLOCK_HOURS <= 24:
             raise ConfigError("SURVEY_REVIEW_UNLOCK_HOURS must be between 1 and 24")
+        self.SURVEY_JOBS = env.get("SURVEY_JOBS") or self._default_jobs()
+        if self.SURVEY_JOBS not in ("queue", "process"):
+            raise ConfigError("SURVEY_JOBS must be queue or process")
+        if self.SURVEY_JOBS == "queue" and not self.REDIS_URL:
+            raise ConfigError("SURVEY_JOBS=queue needs REDIS_URL")
+        for name, low, high in (
+            ("SURVEY_JOB_START_SECONDS", 1, 25),
+            ("SURVEY_JOB_HEARTBEAT_SECONDS", 2, 300),
+        ):
+            if name in env:
+                setattr(self, name, _int(env, name))
+            if not low <= getattr(self, name) <= high:
+                raise ConfigError(f"{name} must be between {low} and {high}")
+
+    def _default_jobs(self) -> str:
+        return "queue" if self.REDIS_URL else "process"
 
     def as_mapping(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in dir(self) if name.isupper()}
@@ -192,6 +236,11 @@ class TestConfig(Config):
         "lexical"  # fast and the same on every machine; semantic has its own tests
     )
 
+    def _default_jobs(self) -> str:
+        # A test that names Redis for its limits need not start a job worker: the tests of the
+        # job queue ask for it with SURVEY_JOBS=queue.
+        return "process"
+
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         super().__init__(environ)
         self.SECRET_KEY = self.SECRET_KEY or secrets.token_urlsafe(32)
@@ -204,6 +253,7 @@ class ProductionConfig(Config):
 
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
+    SURVEY_PROXY_COUNT = 1  # the TLS proxy in front of gunicorn
     WTF_CSRF_SSL_STRICT = True
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
@@ -307,6 +357,18 @@ def _int(env: Mapping[str, str], name: str) -> int:
         return int(env[name])
     except ValueError:
         raise ConfigError(f"{name} must be a whole number") from None
+
+
+def _rate_limit(env: Mapping[str, str], name: str) -> str:
+    """A limit such as ``5 per minute;20 per hour`` (the ``limits`` package's notation)."""
+    from limits import parse_many  # a dependency of Flask-Limiter
+
+    value = env[name].strip()
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(f"{name} must look like '5 per minute;20 per hour'") from None
+    return value
 
 
 def _new_secret() -> str:

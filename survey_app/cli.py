@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask import Flask, current_app
@@ -17,7 +18,8 @@ from flask.cli import AppGroup
 from config import load_config
 from survey_app.crypto import CryptoError
 from survey_app.domain.loading import check_files, questionnaire_files
-from survey_app.extensions import get_code_secret, get_db, get_questionnaires
+from survey_app.domain.numbers import whole_number
+from survey_app.extensions import get_code_secret, get_db, get_keyring, get_questionnaires
 from survey_app.services import audit, export, keys, surveys
 from survey_app.services import codes as code_service
 from survey_app.services.accounts import survey_detail
@@ -61,12 +63,57 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(retention_cli)
     app.cli.add_command(headcounts_cli)
+    from survey_app.cli_jobs import jobs_cli
+
+    app.cli.add_command(jobs_cli)
     import survey_app.cli_cycles  # noqa: F401  (adds next-cycle and keys accept to the groups)
 
 
 def fail(message: str) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)
+
+
+# Newer Click makes ParamType generic; older versions take no subscript at run time.
+if TYPE_CHECKING:
+    _IntParamType = click.ParamType[int]
+else:
+    _IntParamType = click.ParamType
+
+
+class WholeNumberParam(_IntParamType):
+    """A whole number in ASCII digits (``survey_app.domain.numbers``). Click's own ``int``
+    takes what ``int()`` takes: " 12", "1_000", other scripts' digits."""
+
+    name = "integer"
+
+    def __init__(
+        self, *, signed: bool = False, minimum: int | None = None, maximum: int | None = None
+    ) -> None:
+        self.signed, self.minimum, self.maximum = signed, minimum, maximum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):  # a default
+            return value
+        number = whole_number(str(value), signed=self.signed)
+        if number is None:
+            self.fail(f"'{value}' is not a whole number", param, ctx)
+        if (self.minimum is not None and number < self.minimum) or (
+            self.maximum is not None and number > self.maximum
+        ):
+            if self.maximum is None:
+                wanted = f"of {self.minimum:,} or more"
+            elif self.minimum is None:
+                wanted = f"of {self.maximum:,} or fewer"
+            else:
+                wanted = f"from {self.minimum:,} to {self.maximum:,}"
+            self.fail(f"'{value}' is not a whole number {wanted}", param, ctx)
+        return number
+
+
+WHOLE_NUMBER = WholeNumberParam()
+#: A whole number that may start with "-" (theme numbers: -1 is "no theme").
+SIGNED_NUMBER = WholeNumberParam(signed=True)
 
 
 def scrypt_cost() -> int:
@@ -103,7 +150,9 @@ def validate_command(paths: tuple[Path, ...]) -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Bring the database up to REVISION (default: the newest)."""
-    migrating.upgrade(get_db(), current_app.config["SURVEY_MIGRATIONS_DIR"], revision)
+    migrating.upgrade(
+        get_db(), current_app.config["SURVEY_MIGRATIONS_DIR"], revision, keyring=get_keyring()
+    )
     click.echo(f"Database at revision {migrating.current_revision(get_db())}.")
 
 
@@ -111,7 +160,9 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Step the database back to REVISION ("base" empties it)."""
-    migrating.downgrade(get_db(), current_app.config["SURVEY_MIGRATIONS_DIR"], revision)
+    migrating.downgrade(
+        get_db(), current_app.config["SURVEY_MIGRATIONS_DIR"], revision, keyring=get_keyring()
+    )
     click.echo(f"Database at revision {migrating.current_revision(get_db())}.")
 
 
@@ -143,7 +194,7 @@ LOSS_WARNING = (
 @click.option("--questionnaire", "questionnaire_id", required=True, help="Questionnaire id.")
 @click.option("--title", required=True)
 @click.option("--access", type=click.Choice(["open", "codes"]), default="open", show_default=True)
-@click.option("--min-group", type=int, default=None, help="Minimum group size in reports.")
+@click.option("--min-group", type=WHOLE_NUMBER, default=None, help="Minimum group size in reports.")
 @click.option("--slug", default=None, help="The survey's address (default: from the title).")
 @click.option("--cycle", default=None, help="The annual cycle it belongs to, such as 2026-27.")
 @click.option("--key-label", prompt="Label for the first key holder (e.g. their role)")
@@ -254,8 +305,8 @@ def surveys_ceiling(slug: str, per_minute: str) -> None:
     default = int(current_app.config["SURVEY_OPEN_RESPONSES_PER_MINUTE"])
     if per_minute == "default":
         value = None
-    elif per_minute.isascii() and per_minute.isdigit():
-        value = int(per_minute)
+    elif (number := whole_number(per_minute)) is not None:
+        value = number
     else:
         fail("PER_MINUTE must be a whole number or 'default'")
         return
@@ -349,7 +400,7 @@ def keys_remove(slug: str, label: str, passphrase: str) -> None:
 
 @codes_cli.command("issue")
 @click.option("--survey", "slug", required=True)
-@click.option("--count", type=int, required=True)
+@click.option("--count", type=WHOLE_NUMBER, required=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="CSV file to write.")
 def codes_issue(slug: str, count: int, out: Path) -> None:
     """Make COUNT single-use codes and write them to a CSV file (they are not kept)."""

@@ -11,7 +11,7 @@ import datetime as dt
 import click
 from flask.cli import AppGroup
 
-from survey_app.cli import fail
+from survey_app.cli import WholeNumberParam, fail
 from survey_app.extensions import get_db
 from survey_app.services import audit, retention
 from survey_app.services.errors import ServiceError
@@ -40,7 +40,7 @@ def retention_apply(dry_run: bool) -> None:
 
 @retention_cli.command("set")
 @click.argument("slug")
-@click.argument("months", type=click.IntRange(1, None))
+@click.argument("months", type=WholeNumberParam(minimum=1))
 def retention_set(slug: str, months: int) -> None:
     """Keep a survey's raw responses for MONTHS months after it closes."""
     try:

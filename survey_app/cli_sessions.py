@@ -7,7 +7,7 @@ import datetime as dt
 import click
 from flask.cli import AppGroup
 
-from survey_app.cli import create_with_slot, fail
+from survey_app.cli import WHOLE_NUMBER, create_with_slot, fail
 from survey_app.extensions import get_db, get_questionnaires
 from survey_app.services import audit, sessions, surveys
 from survey_app.services.errors import ServiceError
@@ -19,7 +19,9 @@ sessions_cli = AppGroup("sessions", help="Create, start, close and list a series
 @series_cli.command("create")
 @click.option("--questionnaire", "questionnaire_id", required=True, help="Questionnaire id.")
 @click.option("--title", required=True, help='e.g. "Global Majority Reflective Space 2026-27".')
-@click.option("--min-group", type=int, default=None, help="Smallest group a report may show.")
+@click.option(
+    "--min-group", type=WHOLE_NUMBER, default=None, help="Smallest group a report may show."
+)
 @click.option("--slug", default=None, help="The series' name in addresses (default: from title).")
 @click.option("--key-label", prompt="Label for the first key holder (e.g. their role)")
 @click.option(
@@ -65,7 +67,7 @@ def series_list() -> None:
 @click.option("--facilitators", default="", help="Who runs it (shown to staff only).")
 @click.option(
     "--minutes",
-    type=int,
+    type=WHOLE_NUMBER,
     default=sessions.DEFAULT_OPEN_MINUTES,
     show_default=True,
     help="How long it takes responses once started.",

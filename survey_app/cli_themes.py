@@ -17,6 +17,7 @@ import click
 from flask.cli import AppGroup
 
 from analysis.comments import NO_THEME, ReviewError
+from survey_app.cli import SIGNED_NUMBER, WHOLE_NUMBER
 from survey_app.cli_analysis import PASSPHRASE_FILE, read_passphrase
 from survey_app.extensions import (
     get_db,
@@ -33,7 +34,9 @@ themes_cli = AppGroup("themes", help="Review the themes and quotes of a draft re
 
 SURVEY = click.option("--survey", "slug", required=True, help="The survey's slug.")
 QUESTION = click.option("--question", "question_id", required=True, help="A free-text question id.")
-THEME = click.option("--theme", "theme_id", type=int, required=True, help="A theme number.")
+THEME = click.option(
+    "--theme", "theme_id", type=SIGNED_NUMBER, required=True, help="A theme number."
+)
 QUOTE = click.option("--quote", "quote_id", required=True, help="A quote id, such as q3.")
 
 
@@ -159,7 +162,7 @@ def themes_rename(
 @SURVEY
 @QUESTION
 @THEME
-@click.option("--into", "into", type=int, required=True, help="The theme to merge into.")
+@click.option("--into", "into", type=SIGNED_NUMBER, required=True, help="The theme to merge into.")
 @PASSPHRASE_FILE
 def themes_merge(
     slug: str, question_id: str, theme_id: int, into: int, passphrase_file: Path | None
@@ -181,8 +184,12 @@ def themes_split(slug: str, question_id: str, theme_id: int, passphrase_file: Pa
 @themes_cli.command("move")
 @SURVEY
 @QUESTION
-@click.option("--comment", type=int, required=True, help="The comment's number (from 'comments').")
-@click.option("--to", "to", type=int, required=True, help="The theme to move it to (-1: none).")
+@click.option(
+    "--comment", type=WHOLE_NUMBER, required=True, help="The comment's number (from 'comments')."
+)
+@click.option(
+    "--to", "to", type=SIGNED_NUMBER, required=True, help="The theme to move it to (-1: none)."
+)
 @PASSPHRASE_FILE
 def themes_move(
     slug: str, question_id: str, comment: int, to: int, passphrase_file: Path | None

@@ -22,6 +22,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from survey_app.cli import WholeNumberParam
 from survey_app.demo_data import synthetic_answers
 from survey_app.domain.model import Questionnaire
 from survey_app.extensions import get_db, get_keyring, get_questionnaires, get_theme_options
@@ -262,7 +263,7 @@ def ensure_demo_staff() -> None:
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
 @click.option(
     "--past-responses",
-    type=click.IntRange(0, 100_000),
+    type=WholeNumberParam(minimum=0, maximum=100_000),
     default=PAST_RESPONSES,
     show_default=True,
     help="Synthetic responses for last year's demo survey (first run only).",

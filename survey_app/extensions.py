@@ -23,18 +23,21 @@ csrf = CSRFProtect()
 
 
 def _no_default_key() -> str:
-    # Never keyed by client address: the service records no addresses. Each limit (the staff
-    # sign-in pages only) names its own key; there are no default or application-wide limits.
+    # No default key, and so no default or application-wide limits: each limit on a staff
+    # page names its own key (web.staff.throttling; one is an HMAC of a staff member's
+    # address, never the address). A limit with an empty key is skipped.
     return ""
 
 
-# Storage comes from RATELIMIT_STORAGE_URI (memory://, or REDIS_URL when set).
+# Storage comes from RATELIMIT_STORAGE_URI: REDIS_URL, which production requires so that every
+# server process shares one count, or this process's memory (development, tests).
 limiter = Limiter(key_func=_no_default_key)
 
 
 @limiter.request_filter
 def _not_a_staff_page() -> bool:
-    """Only staff pages carry limits; respondent pages skip the limiter's check entirely."""
+    """Only staff pages carry limits. Respondent pages skip the limiter entirely: nothing
+    about a respondent, their address least of all, is ever a key or a count."""
     return request.blueprint != "staff"
 
 

@@ -5,6 +5,13 @@ goes through ``AddressFreeLogger``, which never writes an access line (whatever 
 line says), drops gunicorn's "Invalid request from ip=…" lines and removes any other IP
 address (``survey_app.logs.ScrubAddresses``). The request line limit is raised because
 unfinished answers travel in (encrypted) cookies.
+
+No control socket: gunicorn 25.1 and later listen on a Unix socket
+(``$XDG_RUNTIME_DIR/gunicorn.ctl`` or ``~/.gunicorn/gunicorn.ctl``) through which
+``gunicornc`` can change the number of workers, reload or stop the server. Every instance run
+by the same user would share that one path, and nothing here needs it: gunicorn is managed by
+signals (``kill -HUP``, ``kill -TERM``) and the service manager. Earlier gunicorn versions
+ignore the setting.
 """
 
 from __future__ import annotations
@@ -31,11 +38,23 @@ class AddressFreeLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type
         """Never: an access line says who asked for what, and when."""
 
 
+#: How long a thread may hold the interpreter lock while another waits for it (Python's
+#: default is 5 ms). Staff and respondents share a worker's threads: while one thread builds a
+#: large download, a respondent's request gives the lock up at every database call and then
+#: waits up to this long to get it back, tens of times per page. 1 ms keeps such a page within
+#: tens of milliseconds; the download pays well under 1 % for the extra switches.
+SWITCH_INTERVAL = 0.001
+
+
 def post_worker_init(worker: Any) -> None:
-    """A worker that has held a passphrase retires after answering (survey_app.web.retiring)."""
+    """A worker that has held a passphrase retires after answering (survey_app.web.retiring);
+    threads hand the interpreter lock on sooner (``SWITCH_INTERVAL``)."""
+    import sys
+
     from survey_app.web import retiring
 
     retiring.enable()
+    sys.setswitchinterval(SWITCH_INTERVAL)
 
 
 logger_class = AddressFreeLogger
@@ -46,3 +65,4 @@ limit_request_field_size = 40960
 limit_request_fields = 60
 timeout = 60
 forwarded_allow_ips = "127.0.0.1"
+control_socket_disable = True

@@ -1,10 +1,13 @@
-"""The job process: ``python -m survey_app.jobs``, started by ``services.jobs.run_job``.
+"""The job process: ``python -m survey_app.jobs``, started by ``services.jobs.start_process``
+(in a web server process, or in a job worker: ``services.job_queue``).
 
-It reads one JSON line (the job: ``kind``, ``settings``, ``params``) and one line holding the
-passphrase from standard input, unlocks the survey key, writes one JSON line saying whether
-it did, does the job and exits. Nothing about the job is ever written to its command line or
-environment, and it logs only the kind of any failure, never a message that might quote a
-comment. Kinds:
+It reads one JSON line (the job: ``kind``, ``settings``, ``params`` and ``parent``) and one
+line holding the passphrase from standard input, unlocks the survey key, writes one JSON line
+saying whether it did, does the job and exits. Nothing about the job is ever written to its
+command line or environment, and it logs only the kind of any failure, never a message that
+might quote a comment. When ``parent`` names a process (a job worker's), the job ends as soon
+as that process dies: nobody would be left to say that the job is alive, and it would be
+shown as stopped while it went on. Kinds:
 
 - ``unlock``: open a draft release's review workspace key and send it back;
 - ``analyse``: an analysis run (progress in ``analysis_runs``), then the new review's key;
@@ -13,8 +16,11 @@ comment. Kinds:
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
+import os
+import signal
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,6 +31,7 @@ from survey_app.crypto import Keyring
 from survey_app.domain.model import Questionnaire
 from survey_app.services import audit
 from survey_app.services.errors import KeySlotError, NotFoundError, ServiceError
+from survey_app.services.jobs import STOPPED
 from survey_app.storage.database import Database
 
 log = logging.getLogger("survey_app.jobs")
@@ -57,6 +64,7 @@ class Environment:
             {
                 "SURVEY_THEME_ENGINE": self.settings.get("theme_engine", "auto"),
                 "SURVEY_REDACTION_FILE": self.settings.get("redaction_file"),
+                "SURVEY_EMBEDDING_RUNTIME": self.settings.get("embedding_runtime", "auto"),
             }
         )
 
@@ -71,6 +79,8 @@ def main() -> int:
         _emit({"event": "failed", "message": "The job was not understood"})
         return 2
     stdin.close()
+    if job.get("parent") and not _die_with(int(job["parent"])):
+        return 1
     settings = job["settings"]
     env = Environment(
         Database(settings["database_url"]), Keyring.parse(settings["data_keys"]), settings
@@ -90,6 +100,17 @@ def main() -> int:
     finally:
         env.db.dispose()
     return 0
+
+
+def _die_with(parent: int) -> bool:
+    """Ask Linux to kill this process when the process that started it dies; False when it
+    has died already. Elsewhere (no ``prctl``) the job simply carries on."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return True
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    return os.getppid() == parent  # it may have died before the request
 
 
 def _emit(message: dict[str, Any]) -> None:
@@ -199,7 +220,7 @@ def publish(env: Environment, params: Mapping[str, str], passphrase: str, emit: 
     emit({"event": "forget", "release": release_id})
 
 
-STOPPED = "The job stopped unexpectedly. Try again; if it fails again, tell an operator."
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 HANDLERS: dict[str, Callable[[Environment, Mapping[str, str], str, Emit], None]] = {
     "unlock": unlock_review,

@@ -22,18 +22,12 @@ from __future__ import annotations
 import csv
 import io
 
+from analysis.exports.cells import as_text
 from analysis.report import HIDDEN, OVERALL_LABEL, Figure, Report, Table, TextResult, percent
 
 COLUMNS = ("view", "group", "question", "option", "count", "percent", "status")
 TOTAL_LABEL = "Total"
 SHOWN, HIDDEN_STATUS, NOTE_STATUS = "shown", "hidden", "note"
-
-# A spreadsheet treats a cell starting with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(value: str) -> str:
-    return f"'{value}" if value.startswith(_FORMULA_START) else value
 
 
 def _number(value: int | None) -> str:
@@ -44,10 +38,10 @@ def _figure_row(
     table: Table, group: str, question: str, option: str, figure: Figure
 ) -> tuple[str, ...]:
     return (
-        _text(table.view_label),
-        _text(group),
-        _text(question),
-        _text(option),
+        as_text(table.view_label),
+        as_text(group),
+        as_text(question),
+        as_text(option),
         _number(figure.count),
         _number(figure.percent),
         HIDDEN_STATUS if figure.hidden else SHOWN,
@@ -57,7 +51,7 @@ def _figure_row(
 def _table_rows(table: Table, question: str, with_total: bool) -> list[tuple[str, ...]]:
     if not table.rows:  # published overall only: one text row says why
         return [
-            (_text(table.view_label), "", _text(question), _text(note), "", "", NOTE_STATUS)
+            (as_text(table.view_label), "", as_text(question), as_text(note), "", "", NOTE_STATUS)
             for note in table.notes
         ]
     rows = []
@@ -89,11 +83,11 @@ def tidy_rows(report: Report) -> list[tuple[str, ...]]:
 def _text_rows(question: str, text: TextResult) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for theme in text.themes:
-        name = _text(f"{question} – {theme.label}")
+        name = as_text(f"{question} – {theme.label}")
         for kind, texts in (("key phrase", theme.key_phrases), ("quote", theme.quotes)):
             for value in texts:
                 rows.append(
-                    (_text("Overall"), _text(OVERALL_LABEL), name, _text(value), "", "", kind)
+                    (as_text("Overall"), as_text(OVERALL_LABEL), name, as_text(value), "", "", kind)
                 )
     return rows
 

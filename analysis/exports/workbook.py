@@ -8,6 +8,11 @@ Sheet names are unique (ignoring case), at most 31 characters and free of the ch
 sheet name cannot hold (see :func:`sheet_names`). Hidden values are the text ``c``
 (right-aligned, like the numbers); percentages are stored as fractions with a whole-percent
 format, so 45% is the cell value 0.45.
+
+Every text cell is a string cell, in every sheet: a title, theme name or quote that starts
+like a formula (``=HYPERLINK(…)``) or reads like an error value (``#N/A``) is written as text,
+with the same leading apostrophe as in the CSV (:mod:`analysis.exports.cells`). Every value
+goes through :func:`_write`, and :func:`_only_text` checks the whole book before it is saved.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ import re
 from collections.abc import Sequence
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from analysis.exports.cells import xlsx_text
 from analysis.report import (
     COMMENTED_NOTE,
     HIDDEN,
@@ -63,12 +70,33 @@ def write_workbook(report: Report) -> bytes:
     _notes_sheet(notes, report, list(zip(names, report.views, strict=True)))
     for view, name in zip(report.views, names, strict=True):
         _view_sheet(book.create_sheet(name), report, view)
+    _only_text(book)
     book.properties.creator = "Candour"
-    book.properties.title = f"{report.info.survey_title}: results"
+    book.properties.title = xlsx_text(f"{report.info.survey_title}: results")
     book.properties.created = dt.datetime.combine(report.info.as_at, dt.time())
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _write(sheet: Worksheet, row: int, column: int, value: object) -> Cell:
+    """Put ``value`` in a cell: text always as a string cell (see the module's notes)."""
+    cell = sheet.cell(row=row, column=column)
+    if isinstance(value, str):
+        cell.value = xlsx_text(value)
+        cell.data_type = "s"
+    else:
+        cell.value = value
+    return cell
+
+
+def _only_text(book: Workbook) -> None:
+    """Make sure no cell of ``book`` holds a formula or an error value: text is text."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.data_type != "s":
+                    _write(sheet, cell.row, cell.column, cell.value)
 
 
 def sheet_names(titles: Sequence[str], taken: Sequence[str] = ()) -> list[str]:
@@ -104,8 +132,7 @@ def _shorten(text: str, limit: int) -> str:
 
 def _notes_sheet(sheet: Worksheet, report: Report, sheets: list[tuple[str, View]]) -> None:
     info = report.info
-    sheet["A1"] = f"{info.survey_title}: results"
-    sheet["A1"].font = _TITLE
+    _write(sheet, 1, 1, f"{info.survey_title}: results").font = _TITLE
     rows: list[tuple[str, object]] = [
         ("What c means", report.footnote),
         ("Survey", info.survey_title),
@@ -119,24 +146,24 @@ def _notes_sheet(sheet: Worksheet, report: Report, sheets: list[tuple[str, View]
         ("Questions with more than one answer", MULTIPLE_NOTE),
     ]
     for offset, (key, value) in enumerate(rows, start=3):
-        sheet.cell(row=offset, column=1, value=key).font = _BOLD
-        cell = sheet.cell(row=offset, column=2, value=value)
+        _write(sheet, offset, 1, key).font = _BOLD
+        cell = _write(sheet, offset, 2, value)
         cell.alignment = _WRAP
         if isinstance(value, int):
             cell.number_format = COUNT_FORMAT
             cell.alignment = Alignment(horizontal="left")
     row = len(rows) + 4
-    sheet.cell(row=row, column=1, value="Sheets").font = _BOLD
+    _write(sheet, row, 1, "Sheets").font = _BOLD
     for offset, (name, view) in enumerate(sheets, start=row + 1):
         holds = report.labels.by(view) if view else "for everyone"
-        sheet.cell(row=offset, column=1, value=name)
-        sheet.cell(row=offset, column=2, value=f"Every question {holds}").alignment = _WRAP
+        _write(sheet, offset, 1, name)
+        _write(sheet, offset, 2, f"Every question {holds}").alignment = _WRAP
     row += len(sheets) + 2
-    sheet.cell(row=row, column=1, value="Questions").font = _BOLD
+    _write(sheet, row, 1, "Questions").font = _BOLD
     for offset, result in enumerate(report.questions, start=row + 1):
-        sheet.cell(row=offset, column=1, value=f"{offset - row}. {result.question.title}")
+        _write(sheet, offset, 1, f"{offset - row}. {result.question.title}")
         if result.question.text:
-            sheet.cell(row=offset, column=2, value=result.question.text).alignment = _WRAP
+            _write(sheet, offset, 2, result.question.text).alignment = _WRAP
     sheet.column_dimensions["A"].width = 48
     sheet.column_dimensions["B"].width = 90
 
@@ -158,10 +185,10 @@ def _view_sheet(sheet: Worksheet, report: Report, view: View) -> None:
         text = report.themes.get(question.id) if not view else None
         if not mine and text is None:
             continue
-        sheet.cell(row=row, column=1, value=f"{number}. {question.title}").font = _QUESTION
+        _write(sheet, row, 1, f"{number}. {question.title}").font = _QUESTION
         row += 1
         if question.text:
-            sheet.cell(row=row, column=1, value=question.text).font = _ITALIC
+            _write(sheet, row, 1, question.text).font = _ITALIC
             row += 1
         row += 1
         several = len(question.items) > 1 or question.kind == "text"
@@ -176,48 +203,43 @@ def _date(day: dt.date) -> str:
 
 
 def _heading(sheet: Worksheet, title: str, report: Report, *, hidden: bool) -> None:
-    sheet["A1"] = title
-    sheet["A1"].font = _TITLE
+    _write(sheet, 1, 1, title).font = _TITLE
     about = f"{report.info.survey_title}, results as at {_date(report.info.as_at)}."
     if hidden:
         about += f" {HIDDEN_NOTE}; see the Notes sheet for how figures are protected."
-    sheet["A2"] = about
+    _write(sheet, 2, 1, about)
     sheet.column_dimensions["A"].width = 42
 
 
 def _text_block(sheet: Worksheet, row: int, text: TextResult) -> int:
     """Each theme's key phrases and approved quotes, from ``row``."""
     if text.status != "ready":
-        sheet.cell(row=row, column=1, value=text_status_message(text.status)).font = Font(
-            italic=True
-        )
+        _write(sheet, row, 1, text_status_message(text.status)).font = Font(italic=True)
         return row + 2
-    sheet.cell(row=row, column=1, value=text.method).font = _BOLD
+    _write(sheet, row, 1, text.method).font = _BOLD
     row += 1
     for theme in text.themes:
         if theme.other:
             continue
-        sheet.cell(row=row, column=1, value=theme.label).font = _BOLD
+        _write(sheet, row, 1, theme.label).font = _BOLD
         row += 1
         if theme.key_phrases:
-            sheet.cell(row=row, column=1, value="Key phrases")
-            sheet.cell(row=row, column=2, value=", ".join(theme.key_phrases)).alignment = _WRAP
+            _write(sheet, row, 1, "Key phrases")
+            _write(sheet, row, 2, ", ".join(theme.key_phrases)).alignment = _WRAP
             row += 1
         for quote in theme.quotes:
-            sheet.cell(row=row, column=1, value="Quote")
-            sheet.cell(row=row, column=2, value=f"“{quote}”").alignment = _WRAP
+            _write(sheet, row, 1, "Quote")
+            _write(sheet, row, 2, f"“{quote}”").alignment = _WRAP
             row += 1
         row += 1
     return row
 
 
 def _put(sheet: Worksheet, row: int, column: int, value: int | None, fmt: str) -> None:
-    cell = sheet.cell(row=row, column=column)
     if value is None:
-        cell.value = HIDDEN
-        cell.alignment = _RIGHT
+        _write(sheet, row, column, HIDDEN).alignment = _RIGHT
         return
-    cell.value = value / 100 if fmt == PERCENT_FORMAT else value
+    cell = _write(sheet, row, column, value / 100 if fmt == PERCENT_FORMAT else value)
     cell.number_format = fmt
 
 
@@ -225,11 +247,11 @@ def _block(sheet: Worksheet, row: int, title: str | None, table: Table, *, with_
     """Write one table from ``row`` (under ``title``, if any); returns the first free row
     after it."""
     if title:
-        sheet.cell(row=row, column=1, value=title).font = _BOLD
+        _write(sheet, row, 1, title).font = _BOLD
         row += 1
     if not table.rows:  # not published: its note says why
         for offset, note in enumerate(table.notes, start=row):
-            sheet.cell(row=offset, column=1, value=note).font = _ITALIC
+            _write(sheet, offset, 1, note).font = _ITALIC
         return row + len(table.notes) + 1
     header = ["Group"]
     if with_total:
@@ -237,16 +259,14 @@ def _block(sheet: Worksheet, row: int, title: str | None, table: Table, *, with_
     for label in table.column_labels:
         header += [label, f"{label} (%)"]
     for column, text in enumerate(header, start=1):
-        cell = sheet.cell(row=row, column=column, value=text)
+        cell = _write(sheet, row, column, text)
         cell.font = _BOLD
         cell.border = _RULE
         cell.alignment = Alignment(wrap_text=True, vertical="bottom")
         if column > 1:
             sheet.column_dimensions[get_column_letter(column)].width = 16
     for offset, line in enumerate(table.rows, start=row + 1):
-        sheet.cell(row=offset, column=1, value=line.label).font = (
-            _BOLD if line.kind == "overall" else Font()
-        )
+        _write(sheet, offset, 1, line.label).font = _BOLD if line.kind == "overall" else Font()
         column = 2
         if with_total:
             _put(sheet, offset, column, line.total, COUNT_FORMAT)
@@ -257,6 +277,6 @@ def _block(sheet: Worksheet, row: int, title: str | None, table: Table, *, with_
             column += 2
     after = row + 1 + len(table.rows)
     for note in table.notes:
-        sheet.cell(row=after, column=1, value=note).font = _ITALIC
+        _write(sheet, after, 1, note).font = _ITALIC
         after += 1
     return after + 1

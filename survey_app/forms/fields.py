@@ -14,6 +14,7 @@ from wtforms import Field, Form
 from wtforms.validators import StopValidation, ValidationError
 
 from survey_app.domain.model import Option
+from survey_app.domain.numbers import whole_number
 from survey_app.forms import messages
 
 # Characters that have no place in an answer: control characters other than tab and newlines.
@@ -141,13 +142,14 @@ class WholeNumberField(AnswerField):
 
     def check(self, form: Form) -> None:
         if isinstance(self.data, str):
-            if not re.fullmatch(r"[+-]?\d{1,12}", self.data):
+            number = whole_number(self.data, max_digits=12, signed=True)
+            if number is None:
                 raise ValidationError(
                     messages.WHOLE_NUMBER.format(
                         question=self.question_text, example=max(self.minimum, 0) + 5
                     )
                 )
-            self.data = int(self.data)
+            self.data = number
         if not self.minimum <= self.data <= self.maximum:
             raise ValidationError(
                 messages.NUMBER_RANGE.format(

@@ -2,9 +2,10 @@
 
 Passwords are stored only as argon2id hashes and rehashed when the cost settings change. An
 unknown email address still costs one hash check, so timing does not reveal which addresses
-have accounts. The TOTP secret is stored encrypted with the application data keyring, bound to
-its account; it travels together with the last time step used, so a code is never accepted
-twice (see ``_seal_totp``). Sign-in events go to the audit log from here.
+have accounts; so does a sign-in form refused for a missing field (``refuse_sign_in``). The
+TOTP secret is stored encrypted with the application data keyring, bound to its account; it
+travels together with the last time step used, so a code is never accepted twice (see
+``_seal_totp``). Sign-in events go to the audit log from here.
 
 Every change to what lets someone in — deactivation, a password reset or change, a two-factor
 reset — ends the account's server-side sessions (``staff_sessions``) in the same transaction;
@@ -184,7 +185,8 @@ def _dummy_verify(hasher: PasswordHasher, password: str) -> None:
 
 
 def normalise_email(text: str) -> str:
-    return text.strip().lower()
+    # Without NUL: it is invisible, never part of an address, and PostgreSQL cannot compare it.
+    return text.replace("\x00", "").strip().lower()
 
 
 def validate_email(text: str) -> str:
@@ -214,7 +216,10 @@ def create_user(
     password: str,
     actor: str,
     today: dt.date | None = None,
+    must_change_password: bool = False,
 ) -> StaffAccount:
+    """A new, active account. ``must_change_password``: the password is a temporary one its
+    owner replaces at their first sign-in."""
     email = validate_email(email)
     if role not in ROLES:
         raise AccountError(f"Choose a role from: {', '.join(ROLES)}")
@@ -231,10 +236,76 @@ def create_user(
             totp_enabled=False,
             active=True,
             created_on=today or dt.date.today(),
+            must_change_password=must_change_password,
         )
         session.add(row)
         account = _account(row)
     audit.record(db, actor, "user_created", detail=f"{email} as {role}")
+    return account
+
+
+def create_with_temporary_password(
+    db: Database, hasher: PasswordHasher, *, email: str, role: str, actor: str
+) -> tuple[StaffAccount, str]:
+    """Create an account with a temporary password, as a reset makes one: returned to be shown
+    once to whoever hands it over, stored only as a hash, never logged. At the first sign-in its
+    owner must choose a password of their own before anything else."""
+    password = temporary_password()
+    account = create_user(
+        db,
+        hasher,
+        email=email,
+        role=role,
+        password=password,
+        actor=actor,
+        must_change_password=True,
+    )
+    return account, password
+
+
+def change_role(db: Database, *, email: str, role: str, actor: str) -> StaffAccount | None:
+    """Give an account another role and end its sessions (its owner signs in again with the
+    new role; an admin or analyst sets up two-factor then if they had none). None if it
+    already had that role.
+
+    The service always keeps an active admin: the last one's role cannot be changed. Survey
+    assignments are kept only for roles that use them (analysts and facilitators).
+    """
+    if role not in ROLES:
+        raise AccountError(f"Choose a role from: {', '.join(ROLES)}")
+    with db.transaction() as session:
+        row = _user_row(session, email)
+        old = row.role
+        if old == role:
+            return None
+        if old == "admin" and row.active:
+            # Lock the admins' rows (PostgreSQL), so two admins cannot demote each other at once.
+            admins = session.scalars(
+                select(StaffUser.id)
+                .where(StaffUser.role == "admin", StaffUser.active.is_(True))
+                .with_for_update()
+            ).all()
+            if not [user_id for user_id in admins if user_id != row.id]:
+                raise AccountError(
+                    "This is the only active admin account. Make another account an admin "
+                    "before changing this one"
+                    if row.email != actor
+                    else "You are the only active admin. Make another account an admin before "
+                    "changing your own role"
+                )
+        row.role = role
+        dropped = 0
+        if role not in ASSIGNABLE_ROLES:
+            result = session.execute(
+                delete(SurveyAssignment).where(SurveyAssignment.user_id == row.id)
+            )
+            dropped = int(getattr(result, "rowcount", 0) or 0)
+        _end_sessions(session, row.id)
+        account = _account(row)
+    detail = f"{account.email} from {old} to {role}"
+    if dropped:
+        detail += f"; {dropped} survey assignment{'s' if dropped != 1 else ''} removed"
+    audit.record(db, actor, "role_changed", detail=detail)
     return account
 
 
@@ -449,6 +520,32 @@ def unassign(db: Database, *, email: str, slug: str, actor: str) -> bool:
     return True
 
 
+def assignments(db: Database, user_id: str) -> list[SurveyInfo]:
+    """The surveys and series an account is assigned to, by title."""
+    with db.session() as session:
+        ids = set(
+            session.scalars(
+                select(SurveyAssignment.survey_id).where(SurveyAssignment.user_id == user_id)
+            )
+        )
+    found = [info for info in surveys.list_surveys(db) if info.id in ids]
+    return sorted(found, key=lambda info: (info.title.lower(), info.slug))
+
+
+def assignment_choices(db: Database, account: StaffAccount) -> list[SurveyInfo]:
+    """What an account could be given to work on and has not been: every survey and series
+    for an analyst, every series for a facilitator, nothing for other roles."""
+    if account.role not in ASSIGNABLE_ROLES:
+        return []
+    taken = {info.id for info in assignments(db, account.id)}
+    found = [
+        info
+        for info in surveys.list_surveys(db)
+        if info.id not in taken and (account.role == "analyst" or info.access == "sessions")
+    ]
+    return sorted(found, key=lambda info: (info.title.lower(), info.slug))
+
+
 def is_assigned(db: Database, user_id: str, survey_id: str) -> bool:
     with db.session() as session:
         return session.get(SurveyAssignment, (user_id, survey_id)) is not None
@@ -543,6 +640,13 @@ def sign_in(db: Database, hasher: PasswordHasher, email: str, password: str) -> 
     if not account.needs_two_factor:
         audit.record(db, account.email, "login", detail="password")
     return account
+
+
+def refuse_sign_in(hasher: PasswordHasher, password: str) -> None:
+    """Refuse a sign-in form that was not filled in properly (no email address or password,
+    or one too long) only after the work of one password check, as ``sign_in`` spends on
+    every attempt: a refusal costs the sender no less, whatever was typed."""
+    _dummy_verify(hasher, password[:MAX_PASSWORD_LENGTH])
 
 
 def start_enrolment(db: Database, keyring: Keyring, user_id: str) -> Enrolment:

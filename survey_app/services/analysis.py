@@ -20,7 +20,7 @@ import json
 import secrets
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -29,9 +29,9 @@ from analysis.comments import QuestionThemes
 from analysis.counting import Breakdown, Item, release_input
 from analysis.disclosure import ProtectedRelease, ReleaseInput, protect_release
 from analysis.frame import QuestionSpec, build_frame
-from survey_app.crypto import CryptoError, DecryptError, Keyring, open_envelope
+from survey_app.crypto import CryptoError, Keyring, open_envelope
 from survey_app.domain.model import Questionnaire, QuestionType
-from survey_app.services import cycles, sessions, themes
+from survey_app.services import cycles, releases, sessions, themes
 from survey_app.services.errors import NotFoundError, ServiceError
 from survey_app.services.keys import unlock
 from survey_app.services.scope import Scope, ScopeHeader, batch, scope_header
@@ -152,6 +152,8 @@ class ReleaseData:
     overall_only: Mapping[str, str] = field(default_factory=dict)
     #: a series report's sessions and the labels of its session groups
     scope: ScopeHeader = field(default_factory=ScopeHeader)
+    #: the stored revision these figures are (``Release.revision``)
+    revision: int = 0
 
     @property
     def k(self) -> int:
@@ -278,20 +280,17 @@ class _SeriesRelease:
 
 
 def _series_releases(db: Database, keyring: Keyring, survey_id: str) -> list[_SeriesRelease]:
-    """Every release of a series with the sessions it covers, oldest first (decrypted once)."""
+    """Every release of a series with the sessions it covers, oldest first."""
     with db.session() as session:
-        rows = session.scalars(
-            select(Release).where(Release.survey_id == survey_id).order_by(Release.created_at)
+        rows = session.execute(
+            select(*_STAMP, Release.published_at)
+            .where(Release.survey_id == survey_id)
+            .order_by(Release.created_at)
         ).all()
-        return [
-            _SeriesRelease(
-                r.id,
-                r.status,
-                r.published_at,
-                scope_header(open_document(keyring, survey_id, r.id, r.payload)),
-            )
-            for r in rows
-        ]
+    return [
+        _SeriesRelease(r.id, r.status, r.published_at, _figures(db, keyring, _Stamp(*r[:5])).scope)
+        for r in rows
+    ]
 
 
 def _published_sessions(stored: list[_SeriesRelease]) -> set[str]:
@@ -442,8 +441,7 @@ def first_published(session: Session, keyring: Keyring, survey_id: str) -> Prote
     ).first()
     if row is None:
         return None
-    document = open_document(keyring, survey_id, row.id, row.payload)
-    return ProtectedRelease.from_dict(document["release"])
+    return ProtectedRelease.from_dict(releases.read_release(session, keyring, row)["release"])
 
 
 def store_release(
@@ -481,60 +479,44 @@ def store_release(
             "overall_only": dict(overall_only or {}),
             **(scope or Scope()).header(),
         }
-        payload = seal_document(
-            keyring, survey_id, release_id, document, protected, summaries or {}, workspace
-        )
+        full = release_document(document, protected, summaries or {}, workspace)
         sealed, sealed_key = None, None
         if workspace is not None and workspace_key is not None:
             sealed = themes.seal_workspace(workspace_key, workspace, survey_id, release_id)
             sealed_key = themes.seal_workspace_key(
                 workspace_key, row.public_key, survey_id, release_id
             )
-        session.add(
-            Release(
-                id=release_id,
-                survey_id=survey_id,
-                status="draft",
-                k=protected.k,
-                k_cell=protected.k_cell,
-                created_at=now,
-                created_by=actor,
-                payload=payload,
-                workspace=sealed,
-                workspace_key=sealed_key,
-            )
+        stored = Release(
+            id=release_id,
+            survey_id=survey_id,
+            status="draft",
+            k=protected.k,
+            k_cell=protected.k_cell,
+            created_at=now,
+            created_by=actor,
+            workspace=sealed,
+            workspace_key=sealed_key,
         )
+        session.add(stored)
+        releases.write_release(session, keyring, stored, full)
     return release_id
 
 
-def seal_document(
-    keyring: Keyring,
-    survey_id: str,
-    release_id: str,
+def release_document(
     document: Mapping[str, Any],
     protected: ProtectedRelease,
     summaries: Mapping[str, QuestionThemes],
     workspace: themes.Workspace | None,
-) -> bytes:
-    """The encrypted release payload: its header, the protected tables, the free-text
-    summaries and the review decisions (no comment text)."""
-    full = {
+) -> dict[str, Any]:
+    """A whole release document (stored by ``releases.write_release``): its header, the
+    protected tables and their audit, the free-text summaries and the review decisions (no
+    comment text)."""
+    return {
         **document,
         "release": protected.to_dict(),
         "themes": {qid: s.to_dict() for qid, s in summaries.items()},
         "decisions": {} if workspace is None else themes.decisions_of(workspace),
     }
-    return seal_payload(keyring, survey_id, release_id, full)
-
-
-def seal_payload(
-    keyring: Keyring, survey_id: str, release_id: str, document: Mapping[str, Any]
-) -> bytes:
-    """Encrypt a whole release document as :func:`open_document` returns it."""
-    return keyring.encrypt(
-        json.dumps(document, separators=(",", ":")).encode("utf-8"),
-        aad=_release_aad(survey_id, release_id),
-    )
 
 
 def with_overall_items(
@@ -560,15 +542,80 @@ def with_overall_items(
     }
 
 
-def open_document(keyring: Keyring, survey_id: str, release_id: str, payload: bytes) -> Any:
-    try:
-        return json.loads(keyring.decrypt(payload, aad=_release_aad(survey_id, release_id)))
-    except DecryptError:
-        raise ServiceError("This release cannot be read with the server's keys") from None
+class _Stamp(NamedTuple):
+    """What a release's row says without decrypting anything: read on every request."""
+
+    id: str
+    survey_id: str
+    status: str
+    revision: int
+    has_workspace: bool
 
 
-def _release_aad(survey_id: str, release_id: str) -> bytes:
-    return f"candour/release/{survey_id}/{release_id}".encode("ascii")
+_STAMP = (
+    Release.id,
+    Release.survey_id,
+    Release.status,
+    Release.revision,
+    Release.workspace.is_not(None),
+)
+
+
+@dataclass(frozen=True)
+class _Figures:
+    """A release's figures as parsed: what the per-process cache keeps (no row state)."""
+
+    survey_title: str
+    questionnaire_id: str
+    questionnaire_version: str
+    as_at: dt.date
+    views: tuple[tuple[str, ...], ...]
+    protected: ProtectedRelease
+    themes: Mapping[str, QuestionThemes]
+    decisions: Mapping[str, tuple[Mapping[str, str], ...]]
+    overall_only: Mapping[str, str]
+    scope: ScopeHeader
+
+
+def _parse_figures(document: Mapping[str, Any]) -> _Figures:
+    return _Figures(
+        survey_title=document["survey"]["title"],
+        questionnaire_id=document["survey"]["questionnaire"],
+        questionnaire_version=document["survey"]["version"],
+        as_at=dt.date.fromisoformat(document["as_at"]),
+        views=tuple(tuple(v) for v in document["views"]),
+        protected=ProtectedRelease.from_dict({**document["release"], "audit": ()}),
+        themes={
+            str(qid): QuestionThemes.from_dict(data)
+            for qid, data in document.get("themes", {}).items()
+        },
+        decisions={
+            str(qid): tuple(entries) for qid, entries in document.get("decisions", {}).items()
+        },
+        overall_only={
+            str(item): str(why) for item, why in document.get("overall_only", {}).items()
+        },
+        scope=scope_header(document),
+    )
+
+
+def _figures(db: Database, keyring: Keyring, stamp: _Stamp) -> _Figures:
+    """A release's parsed figures: from this process's cache when it holds the stored
+    revision, else decrypted and parsed (the figures only, never the audit) and kept."""
+
+    def parse() -> tuple[int, _Figures]:
+        with db.session() as session:
+            stored = session.execute(
+                select(Release.payload, Release.revision).where(Release.id == stamp.id)
+            ).first()
+        if stored is None:
+            raise NotFoundError("That release no longer exists")
+        payload, revision = stored
+        document = releases.open_figures(keyring, stamp.survey_id, stamp.id, payload)
+        return revision, _parse_figures(document)
+
+    found: _Figures = releases.figures_cache(db).get_or_make(stamp.id, stamp.revision, parse)
+    return found
 
 
 def load_release(
@@ -576,13 +623,13 @@ def load_release(
 ) -> ReleaseData | None:
     """The newest published release of a survey (or newest of any status for analysts)."""
     with db.session() as session:
-        query = select(Release).where(Release.survey_id == survey.id)
+        query = select(*_STAMP).where(Release.survey_id == survey.id)
         if published_only:
             query = query.where(Release.status == "published")
-        row = session.scalars(query.order_by(Release.created_at.desc()).limit(1)).first()
-        if row is None:
-            return None
-        return _release_data(keyring, survey, row)
+        row = session.execute(query.order_by(Release.created_at.desc()).limit(1)).first()
+    if row is None:
+        return None
+    return _release_data(db, keyring, survey, _Stamp(*row))
 
 
 def release_by_id(
@@ -590,12 +637,13 @@ def release_by_id(
 ) -> ReleaseData | None:
     """One release of a survey (a series' earlier report), if it exists and may be read."""
     with db.session() as session:
-        row = session.get(Release, release_id)
-        if row is None or row.survey_id != survey.id:
-            return None
-        if published_only and row.status != "published":
-            return None
-        return _release_data(keyring, survey, row)
+        row = session.execute(select(*_STAMP).where(Release.id == release_id)).first()
+    if row is None:
+        return None
+    stamp = _Stamp(*row)
+    if stamp.survey_id != survey.id or (published_only and stamp.status != "published"):
+        return None
+    return _release_data(db, keyring, survey, stamp)
 
 
 @dataclass(frozen=True)
@@ -614,43 +662,34 @@ def covering_release(
 ) -> ReleaseData | None:
     """The published report of a series that covers one of its sessions, if any."""
     with db.session() as session:
-        rows = session.scalars(
-            select(Release).where(Release.survey_id == series.id, Release.status == "published")
+        rows = session.execute(
+            select(*_STAMP).where(Release.survey_id == series.id, Release.status == "published")
         ).all()
-        for row in rows:
-            document = open_document(keyring, series.id, row.id, row.payload)
-            if session_id in scope_header(document).sessions:
-                return _release_data(keyring, series, row, document)
+    for row in rows:
+        stamp = _Stamp(*row)
+        if session_id in _figures(db, keyring, stamp).scope.sessions:
+            return _release_data(db, keyring, series, stamp)
     return None
 
 
-def _release_data(
-    keyring: Keyring, survey: SurveyInfo, row: Release, document: Any | None = None
-) -> ReleaseData:
-    if document is None:
-        document = open_document(keyring, survey.id, row.id, row.payload)
+def _release_data(db: Database, keyring: Keyring, survey: SurveyInfo, stamp: _Stamp) -> ReleaseData:
+    figures = _figures(db, keyring, stamp)
     return ReleaseData(
-        id=row.id,
+        id=stamp.id,
         survey_slug=survey.slug,
-        survey_title=document["survey"]["title"],
-        questionnaire_id=document["survey"]["questionnaire"],
-        questionnaire_version=document["survey"]["version"],
-        status=row.status,
-        as_at=dt.date.fromisoformat(document["as_at"]),
-        views=tuple(tuple(v) for v in document["views"]),
-        protected=ProtectedRelease.from_dict(document["release"]),
-        themes={
-            str(qid): QuestionThemes.from_dict(data)
-            for qid, data in document.get("themes", {}).items()
-        },
-        decisions={
-            str(qid): tuple(entries) for qid, entries in document.get("decisions", {}).items()
-        },
-        has_workspace=row.workspace is not None,
-        overall_only={
-            str(item): str(why) for item, why in document.get("overall_only", {}).items()
-        },
-        scope=scope_header(document),
+        survey_title=figures.survey_title,
+        questionnaire_id=figures.questionnaire_id,
+        questionnaire_version=figures.questionnaire_version,
+        status=stamp.status,
+        as_at=figures.as_at,
+        views=figures.views,
+        protected=figures.protected,
+        themes=figures.themes,
+        decisions=figures.decisions,
+        has_workspace=bool(stamp.has_workspace),
+        overall_only=figures.overall_only,
+        scope=figures.scope,
+        revision=stamp.revision,
     )
 
 

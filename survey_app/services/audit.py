@@ -55,6 +55,7 @@ ACTIONS = frozenset(
         "user_reactivated",
         "password_reset",
         "password_changed",
+        "role_changed",
     }
 )
 

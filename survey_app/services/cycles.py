@@ -53,6 +53,7 @@ from survey_app.services.surveys import (
     survey_row,
     validate_cycle,
     validate_passphrase,
+    validate_title,
 )
 from survey_app.services.themes import codes_from_themes
 from survey_app.storage.database import Database
@@ -162,9 +163,7 @@ def next_cycle(
                 "should not be compared"
             )
     default_title, default_slug = next_cycle_defaults(previous, label)
-    title = (title or "").strip() or default_title
-    if not 1 <= len(title) <= 200:
-        raise ServiceError("Enter a title of 1 to 200 characters")
+    title = validate_title((title or "").strip() or default_title)
     new_slug = (new_slug or "").strip() or default_slug
     if not SLUG_PATTERN.match(new_slug) or len(new_slug) > 80:
         raise ServiceError("A survey slug uses lowercase letters, digits and single hyphens")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 
 from survey_app.domain.model import Questionnaire
+from survey_app.domain.numbers import typed_number
 from survey_app.services import audit
 from survey_app.services.errors import ServiceError
 from survey_app.services.surveys import SurveyInfo
@@ -61,10 +62,7 @@ def headcounts(db: Database, survey_id: str) -> dict[str, int]:
 
 def parse_count(text: str) -> int | None:
     """A whole number as typed ("1,250" too), or None."""
-    compact = text.strip().replace(",", "")
-    if not compact.isascii() or not compact.isdigit():
-        return None
-    return int(compact)
+    return typed_number(text)
 
 
 def read_csv(text: str, known: list[Council]) -> dict[str, int]:

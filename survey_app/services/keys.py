@@ -26,6 +26,15 @@ from survey_app.storage.models import KeySlot, Survey
 
 # A message, not a secret.
 WRONG_PASSPHRASE = "That passphrase does not open any key slot of this survey"  # noqa: S105
+LAST_SLOT = "This is the survey's last key slot. Add another key holder before removing it"
+REMOVED_HOLDERS_PASSPHRASE = (
+    "Enter the passphrase of a key holder who is staying, not of the one you are removing"  # noqa: S105
+)
+
+
+class PassphraseRefused(KeySlotError):
+    """The passphrase opened no key slot (or not one it had to): the guess that a limit counts,
+    as opposed to a refused change such as removing the last slot."""
 
 
 @dataclass(frozen=True)
@@ -60,13 +69,22 @@ def unlock(session: Session, survey: Survey, passphrase: str) -> tuple[bytes, Ke
             "at the end of its retention period: nothing can be unlocked. Its published "
             "reports are kept."
         )
-    for slot in accepted_slots(survey):
+    opened = _open_first(survey, accepted_slots(survey), passphrase)
+    if opened is None:
+        raise PassphraseRefused(WRONG_PASSPHRASE)
+    return opened
+
+
+def _open_first(
+    survey: Survey, slots: list[KeySlot], passphrase: str
+) -> tuple[bytes, KeySlot] | None:
+    for slot in slots:
         try:
             key = unwrap_private_key(slot.wrapped_key, passphrase, aad=slot_aad(survey.id))
         except WrongPassphraseError:
             continue
         return key, slot
-    raise KeySlotError(WRONG_PASSPHRASE)
+    return None
 
 
 def unlock_survey(db: Database, slug: str, passphrase: str) -> bytes:
@@ -106,18 +124,32 @@ def add_slot(
         return SlotInfo(slot.label, slot.created_on, log2_n)
 
 
-def remove_slot(db: Database, slug: str, *, passphrase: str, label: str) -> None:
-    """Remove a key holder. Needs a passphrase that opens a slot; the last slot stays."""
+def remove_slot(
+    db: Database, slug: str, *, passphrase: str, label: str, staying_holder: bool = False
+) -> None:
+    """Remove a key holder. Needs a passphrase that opens a slot; the last slot stays.
+
+    ``staying_holder``: the passphrase must open a slot other than the one removed, so the
+    change is made by someone who can still unlock the survey afterwards (the web pages ask
+    this; the command line accepts any key holder's passphrase).
+    """
     with db.transaction() as session:
         survey = survey_row(session, slug)
         target = next((slot for slot in survey.key_slots if slot.label == label), None)
         if target is None:
             raise KeySlotError(f"This survey has no key slot labelled '{label}'")
         if not target.invitation and len(accepted_slots(survey)) == 1:
-            raise KeySlotError(
-                "This is the survey's last key slot. Add another key holder before removing it"
-            )
-        unlock(session, survey, passphrase)
+            raise KeySlotError(LAST_SLOT)
+        if not staying_holder:
+            unlock(session, survey, passphrase)
+        else:
+            staying = [slot for slot in accepted_slots(survey) if slot is not target]
+            if _open_first(survey, staying, passphrase) is None:
+                own = [] if target.invitation else [target]
+                opens_target = _open_first(survey, own, passphrase) is not None
+                raise PassphraseRefused(
+                    REMOVED_HOLDERS_PASSPHRASE if opens_target else WRONG_PASSPHRASE
+                )
         survey.key_slots.remove(target)
         session.delete(target)
     # A removed key holder's passphrase must open nothing in a later copy of the files.

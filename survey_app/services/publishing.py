@@ -37,6 +37,11 @@ So that a later analysis can carry the review forward (``analysis.comments.carry
 published release keeps a record of its review — comment digests, themes and quote
 decisions, no comment text — sealed to the survey's public key: only a key holder's
 passphrase opens it, like the responses themselves.
+
+The draft is read whole, figures and audit, and publishing refuses an audit that was not
+written with these figures; the published release is stored the same way, once its audit is
+checked to account for exactly the hidden figures (``services.releases``). The fingerprints
+and the review record are kept with the audit, never with the figures report pages read.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -65,7 +71,7 @@ from analysis.frame import build_frame
 from survey_app.crypto import CryptoError, Keyring, open_envelope, seal
 from survey_app.crypto.derived import derive_key, fingerprint
 from survey_app.domain.model import Questionnaire
-from survey_app.services import analysis, themes
+from survey_app.services import analysis, releases, themes
 from survey_app.services.analysis import CHANGED, K_CELL, Progress
 from survey_app.services.errors import NotFoundError, ServiceError
 from survey_app.services.keys import unlock
@@ -77,6 +83,8 @@ from survey_app.storage.models import AuditEvent, Release
 
 #: Why theme counts are shown overall only, beside ``analysis.DRAFT`` and ``analysis.CHANGED``.
 KEPT_AS_DRAFT = "kept"
+#: What a release id looks like (``secrets.token_hex(16)``).
+RELEASE_ID = re.compile(r"[0-9a-f]{32}")
 
 ALREADY_PUBLISHED = (
     "This report has already been published. Nothing has changed since, so there is nothing "
@@ -138,7 +146,7 @@ def publish(
         if private_key is None:
             private_key, _slot = unlock(session, survey, passphrase)
         survey_id, k, public_key = survey.id, row.k, survey.public_key
-        document = analysis.open_document(keyring, survey_id, row.id, row.payload)
+        document = releases.read_release(session, keyring, row)
         sealed, sealed_key = row.workspace, row.workspace_key
         # A series' reports cover different sessions: no earlier one has these people.
         earlier = [] if survey.access == "sessions" else _earlier(session, keyring, survey_id)
@@ -179,8 +187,11 @@ def publish(
     header["fingerprints"] = prints
     if workspace is not None:
         header["carry"] = seal_record(workspace, public_key, survey_id, release_id)
-    payload = analysis.seal_document(
-        keyring, survey_id, release_id, header, final, summaries, workspace
+    parts = releases.seal_release(
+        keyring,
+        survey_id,
+        release_id,
+        analysis.release_document(header, final, summaries, workspace),
     )
     with db.transaction() as session:
         stored = session.scalars(
@@ -190,7 +201,7 @@ def publish(
             raise ServiceError(ALREADY_PUBLISHED)
         if workspace_digest(stored.workspace) != workspace_digest(sealed):
             raise ServiceError(REVIEW_CHANGED_MEANWHILE)
-        stored.payload = payload
+        releases.store_sealed(session, stored, parts)
         stored.status = "published"
         stored.published_at = dt.datetime.now(dt.UTC)
         stored.workspace = None
@@ -208,7 +219,7 @@ def _earlier(session: Session, keyring: Keyring, survey_id: str) -> list[Earlier
     ).all()
     found = []
     for row in rows:
-        document = analysis.open_document(keyring, survey_id, row.id, row.payload)
+        document = releases.read_release(session, keyring, row)
         found.append(
             Earlier(
                 ProtectedRelease.from_dict(document["release"]),
@@ -328,6 +339,8 @@ def release_state(db: Database, survey_id: str, release_id: str) -> State | None
     """Whether ``release_id`` is the survey's newest release and a draft ("draft"), already
     published with nothing newer ("published"), or replaced by a newer analysis ("replaced");
     None if the survey has no such release."""
+    if not RELEASE_ID.fullmatch(release_id):  # from a form or an address: any text at all
+        return None
     with db.session() as session:
         row = session.get(Release, release_id)
         if row is None or row.survey_id != survey_id:

@@ -6,6 +6,11 @@ it; everyone else signed in sees published releases only. While a survey is not 
 no release is read at all. Readers are offered the views the release publishes
 (``ProtectedRelease.views``) and nothing else; a download holds everyone's results and the
 breakdowns the reader chose (by default each published one-way breakdown).
+
+Pages and downloads read a release's figures only, parsed once per process; a download is
+built once per process for each release revision, format and set of breakdowns and handed to
+everyone who may read it (``services.releases``). Who may read what is decided here first,
+on every request: the cache only ever answers for a release the reader was given.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from analysis.report import (
     parse_view,
     published_views,
     question_tables,
+    report_views,
     respondent_table,
     text_result,
     view_key,
@@ -47,7 +53,7 @@ from survey_app.crypto import Keyring
 from survey_app.domain.loading import find_version
 from survey_app.domain.model import Question as AskedQuestion
 from survey_app.domain.model import Questionnaire, QuestionType, Section
-from survey_app.services import analysis, audit, headcounts, publishing, surveys
+from survey_app.services import analysis, audit, headcounts, publishing, releases, surveys
 from survey_app.services.accounts import StaffAccount, may_work_on
 from survey_app.services.analysis import ReleaseData
 from survey_app.services.errors import NotFoundError
@@ -654,22 +660,30 @@ def export_report(
     context = open_report(db, keyring, questionnaires, account, slug, release_id)
     if context.release is None:
         full_report(context)  # says why there is nothing to download
+    release = context.release
+    assert release is not None
     chosen = chosen_views(context, views)
-    report = full_report(context, chosen)
-    if file_format == "csv":
-        content = write_csv(report)
-    elif file_format == "xlsx":
-        content = write_workbook(report)
-    else:
-        content = render_html(report).encode("utf-8")
+
+    def build() -> tuple[int, bytes]:
+        report = full_report(context, chosen)
+        if file_format == "csv":
+            return release.revision, write_csv(report)
+        if file_format == "xlsx":
+            return release.revision, write_workbook(report)
+        return release.revision, render_html(report).encode("utf-8")
+
+    # The same file for everyone who may read this revision of the release (the reader's
+    # right to it was settled by open_report): built once per process, then handed out.
+    shown = report_views(release.protected, chosen)
+    key = (release.id, context.survey.slug, file_format, shown)
+    content = releases.files_cache(db).get_or_make(key, release.revision, build, size=len)
     actor = audit.CLI_ACTOR if account is None else account.email
-    assert context.release is not None
     detail = (
-        f"report {file_format}, release {context.release.id} ({context.release.status}), "
-        f"views {', '.join(view_key(v) for v in report.views)}"
+        f"report {file_format}, release {release.id} ({release.status}), "
+        f"views {', '.join(view_key(v) for v in shown)}"
     )
     audit.record(db, actor, "export", slug, detail)
-    name = f"{slug}-report-{context.release.as_at.isoformat()}.{file_format}"
+    name = f"{slug}-report-{release.as_at.isoformat()}.{file_format}"
     return ExportFile(content, MIMETYPES[file_format], name)
 
 

@@ -93,7 +93,7 @@ def apply(db: Database, today: dt.date, *, actor: str, dry_run: bool = False) ->
             )
         done.append(counts)
     if done and not dry_run:
-        db.purge_deleted_rows("responses", "key_slots", "releases")
+        db.purge_deleted_rows("responses", "key_slots", "releases", "release_audits")
     return done
 
 

@@ -28,7 +28,7 @@ from analysis.comments.carrying import Carried, ReviewRecord, carry_forward, rec
 from analysis.disclosure import ProtectedRelease
 from survey_app.crypto import Keyring
 from survey_app.domain.model import Questionnaire
-from survey_app.services import analysis, audit, publishing, surveys, themes
+from survey_app.services import analysis, audit, publishing, releases, surveys, themes
 from survey_app.services.accounts import StaffAccount, may_work_on
 from survey_app.services.errors import NotFoundError, ServiceError
 from survey_app.services.keys import unlock
@@ -281,7 +281,7 @@ def _store(
                 "Someone else changed this review while you were looking at it. "
                 "Look at it again and repeat your change."
             )
-        document = analysis.open_document(keyring, survey.id, row.id, row.payload)
+        document = releases.read_release(session, keyring, row)
         overall_only = dict(document.get("overall_only", {}))
         gone = set(overall_only) if dropped is None else dropped
         full = {k: v for k, v in document.items() if k not in ("release", "themes", "decisions")}
@@ -293,7 +293,7 @@ def _store(
         kept = document.get("themes", {}) if dropped is not None else {}
         full["themes"] = {**kept, **{q: s.to_dict() for q, s in summaries.items()}}
         full["decisions"] = themes.decisions_of(workspace)
-        row.payload = analysis.seal_payload(keyring, survey.id, row.id, full)
+        releases.write_release(session, keyring, row, full)
         del document, full  # freed here, while the cycle collector is held off
         sealed = themes.seal_workspace(context.key, workspace, survey.id, row.id)
         row.workspace = sealed
@@ -482,7 +482,10 @@ def review_at_stake(db: Database, keyring: Keyring, slug: str) -> AtStake | None
         row = _newest(session, survey)
         if row is None:
             return None
-        document = analysis.open_document(keyring, survey.id, row.id, row.payload)
+        try:
+            document = releases.read_release(session, keyring, row)
+        except ServiceError:  # an audit that cannot be read carries no record forward
+            document = releases.open_figures(keyring, survey.id, row.id, row.payload)
         status, has_workspace = row.status, row.workspace is not None
     actions = [
         str(d.get("action", ""))
@@ -577,7 +580,7 @@ def previous_records(
             key = themes.open_workspace_key(row.workspace_key, private_key, survey.id, row.id)
             workspace = themes.open_workspace(key, row.workspace, survey.id, row.id)
             return {qid: record_of(r) for qid, r in workspace.reviews.items()}
-        document = analysis.open_document(keyring, survey.id, row.id, row.payload)
+        document = releases.read_release(session, keyring, row)
     if "carry" not in document:
         return {}
     return publishing.open_record(str(document["carry"]), private_key, survey.id, release_id)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from survey_app.domain.characters import has_control_characters
 from survey_app.domain.loading import find_version
 from survey_app.domain.model import Questionnaire
 from survey_app.services.errors import NotFoundError, ServiceError
@@ -28,6 +29,9 @@ from survey_app.storage.models import FeedbackSession, Response
 FORMATS = {"in_person": "In person", "online": "Online"}
 DEFAULT_OPEN_MINUTES = 120
 MOST_OPEN_MINUTES = 7 * 24 * 60
+SESSION_TITLE_CONTROL_CHARACTERS = (
+    "Session title must not contain control characters, such as tabs or invisible formatting marks"
+)
 # Short links are typed from a screen: no 0/O, 1/I/L, U or V/W pairs to confuse.
 SHORT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTXYZ"
 SHORT_LENGTH = 6
@@ -145,6 +149,8 @@ def create_session(
         )
     if series.status == "closed":
         raise ServiceError("This series has closed: it takes no new sessions")
+    if has_control_characters(title.strip()):
+        raise ServiceError(SESSION_TITLE_CONTROL_CHARACTERS)
     title = " ".join(title.split())
     if not 1 <= len(title) <= 200:
         raise ServiceError("Enter a session title of 1 to 200 characters")

@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from survey_app.crypto import generate_survey_keypair, key_id, reseal, wrap_private_key
+from survey_app.domain.characters import has_control_characters
 from survey_app.domain.loading import find_version
 from survey_app.domain.model import Questionnaire
 from survey_app.services.errors import NotFoundError, ServiceError, SurveyClosedError
@@ -146,6 +147,23 @@ def validate_cycle(text: str | None) -> str | None:
     return label
 
 
+#: Tabs, line breaks, bidirectional overrides and other invisible characters (see
+#: ``survey_app.domain.characters``) would break the report's files or hide part of a title.
+TITLE_CONTROL_CHARACTERS = (
+    "Title must not contain control characters, such as tabs or invisible formatting marks"
+)
+
+
+def validate_title(title: str) -> str:
+    """A survey's title, trimmed: 1 to 200 characters, none of them a control character."""
+    title = title.strip()
+    if not 1 <= len(title) <= 200:
+        raise ServiceError("Enter a title of 1 to 200 characters")
+    if has_control_characters(title):
+        raise ServiceError(TITLE_CONTROL_CHARACTERS)
+    return title
+
+
 def validate_passphrase(passphrase: str) -> str:
     if len(passphrase) < 12:
         raise ServiceError("A passphrase must be at least 12 characters long")
@@ -168,9 +186,7 @@ def create_survey(
     cycle: str | None = None,
 ) -> SurveyInfo:
     """Create a survey in the draft state with a fresh key pair and its first key slot."""
-    title = title.strip()
-    if not 1 <= len(title) <= 200:
-        raise ServiceError("Enter a title of 1 to 200 characters")
+    title = validate_title(title)
     if access not in ALL_ACCESS_MODES:
         raise ServiceError("Access must be 'open' or 'codes'")
     if min_group < MIN_GROUP_FLOOR:

@@ -44,7 +44,9 @@ from analysis.counting import Breakdown, Item, release_input
 from analysis.disclosure import ProtectedRelease, ReleaseInput, protect_release
 from analysis.redaction import Redactor
 from survey_app.crypto import CryptoError, DecryptError, Keyring, open_envelope, seal
+from survey_app.domain.characters import has_control_characters
 from survey_app.domain.model import Code, Questionnaire, QuestionType
+from survey_app.domain.numbers import whole_number
 from survey_app.services.errors import NotFoundError, ServiceError
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,9 @@ WORKSPACE_FORMAT = 2
 WORKSPACE_KEY_LEN = 32
 #: Quotes only from groups of at least this many respondents (DESIGN.md §6 ``k_text``).
 K_TEXT = 10
+THEME_NAME_CONTROL_CHARACTERS = (
+    "Theme name must not contain control characters, such as tabs or invisible formatting marks"
+)
 
 
 class RedactionFileError(ServiceError):
@@ -393,7 +398,10 @@ def apply_action(
     """Do one review action named ``action`` with the form ``values``; ``ReviewError`` says
     why it cannot be done."""
     if action == "rename":
-        return reviewing.rename(review, _int(values, "theme"), values.get("label", ""), actor=actor)
+        label = values.get("label", "")
+        if has_control_characters(label.strip()):
+            raise ReviewError(THEME_NAME_CONTROL_CHARACTERS)
+        return reviewing.rename(review, _int(values, "theme"), label, actor=actor)
     if action == "confirm":
         return reviewing.confirm_name(review, _int(values, "theme"), actor=actor)
     if action in ("reportable", "not_reportable"):
@@ -428,10 +436,10 @@ def apply_action(
 
 
 def _int(values: Mapping[str, str], name: str) -> int:
-    try:
-        return int(values.get(name, ""))
-    except ValueError:
-        raise ReviewError("Choose a theme or comment from the list") from None
+    number = whole_number(values.get(name), signed=True)
+    if number is None:
+        raise ReviewError("Choose a theme or comment from the list")
+    return number
 
 
 def codes_from_themes(summary: QuestionThemes, note: str, prefix: str = "theme") -> list[Code]:

@@ -11,6 +11,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from survey_app.crypto import Keyring
 from survey_app.storage.database import Database
 from survey_app.storage.models import Base
 
@@ -22,17 +23,29 @@ def alembic_config(database: Database, migrations_dir: str | Path) -> AlembicCon
     return cfg
 
 
-def upgrade(database: Database, migrations_dir: str | Path, revision: str = "head") -> None:
+def upgrade(
+    database: Database,
+    migrations_dir: str | Path,
+    revision: str = "head",
+    *,
+    keyring: Keyring | None = None,
+) -> None:
+    """Bring the schema up to ``revision``. ``keyring`` (the server's data keys) lets a
+    migration re-encrypt what it moves, such as stored releases (0010)."""
     cfg = alembic_config(database, migrations_dir)
     with database.engine.begin() as connection:
         cfg.attributes["connection"] = connection
+        cfg.attributes["keyring"] = keyring
         command.upgrade(cfg, revision)
 
 
-def downgrade(database: Database, migrations_dir: str | Path, revision: str) -> None:
+def downgrade(
+    database: Database, migrations_dir: str | Path, revision: str, *, keyring: Keyring | None = None
+) -> None:
     cfg = alembic_config(database, migrations_dir)
     with database.engine.begin() as connection:
         cfg.attributes["connection"] = connection
+        cfg.attributes["keyring"] = keyring
         command.downgrade(cfg, revision)
 
 

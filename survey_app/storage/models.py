@@ -288,7 +288,13 @@ class AnalysisRun(Base):
 
 class Release(Base):
     """A protected release: every figure that may leave the system, encrypted with the
-    application data keyring. Draft until published."""
+    application data keyring. Draft until published.
+
+    ``payload`` holds the published figures only (what report pages and downloads show);
+    the disclosure audit and the publication's private records are in ``ReleaseAudit``,
+    written in the same transaction (``services.releases``). ``revision`` grows by one at
+    every write of the figures, so a web worker can tell by reading one small column
+    whether the release it parsed earlier is still the stored one."""
 
     __tablename__ = "releases"
 
@@ -307,3 +313,19 @@ class Release(Base):
     workspace: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     # The workspace key, sealed to the survey's public key (opened with a key slot).
     workspace_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class ReleaseAudit(Base):
+    """What a release keeps that no reader is shown, encrypted with the application data
+    keyring like the figures: the disclosure audit (which rule hid each hidden value, and
+    the range it is certified to keep), the fingerprints of the tables published by group
+    and the sealed record of the review. Read when a release is published or analysed
+    again, never by a report page."""
+
+    __tablename__ = "release_audits"
+
+    release_id: Mapped[str] = mapped_column(
+        ForeignKey("releases.id", ondelete="CASCADE"), primary_key=True
+    )
+    payload: Mapped[bytes] = mapped_column(LargeBinary)

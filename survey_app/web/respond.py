@@ -86,6 +86,7 @@ def cookies() -> str:
         idle_minutes=config["SURVEY_STAFF_IDLE_MINUTES"],
         draft_days=config["SURVEY_DRAFT_MAX_AGE_DAYS"],
         answered_days=config["SURVEY_ANSWERED_MARKER_DAYS"],
+        device_days=config["SURVEY_KNOWN_DEVICE_DAYS"],
     )
 
 

@@ -1,8 +1,9 @@
 """A key holder's passphrase at work: analyse a closed survey, unlock its theme review,
 publish its report.
 
-Each asks for a passphrase and hands it to a short-lived job process
-(``services.jobs``): this web worker never unwraps the survey key and never sees a response.
+Each asks for a passphrase and hands it to a short-lived job process (``services.jobs``),
+started by a job worker (sealed to it through Redis) or by this process: this web worker
+never unwraps the survey key and never sees a response.
 A wrong passphrase is refused at once, stores nothing, is audited and counts towards a limit
 shared by the three pages; analysing and publishing then run in the background and their page
 shows the progress.
@@ -142,6 +143,7 @@ def analyse(slug: str) -> Response | str | tuple[str, int]:
 @roles_required(*WORKERS)
 def analysis_run(slug: str, run_id: str) -> str:
     survey = _survey_for(slug)
+    jobs.notice_stopped(job_settings(), get_db(), run_id)  # a job worker that crashed
     run = analysis.get_run(get_db(), run_id)
     if run is None or run.survey_id != survey.id:
         abort(404)

@@ -1,65 +1,34 @@
 """Signing in (password, then a two-factor code for admins and analysts), signing out, and
 changing your own password (compulsory after an admin reset it).
 
-Sign-in attempts are limited per account (keyed by the email address typed, lower-cased) and
-across all accounts together. They are never keyed by the client's IP address: the service's
-rule is that it records no addresses at all, staff included.
+Attempts are limited per account, per known device and per client address (an HMAC of it,
+never the address itself): see ``web.staff.throttling``. A browser that finishes signing in
+becomes a known device of the account (``web.staff.devices``). A sign-in form refused for a
+missing field costs the same password-hashing work as any other attempt.
 """
 
 from __future__ import annotations
 
 import segno
-from flask import current_app, g, redirect, render_template, request, session, url_for
+from flask import g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from survey_app.extensions import get_db, get_keyring, limiter
+from survey_app.extensions import get_db, get_keyring
 from survey_app.forms.registry import ErrorLink, error_links
-from survey_app.services import accounts, staff_sessions
+from survey_app.services import accounts
 from survey_app.services.accounts import PasswordChangeError, StaffAccount
-from survey_app.web.staff import access, bp, messages
+from survey_app.web.staff import access, bp, devices, messages
 from survey_app.web.staff.forms import ChangePasswordForm, CodeForm, LoginForm
-
-
-def _typed_email() -> str:
-    # The address typed into the form, never the client's network address.
-    return "email:" + accounts.normalise_email(request.form.get("email", ""))[:254]
-
-
-def _pending_account() -> str:
-    # Limits are checked before the session is loaded: look up whose session this is.
-    token = session.get(access.TOKEN)
-    user_id = staff_sessions.user_id(get_db(), token) if isinstance(token, str) else None
-    return "account:" + (user_id or "")
-
-
-def _everyone() -> str:
-    return "all"
-
-
-def _per_account_limit() -> str:
-    return str(current_app.config["SURVEY_LOGIN_LIMIT_PER_ACCOUNT"])
-
-
-def _overall_limit() -> str:
-    return str(current_app.config["SURVEY_LOGIN_LIMIT_OVERALL"])
-
-
-overall_limit = limiter.shared_limit(
-    _overall_limit, scope="staff-sign-in-all", key_func=_everyone, methods=["POST"]
-)
-password_limit = limiter.limit(
-    _per_account_limit, scope="staff-password", key_func=_typed_email, methods=["POST"]
-)
-code_limit = limiter.limit(
-    _per_account_limit, scope="staff-code", key_func=_pending_account, methods=["POST"]
-)
-change_limit = limiter.limit(
-    _per_account_limit, scope="staff-change-password", key_func=_pending_account, methods=["POST"]
+from survey_app.web.staff.throttling import (
+    address_limit,
+    change_limit,
+    code_limit,
+    password_limit,
 )
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@overall_limit
+@address_limit
 @password_limit
 def login() -> Response | str:
     if g.get("staff") is not None and g.get("staff_stage") == access.DONE:
@@ -68,20 +37,24 @@ def login() -> Response | str:
     errors: list[ErrorLink] = []
     if request.method == "POST":
         errors = error_links(form) if not form.validate() else []
-        if not errors:
+        if errors:
+            accounts.refuse_sign_in(access.hasher(), request.form.get("password", ""))
+        else:
             account = accounts.sign_in(
                 get_db(), access.hasher(), form.email.data, form.password.data
             )
             if account is not None:
                 next_url = access.safe_next(request.args.get("next"))
-                return redirect(access.begin_session(account, next_url), code=303)
+                destination = access.begin_session(account, next_url)
+                if not account.needs_two_factor:
+                    devices.remember(account.id)
+                return redirect(destination, code=303)
             errors = [ErrorLink("#email", messages.WRONG_SIGN_IN)]
     notice = session.pop(access.NOTICE, None)
     return render_template("staff/login.html", form=form, errors=errors, notice=notice)
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])
-@overall_limit
 @code_limit
 def enrol() -> Response | str:
     """First sign-in of an admin or analyst: set up an authenticator app, then prove it."""
@@ -91,7 +64,7 @@ def enrol() -> Response | str:
     form, errors = _code_form()
     if request.method == "POST" and not errors:
         if accounts.confirm_enrolment(get_db(), get_keyring(), account.id, form.code.data):
-            return redirect(access.finish_session(), code=303)
+            return _finished(account)
         errors = [ErrorLink("#code", messages.WRONG_CODE)]
     enrolment = accounts.start_enrolment(get_db(), get_keyring(), account.id)
     qr_code = segno.make(enrolment.uri, error="m").svg_data_uri(scale=5, border=2)
@@ -101,7 +74,6 @@ def enrol() -> Response | str:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-@overall_limit
 @code_limit
 def code() -> Response | str:
     account = access.pending_staff(access.CODE)
@@ -110,7 +82,7 @@ def code() -> Response | str:
     form, errors = _code_form()
     if request.method == "POST" and not errors:
         if accounts.check_second_factor(get_db(), get_keyring(), account.id, form.code.data):
-            return redirect(access.finish_session(), code=303)
+            return _finished(account)
         errors = [ErrorLink("#code", messages.WRONG_CODE)]
     return render_template("staff/code.html", form=form, errors=errors)
 
@@ -125,7 +97,6 @@ def logout() -> Response:
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@overall_limit
 @change_limit
 @access.login_required
 def change_password() -> Response | str:
@@ -157,6 +128,15 @@ def change_password() -> Response | str:
 @access.login_required
 def password_changed() -> str:
     return render_template("staff/password_changed.html", next_url=session.pop(access.NEXT, None))
+
+
+def _finished(account: StaffAccount) -> Response:
+    """The second factor checked out: finish the session, and remember this browser as one
+    of the account's devices if the session is still there (the account may have changed)."""
+    destination = access.finish_session()
+    if isinstance(session.get(access.TOKEN), str):
+        devices.remember(account.id)
+    return redirect(destination, code=303)
 
 
 def _code_form() -> tuple[CodeForm, list[ErrorLink]]:

@@ -11,15 +11,23 @@ from typing import Any
 from wtforms import Field, Form, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, StopValidation
 
-from survey_app.services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from survey_app.domain.characters import has_control_characters
+from survey_app.domain.numbers import typed_number
+from survey_app.services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, ROLES
 from survey_app.services.codes import MAX_CODES_PER_BATCH
 from survey_app.services.intake import MOST_PER_MINUTE
-from survey_app.services.sessions import FORMATS, MOST_OPEN_MINUTES
-from survey_app.services.surveys import ACCESS_MODES, MIN_GROUP_FLOOR
+from survey_app.services.sessions import (
+    FORMATS,
+    MOST_OPEN_MINUTES,
+    SESSION_TITLE_CONTROL_CHARACTERS,
+)
+from survey_app.services.surveys import ACCESS_MODES, MIN_GROUP_FLOOR, TITLE_CONTROL_CHARACTERS
 from survey_app.web.staff import messages
 
 MAX_WEB_CODES = min(5_000, MAX_CODES_PER_BATCH)
 MAX_MIN_GROUP = 1_000
+MIN_PASSPHRASE_LENGTH = 12  # as services.surveys.validate_passphrase
+MAX_PASSPHRASE_LENGTH = 1024
 
 
 class WholeNumber:
@@ -30,12 +38,30 @@ class WholeNumber:
         self.missing, self.out_of_range = missing, out_of_range
 
     def __call__(self, form: Form, field: Field) -> None:
-        text = (field.data or "").strip().replace(",", "")
-        # isascii: str.isdigit() also accepts characters such as "²" that int() refuses.
-        if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        number = typed_number(field.data)
+        if number is None:
             raise StopValidation(self.missing)
-        if not self.minimum <= int(text) <= self.maximum:
+        if not self.minimum <= number <= self.maximum:
             raise StopValidation(self.out_of_range)
+
+
+def _number(field: Field) -> int:
+    """A field's number, once :class:`WholeNumber` has passed it."""
+    number = typed_number(field.data)
+    assert number is not None, "read only after the form validated"
+    return number
+
+
+class NoControlCharacters:
+    """Text without tabs, line breaks or invisible formatting marks (see
+    ``survey_app.domain.characters``); the service checks the same."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form: Form, field: Field) -> None:
+        if has_control_characters((field.data or "").strip()):
+            raise StopValidation(self.message)
 
 
 class OneOf:
@@ -114,6 +140,7 @@ class SurveyForm(Form):  # type: ignore[misc]
         validators=[
             InputRequired(messages.ENTER_TITLE),
             Length(max=200, message=messages.TITLE_TOO_LONG),
+            NoControlCharacters(TITLE_CONTROL_CHARACTERS),
         ],
     )
     access = StringField("Who can answer", validators=[OneOf(ACCESS_MODES, messages.SELECT_ACCESS)])
@@ -151,6 +178,10 @@ class SurveyForm(Form):  # type: ignore[misc]
         if field.data not in self.questionnaire_ids:
             raise StopValidation(messages.SELECT_QUESTIONNAIRE)
 
+    @property
+    def smallest_group(self) -> int:
+        return _number(self.min_group)
+
 
 class CeilingForm(Form):  # type: ignore[misc]
     per_minute = StringField(
@@ -167,7 +198,7 @@ class CeilingForm(Form):  # type: ignore[misc]
 
     @property
     def number(self) -> int:
-        return int(self.per_minute.data.strip().replace(",", ""))
+        return _number(self.per_minute)
 
 
 class SessionForm(Form):  # type: ignore[misc]
@@ -176,6 +207,7 @@ class SessionForm(Form):  # type: ignore[misc]
         validators=[
             InputRequired(messages.ENTER_SESSION_TITLE),
             Length(max=200, message=messages.TITLE_TOO_LONG),
+            NoControlCharacters(SESSION_TITLE_CONTROL_CHARACTERS),
         ],
     )
     held_on = StringField("Date")
@@ -223,7 +255,7 @@ class SessionForm(Form):  # type: ignore[misc]
 
     @property
     def number(self) -> int:
-        return int(self.minutes.data.strip().replace(",", ""))
+        return _number(self.minutes)
 
 
 class CodesForm(Form):  # type: ignore[misc]
@@ -244,7 +276,7 @@ class CodesForm(Form):  # type: ignore[misc]
 
     @property
     def number(self) -> int:
-        return int(str(self.count.data).strip().replace(",", ""))
+        return _number(self.count)
 
 
 class NextCycleForm(Form):  # type: ignore[misc]
@@ -255,7 +287,13 @@ class NextCycleForm(Form):  # type: ignore[misc]
             Length(max=20, message="A cycle is at most 20 characters"),
         ],
     )
-    title = StringField("Title", validators=[Length(max=200, message=messages.TITLE_TOO_LONG)])
+    title = StringField(
+        "Title",
+        validators=[
+            Length(max=200, message=messages.TITLE_TOO_LONG),
+            NoControlCharacters(TITLE_CONTROL_CHARACTERS),
+        ],
+    )
     slug = StringField(
         "Address", validators=[Length(max=80, message="An address is at most 80 characters")]
     )
@@ -296,3 +334,75 @@ class AcceptInvitationForm(Form):  # type: ignore[misc]
     def validate_label(self, field: Field) -> None:
         if field.data not in self.labels:
             raise StopValidation("Choose the key holder you were invited as")
+
+
+class NewUserForm(Form):  # type: ignore[misc]
+    """An admin creates an account; Candour makes its temporary password."""
+
+    email = StringField(
+        "Email address",
+        validators=[
+            InputRequired(messages.ENTER_USER_EMAIL),
+            Length(max=254, message=messages.USER_EMAIL_TOO_LONG),
+        ],
+    )
+    role = StringField("Role", validators=[OneOf(ROLES, messages.SELECT_ROLE)])
+
+    def validate_email(self, field: Field) -> None:
+        if not field.data.strip():
+            raise StopValidation(messages.ENTER_USER_EMAIL)
+
+
+class RoleForm(Form):  # type: ignore[misc]
+    role = StringField("Role", validators=[OneOf(ROLES, messages.SELECT_ROLE)])
+
+
+class AddKeySlotForm(Form):  # type: ignore[misc]
+    """A key holder adds another: their own passphrase opens the key the new slot wraps."""
+
+    passphrase = PasswordField(
+        "Your passphrase",
+        validators=[
+            InputRequired(messages.ENTER_YOUR_PASSPHRASE),
+            Length(max=MAX_PASSPHRASE_LENGTH, message=messages.PASSPHRASE_TOO_LONG),
+        ],
+    )
+    label = StringField(
+        "Label for the new key holder",
+        validators=[
+            InputRequired(messages.ENTER_NEW_KEY_LABEL),
+            Length(max=80, message=messages.KEY_LABEL_TOO_LONG),
+        ],
+    )
+    new_passphrase = PasswordField(
+        "The new key holder’s passphrase",
+        validators=[
+            Length(
+                min=MIN_PASSPHRASE_LENGTH,
+                max=MAX_PASSPHRASE_LENGTH,
+                message=messages.PASSPHRASE_TOO_SHORT,
+            )
+        ],
+    )
+    new_passphrase_confirm = PasswordField(
+        "The new passphrase again",
+        validators=[EqualTo("new_passphrase", message=messages.PASSPHRASES_DIFFER)],
+    )
+
+    def validate_label(self, field: Field) -> None:
+        if not (field.data or "").strip():
+            raise StopValidation(messages.ENTER_NEW_KEY_LABEL)
+
+    def validate_new_passphrase(self, field: Field) -> None:
+        if field.data and field.data == self.passphrase.data:
+            raise StopValidation(messages.NEW_PASSPHRASE_SAME)
+
+
+class RemoveKeySlotForm(Form):  # type: ignore[misc]
+    passphrase = PasswordField(
+        "Passphrase of a key holder who is staying",
+        validators=[
+            InputRequired(messages.ENTER_STAYING_PASSPHRASE),
+            Length(max=MAX_PASSPHRASE_LENGTH, message=messages.PASSPHRASE_TOO_LONG),
+        ],
+    )

@@ -48,3 +48,16 @@ ENTER_START_TIME = "Enter the start time as hours and minutes, for example 15:55
 START_HAS_PASSED = (
     "That start time has passed: choose a later one, or leave it empty and press Start"
 )
+
+# Staff accounts, from the users pages.
+ENTER_USER_EMAIL = "Enter their email address"
+USER_EMAIL_TOO_LONG = "Enter an email address of 254 characters or fewer"
+SELECT_ROLE = "Select a role"
+SELECT_ASSIGNMENT = "Select a survey or series to give them"
+
+# Key holders, from a survey's key holders pages.
+ENTER_YOUR_PASSPHRASE = "Enter your passphrase"  # noqa: S105 - a message, not a passphrase
+ENTER_STAYING_PASSPHRASE = "Enter the passphrase of a key holder who is staying"  # noqa: S105
+PASSPHRASE_TOO_LONG = "Enter a passphrase of 1,024 characters or fewer"  # noqa: S105
+ENTER_NEW_KEY_LABEL = "Enter a label for the new key holder, like their role"
+NEW_PASSPHRASE_SAME = "Enter a passphrase for the new key holder that differs from yours"  # noqa: S105

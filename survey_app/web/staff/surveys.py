@@ -1,5 +1,5 @@
-"""The staff home page and the survey pages: create, open, close, issue access codes and set
-an open survey's ceiling on responses a minute.
+"""The staff home page and the survey pages: preview a questionnaire, create a survey, open,
+close, issue access codes and set an open survey's ceiling on responses a minute.
 
 While a survey is open the only thing shown about its responses is the overall count.
 Access codes are returned once, as a download or a printable sheet, and never kept or logged.
@@ -18,8 +18,14 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from survey_app.domain.model import Section
 from survey_app.extensions import get_code_secret, get_db, get_questionnaires
-from survey_app.forms.registry import ErrorLink, error_links
+from survey_app.forms.registry import (
+    FIELD_BUILDERS,
+    ErrorLink,
+    SectionForm,
+    error_links,
+)
 from survey_app.services import accounts, cycles, headcounts, intake, keys, reports, surveys
 from survey_app.services import audit as audit_log
 from survey_app.services import codes as code_service
@@ -67,6 +73,8 @@ def new_survey() -> Response | str:
         request.form if request.method == "POST" else None, list(questionnaires), default_group
     )
     errors: list[ErrorLink] = []
+    if request.method == "GET" and request.args.get("questionnaire") in questionnaires:
+        form.questionnaire.data = request.args["questionnaire"]  # from a questionnaire preview
     if request.method == "POST":
         errors = error_links(form) if not form.validate() else []
         if not errors:
@@ -80,6 +88,38 @@ def new_survey() -> Response | str:
     return render_template(
         "staff/new_survey.html", form=form, errors=errors, questionnaires=choices
     )
+
+
+@bp.get("/questionnaires")
+@roles_required(*WORKERS)
+def questionnaires() -> str:
+    """The questionnaires a new survey can use, each with a link to its preview."""
+    found = sorted(get_questionnaires().values(), key=lambda q: q.title)
+    return render_template("staff/questionnaires.html", questionnaires=found)
+
+
+@bp.get("/questionnaires/<questionnaire_id>")
+@roles_required(*WORKERS)
+def preview_questionnaire(questionnaire_id: str) -> str:
+    """Every section and question as respondents see them, read-only: no form, nothing sent.
+    The questions some answers hide are shown too, each saying when it is asked."""
+    questionnaire = get_questionnaires().get(questionnaire_id)
+    if questionnaire is None:
+        abort(404)
+    return render_template(
+        "staff/questionnaire_preview.html",
+        questionnaire=questionnaire,
+        forms={section.id: _preview_form(section) for section in questionnaire.sections},
+    )
+
+
+def _preview_form(section: Section) -> SectionForm:
+    """An empty form holding every question of a section, shown or not by earlier answers."""
+    fields = {}
+    for question in section.questions:
+        fields.update(FIELD_BUILDERS[question.type](question))
+    form: SectionForm = type("PreviewForm", (SectionForm,), fields)(formdata=None)
+    return form
 
 
 @bp.get("/surveys/<slug>")
@@ -190,7 +230,7 @@ def _create_survey(form: SurveyForm) -> SurveyInfo:
         get_questionnaires()[form.questionnaire.data],
         title=form.title.data,
         access=form.access.data,
-        min_group=int(form.min_group.data.strip().replace(",", "")),
+        min_group=form.smallest_group,
         key_label=form.key_label.data,
         passphrase=form.passphrase.data,
         log2_n=int(current_app.config["SURVEY_SCRYPT_LOG2_N"]),

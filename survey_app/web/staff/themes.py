@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from analysis.comments import NO_THEME, ReviewError
 from analysis.comments.similar import nearest_pairs
+from survey_app.domain.numbers import whole_number
 from survey_app.extensions import (
     get_db,
     get_keyring,
@@ -162,10 +163,7 @@ def themes_act(slug: str, question_id: str) -> Response | tuple[str, int]:
 
 
 def _theme_param(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
+    return whole_number(value, signed=True)
 
 
 @bp.get("/surveys/<slug>/report/codebook.yaml")

@@ -18,10 +18,10 @@ from sqlalchemy import select
 from analysis.disclosure import NO_ANSWER, Population, ProtectedRelease
 from analysis.report import percent
 from survey_app.extensions import get_db, get_keyring, get_questionnaires, get_theme_options
-from survey_app.services import accounts, analysis, publishing, surveys
+from survey_app.services import accounts, analysis, publishing, releases, surveys
 from survey_app.services.analysis import ReleaseData
 from survey_app.services.submission import submit_response
-from survey_app.storage.models import Response
+from survey_app.storage.models import Release, Response
 from tests.helpers.journey import PASSPHRASE, create_survey
 from tests.integration.staff.support import Staff, make_user, sign_in
 
@@ -101,6 +101,16 @@ def release_of(app: Flask, slug: str = SLUG, *, published_only: bool = False) ->
         found = analysis.load_release(get_db(), get_keyring(), info, published_only=published_only)
     assert found is not None
     return found
+
+
+def stored_protection(app: Flask, release_id: str) -> ProtectedRelease:
+    """A stored release's tables with their disclosure audit (report pages read the tables
+    only; the audit is stored apart, see ``services.releases``)."""
+    with app.app_context(), get_db().session() as session:
+        row = session.get(Release, release_id)
+        assert row is not None
+        document = releases.read_release(session, get_keyring(), row)
+    return ProtectedRelease.from_dict(document["release"])
 
 
 def staff_member(app: Flask, role: str, *, assigned_to: str | None = None) -> tuple[Any, Staff]:

@@ -31,6 +31,7 @@ from tests.integration.reports.support import (
     publish,
     release_of,
     staff_member,
+    stored_protection,
 )
 from tests.integration.staff.support import events, form_token
 
@@ -287,9 +288,8 @@ def test_a_view_that_was_not_published_says_so_in_one_sentence(
     """A release that does not publish the two-way view (stored as the engine would store
     it): no radio offers it, and its address gives one sentence, not a page of c."""
     release = release_of(sample_app)
-    fewer = dataclasses.replace(
-        release.protected, views=tuple(v for v in release.protected.views if len(v) < 2)
-    )
+    whole = stored_protection(sample_app, release.id)
+    fewer = dataclasses.replace(whole, views=tuple(v for v in whole.views if len(v) < 2))
     with sample_app.app_context():
         survey = surveys.get_survey(get_db(), SLUG)
         analysis.store_release(

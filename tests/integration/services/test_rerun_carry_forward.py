@@ -22,7 +22,7 @@ from survey_app.extensions import (
     get_theme_options,
     get_unlock_store,
 )
-from survey_app.services import analysis, publishing, review, surveys
+from survey_app.services import analysis, publishing, releases, review, surveys
 from survey_app.services.errors import ServiceError
 from tests.helpers.journey import PASSPHRASE
 from tests.integration.reports.support import publish, release_of
@@ -156,7 +156,7 @@ def test_a_published_review_is_carried_to_the_next_draft(sample_app: Flask) -> N
         with get_db().session() as session:
             row = analysis.newest_row(session, info.id)
             assert row is not None and row.workspace is None  # the comments are gone
-            document = analysis.open_document(get_keyring(), info.id, row.id, row.payload)
+            document = releases.read_release(session, get_keyring(), row)
     # The record is sealed to the survey's key: the server's own keys cannot open it.
     stranger = generate_survey_keypair().private
     with pytest.raises(ServiceError, match="cannot be opened"):

@@ -28,7 +28,7 @@ from survey_app.extensions import (
     get_theme_options,
     get_unlock_store,
 )
-from survey_app.services import analysis, publishing, review, surveys, themes
+from survey_app.services import analysis, publishing, releases, review, surveys, themes
 from survey_app.services.submission import submit_response
 from survey_app.storage.models import Release
 from tests.conftest import make_config, migrated_app
@@ -180,8 +180,7 @@ def _document(release_id: str) -> dict[str, Any]:
     with get_db().session() as session:
         row = session.get(Release, release_id)
         assert row is not None
-        survey_id, payload = row.survey_id, row.payload
-    found: dict[str, Any] = analysis.open_document(get_keyring(), survey_id, release_id, payload)
+        found: dict[str, Any] = releases.read_release(session, get_keyring(), row)
     return found
 
 
@@ -301,7 +300,7 @@ def test_publishing_counts_and_protects_the_themes_again(two_boxes: Flask) -> No
         with get_db().transaction() as session:
             row = session.get(Release, context.release_id)
             assert row is not None
-            row.payload = analysis.seal_payload(get_keyring(), row.survey_id, row.id, document)
+            releases.write_release(session, get_keyring(), row, document)
         publishing.publish(
             get_db(),
             get_keyring(),

@@ -1,5 +1,5 @@
-"""Sign-in attempts are limited per account and across all accounts, never by client address,
-and never on the respondent pages."""
+"""Sign-in attempts are limited per account and per client address (see also
+``test_sign_in_limits.py``), and never on the respondent pages."""
 
 from __future__ import annotations
 
@@ -75,10 +75,15 @@ def test_hourly_limit_per_account(app: Flask, monkeypatch: pytest.MonkeyPatch) -
     assert attempt(client, staff.email) == 429
 
 
-def test_overall_limit_across_all_accounts(app: Flask, client: FlaskClient) -> None:
-    app.config["SURVEY_LOGIN_LIMIT_OVERALL"] = "8 per minute"
+def test_limit_per_client_address_across_accounts(app: Flask, client: FlaskClient) -> None:
+    app.config["SURVEY_LOGIN_LIMIT_PER_ADDRESS"] = "8 per minute"
     statuses = [attempt(client, f"person{i}@example.org") for i in range(9)]
     assert statuses == [200] * 8 + [429]
+    # Someone else, somewhere else, is not held up by it.
+    staff = make_user(app, "viewer")
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    assert attempt(elsewhere, staff.email, staff.password) == 303
 
 
 def test_two_factor_codes_are_limited_per_account(app: Flask) -> None:
@@ -94,7 +99,7 @@ def test_two_factor_codes_are_limited_per_account(app: Flask) -> None:
     assert statuses == [200] * 5 + [429]
 
 
-def test_the_limit_is_not_kept_by_client_address(app: Flask) -> None:
+def test_the_account_limit_is_not_kept_by_client_address(app: Flask) -> None:
     staff = make_user(app, "viewer")
     for address in ("192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"):
         client = app.test_client()
@@ -107,7 +112,7 @@ def test_the_limit_is_not_kept_by_client_address(app: Flask) -> None:
 
 
 def test_respondent_pages_are_never_limited(app: Flask, client: FlaskClient) -> None:
-    app.config["SURVEY_LOGIN_LIMIT_OVERALL"] = "1 per minute"
+    app.config["SURVEY_LOGIN_LIMIT_PER_ADDRESS"] = "1 per minute"
     create_survey(app, "reflective-space-feedback", slug="coded", access="codes")
     assert attempt(client, "someone@example.org") == 200
     for _ in range(30):

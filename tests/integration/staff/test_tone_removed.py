@@ -12,7 +12,7 @@ import openpyxl
 from flask import Flask
 
 from survey_app.extensions import get_db, get_keyring, get_questionnaires, get_unlock_store
-from survey_app.services import analysis, review, surveys
+from survey_app.services import analysis, releases, review, surveys
 from tests.helpers.pages import check_page
 from tests.integration.reports.support import publish, staff_member
 from tests.integration.reports.test_themes import BASE, SLUG, build_themed
@@ -73,7 +73,7 @@ def test_no_published_artefact_carries_tone(sample_app: Flask) -> None:
         with get_db().session() as session:
             row = analysis.newest_row(session, info.id)
             assert row is not None and row.status == "published"
-            document = analysis.open_document(get_keyring(), info.id, row.id, row.payload)
+            document = releases.read_release(session, get_keyring(), row)
     texts["stored release"] = json.dumps({k: document[k] for k in ("themes", "release")})
     assert "quote" in texts["csv"]  # the comments' quotes and key phrases are there ...
     for name, text in texts.items():  # ... but no tone, anywhere
