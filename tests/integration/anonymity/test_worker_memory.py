@@ -33,6 +33,7 @@ from survey_app.services.submission import submit_response
 from survey_app.storage import migrating
 from tests.conftest import FIXTURE_QUESTIONNAIRES
 from tests.helpers.journey import PASSPHRASE
+from tests.helpers.memory import process_memory
 
 SLUG = "memory"
 CANARY = "Quixotrombone"
@@ -175,23 +176,6 @@ def sign_in(base: str, secret: str) -> requests.Session:
     return browser
 
 
-def worker_memory(pid: int) -> bytes:
-    """Every readable, writable mapping of a process (heap, stacks, anonymous memory)."""
-    chunks = []
-    with open(f"/proc/{pid}/maps", encoding="ascii") as maps, open(f"/proc/{pid}/mem", "rb") as mem:
-        for line in maps:
-            fields = line.split()
-            if "r" not in fields[1] or "w" not in fields[1]:
-                continue
-            start, end = (int(x, 16) for x in fields[0].split("-"))
-            try:
-                mem.seek(start)
-                chunks.append(mem.read(end - start))
-            except (OSError, ValueError, OverflowError):
-                continue
-    return b"".join(chunks)
-
-
 def test_the_web_worker_keeps_no_key_and_no_response(
     server: tuple[int, int, dict[str, str], bytes],
 ) -> None:
@@ -222,7 +206,7 @@ def test_the_web_worker_keeps_no_key_and_no_response(
     for _ in range(20):
         assert browser.get(f"{base}/staff/surveys/{SLUG}/report").ok
     (worker,) = children(arbiter)
-    memory = worker_memory(worker)
+    memory = process_memory(worker)
     assert len(memory) > 1_000_000
     # Positive control: text the worker did handle is found this way.
     assert EMAIL.encode() in memory
@@ -230,4 +214,4 @@ def test_the_web_worker_keeps_no_key_and_no_response(
     assert private_key not in memory, "the survey's private key is in the web worker"
     if retires:
         for pid in (arbiter, worker):
-            assert PASSPHRASE.encode() not in worker_memory(pid), "a passphrase stayed"
+            assert PASSPHRASE.encode() not in process_memory(pid), "a passphrase stayed"

@@ -40,6 +40,7 @@ from survey_app.services.errors import ServiceError
 from survey_app.services.submission import submit_response
 from tests.conftest import FIXTURE_QUESTIONNAIRES, make_config, migrated_app
 from tests.helpers.journey import create_survey
+from tests.helpers.memory import process_memory
 from tests.helpers.pages import check_page
 from tests.helpers.runs import wait_for_run
 from tests.integration.staff.support import events, form_token, signed_in
@@ -243,23 +244,6 @@ def assert_absent(connection: redis.Redis, secret: str) -> None:
     stored = everything_in(connection)
     for encoded in encodings(secret):
         assert not any(encoded in value for value in stored), f"{encoded!r} is in Redis"
-
-
-def process_memory(pid: int) -> bytes:
-    """Every readable, writable mapping of a process (heap, stacks, anonymous memory)."""
-    chunks = []
-    with open(f"/proc/{pid}/maps", encoding="ascii") as maps, open(f"/proc/{pid}/mem", "rb") as mem:
-        for line in maps:
-            fields = line.split()
-            if "r" not in fields[1] or "w" not in fields[1]:
-                continue
-            start, end = (int(x, 16) for x in fields[0].split("-"))
-            try:
-                mem.seek(start)
-                chunks.append(mem.read(end - start))
-            except (OSError, ValueError, OverflowError):
-                continue
-    return b"".join(chunks)
 
 
 def children(pid: int) -> list[int]:
