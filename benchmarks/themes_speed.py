@@ -9,6 +9,7 @@ NMI against the labels is printed beside the speed, to show that speed was not b
 quality. It asserts nothing; run it on a quiet machine:
 
     .venv/bin/python benchmarks/themes_speed.py [--texts 4000] [--repeat 2]
+        [--data clinc150|biomedical20 ...] [--number true|automatic ...]
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=4000)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--data", choices=DATA_SETS, action="append", help="default: both")
+    parser.add_argument(
+        "--number", choices=("true", "automatic"), action="append", help="default: both"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--auto", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -77,8 +82,8 @@ def main() -> None:
     print(f"{'data':14s} {'themes':>14s} {'texts':>6s} {'import':>6s} {'embed':>6s} ", end="")
     print(f"{'s':>6s} {'texts/s':>8s} ", end="")
     print(f"{'n':>4s} {'weight':>6s} {'NMI':>6s} {'runtime':>8s} {'load':>5s}")
-    for data in DATA_SETS:
-        for auto in (False, True):
+    for data in args.data or DATA_SETS:
+        for auto in [number == "automatic" for number in args.number or ("true", "automatic")]:
             for _ in range(args.repeat):
                 command = [sys.executable, __file__, "--worker", data, "--texts", str(args.texts)]
                 done = subprocess.run(

@@ -8,7 +8,8 @@ there are as many candidates between 10 and 20 as between 100 and 200.
 
 Each candidate is clustered (the best of :data:`SMALL_STARTS` k-means starts below 1,000
 comments, where one start is noisy and four are cheap; one start above; every candidate's
-starts are cut from one seeding for the largest candidate) and scored by the
+starts are cut from one seeding for the largest candidate; ``TRIAL_ITER`` Lloyd iterations;
+two candidates at a time, one per core) and scored by the
 mean silhouette (cosine, on a fixed random sample of at most :data:`SILHOUETTE_SAMPLE`
 comments): how much closer each comment is to its own theme than to the nearest other theme.
 Comments in groups smaller than :func:`min_theme_size` count as 0, as a lone comment does:
@@ -31,12 +32,21 @@ matrix of distances: the same values as scikit-learn's ``silhouette_samples`` to
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 
-from analysis.themes.clustering import FloatArray, IntArray, best_of, refine, seedings
+from analysis.themes.clustering import (
+    THREADS,
+    TRIAL_ITER,
+    FloatArray,
+    IntArray,
+    best_of,
+    refine_many,
+    seedings,
+)
 
 MIN_THEMES = 2
 MAX_THEMES = 400
@@ -144,20 +154,26 @@ def choose(points: FloatArray, distinct: IntArray, *, seed: int) -> Choice:
     # One seeding for the largest candidate serves them all: greedy k-means++ picks centres one
     # after another, so its first k centres are a seeding for k (see clustering.seedings).
     inits = seedings(points, high, seed=seed, count=starts, distinct=distinct)
-    tried: list[int] = []
-    scores: list[float] = []
-    for n_themes in grid(low, high):
-        labels = best_of(refine(points, init[:n_themes]) for init in inits).labels
+    candidates = grid(low, high)
+
+    def score(n_themes: int) -> float:
+        starts = [init[:n_themes] for init in inits]
+        runs = refine_many(points, starts, max_iter=TRIAL_ITER, threads=1)
+        labels = best_of(runs).labels
         found = len(np.unique(labels[sample]))
         if found < 2 or found >= len(sample):
-            score = -1.0
-        else:
-            values = cosine_silhouettes(points[sample], labels[sample])
-            sizes = np.bincount(labels[distinct])
-            values[sizes[labels[sample]] < smallest] = 0.0
-            score = float(np.mean(values))
-        tried.append(n_themes)
-        scores.append(score)
+            return -1.0
+        values = cosine_silhouettes(points[sample], labels[sample])
+        sizes = np.bincount(labels[distinct])
+        values[sizes[labels[sample]] < smallest] = 0.0
+        return float(np.mean(values))
+
+    # The candidates side by side, the largest (slowest) first so that the threads end
+    # together; each candidate's own starts run one after the other.
+    with ThreadPoolExecutor(THREADS) as workers:
+        found = dict(zip(candidates[::-1], workers.map(score, candidates[::-1]), strict=True))
+    tried = list(candidates)
+    scores = [found[n_themes] for n_themes in tried]
     best = max(scores)
     threshold = best - tolerance(len(points)) * abs(best)
     chosen = next(

@@ -32,10 +32,13 @@ from threadpoolctl import threadpool_limits
 
 from analysis.themes import choosing, lexical, phrases
 from analysis.themes.clustering import (
+    MAX_ITER,
+    TRIAL_ITER,
     Partition,
     best_of,
     distinct_rows,
     refine,
+    refine_many,
     seedings,
     spherical_kmeans,
 )
@@ -305,11 +308,19 @@ class ThemeModel:
         # weight's runs (least inertia) is the answer: a final fit would only repeat them (its
         # 1–4 k-means starts against these 3–8).
         reusable = self.n_init is None and len(kept) == len(embedded)
+        sources: list[FloatArray] = []
+        starts: list[FloatArray] = []
         for weight in WEIGHTS:
             points = joined(embedded[kept], space[kept], weight)
             distinct = distinct_rows(points)
-            starts = seedings(points, wanted, seed=seed, count=count, distinct=distinct)
-            runs = [refine(points, init) for init in starts]
+            inits = seedings(points, wanted, seed=seed, count=count, distinct=distinct)
+            sources += [points] * len(inits)
+            starts += inits
+        # Every weight's runs side by side, with the iterations a comparison needs (TRIAL_ITER);
+        # the run kept as the final clustering goes on from where it stopped (below).
+        every = refine_many(sources, starts, max_iter=TRIAL_ITER)
+        for index, weight in enumerate(WEIGHTS):
+            runs = every[index * count : (index + 1) * count]
             pairs = [
                 normalized_mutual_info_score(runs[i].labels, runs[j].labels)
                 for i in range(len(runs))
@@ -325,7 +336,9 @@ class ThemeModel:
         top = max(self.weight_choice_, key=lambda weight: self.weight_choice_[weight])
         floor = self.weight_choice_[top] - self.weight_spread_[top]
         best = min(w for w, score in self.weight_choice_.items() if score >= floor)
-        self._found = finals.get(best)
+        if best in finals:
+            points = joined(embedded, space, best)
+            self._found = refine(points, finals[best].centres, max_iter=MAX_ITER)
         return best
 
     def _cluster(self, points: FloatArray, seed: int) -> Partition:

@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 from sklearn.metrics import silhouette_samples
 from sklearn.preprocessing import normalize
+from threadpoolctl import threadpool_limits
 
+from analysis.themes import clustering
 from analysis.themes.choosing import cosine_silhouettes
-from analysis.themes.clustering import plus_plus, refine, seedings, spherical_kmeans
+from analysis.themes.clustering import plus_plus, refine, refine_many, seedings, spherical_kmeans
 
 
 def unit_rows(n: int, dimensions: int = 24, seed: int = 0) -> np.ndarray:
@@ -78,3 +80,27 @@ def test_k_means_recovers_separated_clusters_and_its_best_start() -> None:
     np.testing.assert_allclose(np.linalg.norm(partition.centres, axis=1), 1.0, atol=1e-5)
     starts = [refine(rows, init) for init in seedings(rows, 5, seed=0, count=3)]
     assert partition.inertia == pytest.approx(min(start.inertia for start in starts))
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_runs_side_by_side_equal_runs_one_after_another(
+    threads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows, _ = blobs(60, 6, seed=4)
+    other = unit_rows(len(rows), dimensions=16, seed=9)
+    starts = seedings(rows, 6, seed=1, count=3) + seedings(other, 4, seed=2, count=2)
+    sources = [rows] * 3 + [other] * 2
+    with threadpool_limits(limits=1, user_api="openmp"):
+        alone = [refine(points, init) for points, init in zip(sources, starts, strict=True)]
+    monkeypatch.setattr(clustering, "THREADS", threads)
+    together = refine_many(sources, starts)
+    assert len(together) == len(alone) == 5
+    for one, other_run in zip(together, alone, strict=True):
+        np.testing.assert_array_equal(one.labels, other_run.labels)
+        np.testing.assert_array_equal(one.centres, other_run.centres)
+    # One array of points for every start; a mismatch of arrays and starts is refused.
+    assert [run.inertia for run in refine_many(rows, starts[:3])] == [
+        run.inertia for run in alone[:3]
+    ]
+    with pytest.raises(ValueError, match="one array of points per start"):
+        refine_many(sources[:2], starts)
