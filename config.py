@@ -103,6 +103,9 @@ class Config:
     )
     # Flask-Limiter: only staff pages are limited; respondent pages never reach the limiter.
     RATELIMIT_HEADERS_ENABLED = False
+    # With Redis unreachable, staff sign-in limits count in each process's memory until it is
+    # back, rather than every staff page failing.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     # Key holder jobs (analyse, publish, unlock a review): "queue" runs them in `flask jobs
     # worker` processes through Redis (the default when REDIS_URL is set), "process" in a child
     # of the web server process (the default without Redis: `make run`).

@@ -30,6 +30,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from survey_app.crypto import DecryptError, Keyring
+from survey_app.domain.characters import has_control_characters
 from survey_app.domain.model import Questionnaire
 from survey_app.services import audit, surveys
 from survey_app.services.errors import NotFoundError, ServiceError
@@ -191,7 +192,9 @@ def normalise_email(text: str) -> str:
 
 def validate_email(text: str) -> str:
     email = normalise_email(text)
-    if len(email) > 254 or not _EMAIL.match(email):
+    # \s in the pattern already refuses tabs and line breaks; this refuses the other controls
+    # and invisible format characters (escape, DEL, bidirectional overrides, zero-width space).
+    if len(email) > 254 or not _EMAIL.match(email) or has_control_characters(email):
         raise AccountError("Enter an email address in the correct format, like name@example.com")
     return email
 

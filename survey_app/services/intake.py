@@ -8,23 +8,31 @@ for ``make run``. A counter holds one number per survey for the current minute a
 it afterwards, so it records nothing about when any one response arrived.
 
 A send over the ceiling stores nothing: the respondent keeps their draft and is asked to
-send again in a minute. Each day's turned-away sends are counted per survey for staff
+send again in a minute. If the counter cannot be reached (Redis restarting, a network fault),
+every send is accepted: the ceiling is there against scripts, and must never cost a person
+their answers. The outage is logged once, when it starts, never per send (a line per send would
+record when responses arrived). Each day's turned-away sends are counted per survey for staff
 (``intake_refusals``), as a sign that someone may be sending answers by script.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
 from dataclasses import dataclass
 
 from limits import RateLimitItemPerMinute
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
+from redis.exceptions import RedisError
 from sqlalchemy import select, update
 
 from survey_app.services.errors import ServiceError
 from survey_app.storage.database import Database, insert_unless_present
 from survey_app.storage.models import IntakeRefusal
+
+log = logging.getLogger(__name__)
 
 NAMESPACE = "candour-intake"
 # Highest ceiling staff may set: about the Census 2021 peak for the whole of England and Wales.
@@ -36,10 +44,22 @@ class IntakeCeiling:
 
     def __init__(self, storage_uri: str) -> None:
         self._limiter = FixedWindowRateLimiter(storage_from_string(storage_uri))
+        self._unreachable = threading.Event()  # set while the counter cannot be reached
 
     def admit(self, survey_id: str, per_minute: int) -> bool:
-        """Count one send to ``survey_id``; False when the survey's minute is already full."""
-        return self._limiter.hit(RateLimitItemPerMinute(per_minute), NAMESPACE, survey_id)
+        """Count one send to ``survey_id``; False when the survey's minute is already full.
+        True, uncounted, when the counter cannot be reached."""
+        try:
+            admitted = self._limiter.hit(RateLimitItemPerMinute(per_minute), NAMESPACE, survey_id)
+        except (RedisError, OSError):
+            if not self._unreachable.is_set():
+                self._unreachable.set()
+                log.warning("the ceiling on responses a minute is unreachable: sends are let in")
+            return True
+        if self._unreachable.is_set():
+            self._unreachable.clear()
+            log.warning("the ceiling on responses a minute is reachable again")
+        return admitted
 
 
 @dataclass(frozen=True)

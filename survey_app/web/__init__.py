@@ -9,6 +9,8 @@ from urllib.parse import quote
 
 from flask import Flask, abort, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
+from redis.exceptions import RedisError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -48,6 +50,8 @@ def register_web(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
+    app.register_error_handler(RedisError, _unavailable)
+    app.register_error_handler(OperationalError, _unavailable)
     app.after_request(_headers)
     app.after_request(retiring.retire_if_asked)
     app.context_processor(respond.template_helpers)
@@ -109,6 +113,13 @@ def _unexpected_error(error: Exception) -> tuple[str, int]:
     # Log the kind of failure and where, never the request (no address, no form data).
     log.error("unexpected %s in %s", type(error).__name__, request.endpoint, exc_info=error)
     return render_template("errors/500.html"), 500
+
+
+def _unavailable(error: Exception) -> tuple[str, int]:
+    """Redis or the database cannot be reached (restarting, a network fault): a page that says
+    so, with 503 so that a proxy or monitor sees a passing outage rather than a fault."""
+    log.error("%s in %s: a service is unreachable", type(error).__name__, request.endpoint)
+    return render_template("errors/503.html"), 503
 
 
 def _headers(response: Response) -> Response:

@@ -34,7 +34,20 @@ def test_email_addresses_are_trimmed_and_lower_cased(typed: str, expected: str) 
     assert accounts.validate_email(typed) == expected
 
 
-@pytest.mark.parametrize("typed", ["", "someone", "a@b", "a b@example.org", "@example.org"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "",
+        "someone",
+        "a@b",
+        "a b@example.org",
+        "@example.org",
+        "a\x1b[2J@example.org",  # a terminal escape, for whoever reads the audit log
+        "a\x7f@example.org",
+        "adm\u202ein@example.org",  # right-to-left override: shows as another address
+        "a\u200b@example.org",  # zero-width space: two accounts that look the same
+    ],
+)
 def test_odd_email_addresses_are_refused(typed: str) -> None:
     with pytest.raises(AccountError, match="Enter an email address in the correct format"):
         accounts.validate_email(typed)
