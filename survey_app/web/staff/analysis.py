@@ -11,6 +11,8 @@ shows the progress.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, redirect, render_template, request, url_for
@@ -46,13 +48,42 @@ def _analyst_key() -> str:
 
 # Wrong passphrases only (a refused page is a 400), shared by every page that asks for one:
 # a key holder who mistypes twice is fine, a guessing run is not.
-passphrase_limit = limiter.shared_limit(
+_counted = limiter.shared_limit(
     "5 per 15 minutes;20 per day",
     scope="staff-passphrase",
     key_func=_analyst_key,
     methods=["POST"],
     deduct_when=lambda response: response.status_code == WRONG_PASSPHRASE_STATUS,
 )
+# The count above is checked before a passphrase is tried and added to after: many attempts
+# sent at once would all pass the check before the first was counted. So one member of staff
+# has one passphrase attempt in flight at a time, in every process (the limiter's storage). A
+# process killed mid-attempt frees the mark after BUSY_SECONDS.
+BUSY_SECONDS = 120
+ONE_AT_A_TIME = "Your passphrase is already being checked. Wait a moment, then try again."
+
+
+def _one_at_a_time(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if request.method != "POST":
+            return view(*args, **kwargs)
+        mark = f"candour-passphrase-busy/{_analyst_key()}"
+        storage = limiter.storage
+        if storage.incr(mark, BUSY_SECONDS) > 1:
+            return render_template("errors/429.html", message=ONE_AT_A_TIME), 429
+        try:
+            return view(*args, **kwargs)
+        finally:
+            storage.clear(mark)
+
+    return guarded
+
+
+def passphrase_limit(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Limits for a page that takes a key holder's passphrase: counted wrong attempts, and one
+    attempt at a time."""
+    return _counted(_one_at_a_time(view))
 
 
 class Refused(Exception):

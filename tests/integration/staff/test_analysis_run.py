@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from survey_app.extensions import get_db, get_keyring, get_questionnaires
 from survey_app.services import analysis, surveys
@@ -144,3 +147,30 @@ def test_cli_run_refuses_a_wrong_passphrase(
     with sample_app.app_context():
         info = surveys.get_survey(get_db(), "sample")
         assert analysis.release_count(get_db(), info.id) == 0
+
+
+def test_wrong_passphrases_sent_all_at_once_are_still_limited(sample_app: Flask) -> None:
+    """The limit is checked before a passphrase is tried and counted after: ten guesses sent
+    at the same moment would all pass the check. One attempt at a time per member of staff."""
+    sample_app.config["SURVEY_SCRYPT_LOG2_N"] = 16  # a check that takes a while, as in production
+    closed_survey_with_responses(sample_app, count=0)
+    client, _staff = signed_in(sample_app, "admin")
+    token = form_token(check_page(client.get("/staff/surveys/sample/analyse")))
+    browsers = []
+    for _ in range(10):
+        twin = sample_app.test_client()
+        for cookie in client._cookies.values():  # the same signed-in browser, ten times
+            twin.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
+        browsers.append(twin)
+    start = threading.Barrier(len(browsers))
+
+    def guess(browser: FlaskClient) -> int:
+        start.wait()
+        data = {"passphrase": "wrong guess", "csrf_token": token}
+        return int(browser.post("/staff/surveys/sample/analyse", data=data).status_code)
+
+    with ThreadPoolExecutor(len(browsers)) as threads:
+        statuses = list(threads.map(guess, browsers))
+    assert sorted(set(statuses)) == [400, 429]
+    tried = [e for e in events(sample_app, "analysis_run") if e.detail.startswith("refused")]
+    assert statuses.count(400) == len(tried) <= 5
