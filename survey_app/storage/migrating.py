@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config as AlembicConfig
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
 
 from survey_app.crypto import Keyring
 from survey_app.storage.database import Database
@@ -23,6 +26,41 @@ def alembic_config(database: Database, migrations_dir: str | Path) -> AlembicCon
     return cfg
 
 
+class ForeignKeyError(RuntimeError):
+    """A migration left rows that refer to rows no longer there; nothing was changed."""
+
+
+@contextmanager
+def _migrating(database: Database) -> Iterator[Connection]:
+    """A connection for migrations, in one transaction that commits only if it all succeeds.
+
+    SQLite changes most of a table by building a copy and dropping the original; with foreign
+    keys enforced, that drop deletes every row that refers to the table by ON DELETE CASCADE
+    (a survey's key slots and codes, when ``surveys`` is rebuilt). So on SQLite the keys are off
+    while migrations run (the pragma has no effect inside a transaction, hence before it) and
+    checked before the commit: a migration that broke a reference is rolled back."""
+    with database.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()  # SQLAlchemy's own begin; SQLite began nothing for a pragma
+        try:
+            with connection.begin():
+                yield connection
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        tables = sorted({row[0] for row in broken})
+                        raise ForeignKeyError(
+                            f"rows refer to rows that are gone, in {', '.join(tables)}"
+                        )
+        finally:
+            if sqlite:
+                connection.rollback()  # whatever a failed migration left open
+                connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+                connection.commit()
+
+
 def upgrade(
     database: Database,
     migrations_dir: str | Path,
@@ -33,7 +71,7 @@ def upgrade(
     """Bring the schema up to ``revision``. ``keyring`` (the server's data keys) lets a
     migration re-encrypt what it moves, such as stored releases (0010)."""
     cfg = alembic_config(database, migrations_dir)
-    with database.engine.begin() as connection:
+    with _migrating(database) as connection:
         cfg.attributes["connection"] = connection
         cfg.attributes["keyring"] = keyring
         command.upgrade(cfg, revision)
@@ -43,7 +81,7 @@ def downgrade(
     database: Database, migrations_dir: str | Path, revision: str, *, keyring: Keyring | None = None
 ) -> None:
     cfg = alembic_config(database, migrations_dir)
-    with database.engine.begin() as connection:
+    with _migrating(database) as connection:
         cfg.attributes["connection"] = connection
         cfg.attributes["keyring"] = keyring
         command.downgrade(cfg, revision)
