@@ -104,6 +104,18 @@ def connect(url: str) -> redis.Redis:
     return redis.Redis.from_url(url)
 
 
+# A blocking wait may last this much longer than it asked for before the client gives up.
+WAIT_MARGIN_SECONDS = 10
+
+
+@functools.cache
+def connect_waiting(url: str, seconds: int) -> redis.Redis:
+    """A client for waits of up to ``seconds`` (BLPOP). redis-py's reads time out after a
+    few seconds by default, and a wait longer than that failed with ``TimeoutError`` while the
+    job went on without the page."""
+    return redis.Redis.from_url(url, socket_timeout=seconds + WAIT_MARGIN_SECONDS)
+
+
 @dataclass(frozen=True)
 class LiveWorker:
     name: str
@@ -172,13 +184,14 @@ def submit(
             result_ttl=0,
             failure_ttl=DAY,
         )
-        answer = connection.blpop([ANSWER_KEY + job_id], timeout=settings.start_seconds)
+        waiting = connect_waiting(settings.queue_url, settings.start_seconds)
+        answer = waiting.blpop([ANSWER_KEY + job_id], timeout=settings.start_seconds)
         if answer is None:
             if connection.set(CLAIM_KEY + job_id, CANCELLED, nx=True, ex=DAY):
                 _remove_job(connection, worker, job_id)
                 raise ServiceError(BUSY)
             # The worker took the job just now: checking the passphrase takes moments.
-            answer = connection.blpop([ANSWER_KEY + job_id], timeout=settings.start_seconds)
+            answer = waiting.blpop([ANSWER_KEY + job_id], timeout=settings.start_seconds)
         if answer is None:
             return {"event": "failed", "message": COULD_NOT_START}
         found = answer[1]

@@ -507,3 +507,14 @@ def test_the_worker_command_needs_redis(tmp_path: Path) -> None:
     assert (
         done.stderr.strip() == "Error: A job worker needs REDIS_URL: the queue it takes jobs from."
     )
+    )
+
+
+def test_the_page_waits_as_long_as_it_says_for_a_workers_answer(redis_lock: redis.Redis) -> None:
+    """redis-py's reads give up after 5 s by default: a page waiting 25 s for a worker failed
+    after 5 while the job went on. The waiting client outlasts the wait it asks for."""
+    seconds = 6
+    waiting = job_queue.connect_waiting(REDIS, seconds)
+    started = time.monotonic()
+    assert waiting.blpop(["candour-test-no-answer"], timeout=seconds) is None
+    assert time.monotonic() - started >= seconds - 0.5
