@@ -9,7 +9,7 @@ PORT ?= 5000
 WORKERS ?= $(if $(REDIS_URL),2,1)
 export FLASK_APP := survey_app.wsgi:build()
 
-.PHONY: install install-semantic lock system-libs run serve test test-browser lint format benchmark clean
+.PHONY: install install-semantic lock system-libs run serve serve-user test test-browser lint format benchmark clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,60 @@ run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo setup --base-url http://127.0.0.1:$(PORT)
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --threads $(THREADS) --config python:survey_app.gunicorn_conf '$(FLASK_APP)'
+
+# `make serve`: the production configuration on this machine (README: "Deploying"), without
+# nginx and without demo data (production refuses it). Its own folder, instance/serve/ (kept
+# out of git): secrets made once (serve.env, mode 0600), a copy of the demonstration notices
+# unless SURVEY_NOTICES_FILE names yours, and the SQLite database unless DATABASE_URL names
+# another. Redis is required, as in production: database 3 of the local server unless
+# REDIS_URL says otherwise. Two gunicorn workers and one job worker, stopped together by Ctrl-C
+# (or either one ending): each runs in a process group of its own (`set -m`) and is sent one
+# SIGTERM, as systemd does. Ctrl-C sent to gunicorn's workers as well as to its master left a
+# worker stuck until gunicorn killed it 30 seconds later.
+# `make serve-user EMAIL=you@example.org` adds a staff account (ROLE=admin unless given).
+SERVE_DIR := $(CURDIR)/instance/serve
+SERVE_ENV := $(SERVE_DIR)/serve.env
+SERVE_REDIS_URL := $(or $(REDIS_URL),redis://127.0.0.1:6379/3)
+SERVE_WORKERS ?= 2
+ROLE ?= admin
+# No proxy in front locally: the client's own address keys the staff sign-in limits.
+SERVE_SETTINGS := umask 077; set -a; . '$(SERVE_ENV)'; set +a; \
+	export SURVEY_ENV=production SURVEY_INSTANCE_DIR='$(SERVE_DIR)' SURVEY_PROXY_COUNT=0 \
+	  REDIS_URL='$(SERVE_REDIS_URL)' SURVEY_NOTICES_FILE="$${SURVEY_NOTICES_FILE:-$(SERVE_DIR)/notices.yaml}"; \
+	if ! $(BIN)/python -c 'import os, redis; redis.Redis.from_url(os.environ["REDIS_URL"]).ping()' 2>/dev/null; then \
+	  echo "make serve needs Redis at $$REDIS_URL, as production does: start one with"; \
+	  echo "  redis-server --save '' --appendonly no    or set REDIS_URL."; exit 1; fi; \
+	$(BIN)/flask questionnaires validate && $(BIN)/flask db upgrade
+
+$(SERVE_ENV): | $(VENV)/.installed
+	mkdir -p $(SERVE_DIR)
+	umask 077 && $(BIN)/python -c 'import base64, secrets; from survey_app.crypto import generate_key_spec; \
+	  print("# Secrets for make serve only, made once. Delete instance/serve/ to start again."); \
+	  print("SECRET_KEY=" + secrets.token_urlsafe(48)); \
+	  print("SURVEY_DATA_KEYS=" + generate_key_spec("k1")); \
+	  print("SURVEY_CODE_SECRET=" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())' > $@.new
+	mv $@.new $@
+
+$(SERVE_DIR)/notices.yaml:
+	mkdir -p $(SERVE_DIR)
+	cp survey_app/notices/demo.yaml $@
+
+serve: install $(SERVE_ENV) $(SERVE_DIR)/notices.yaml
+	@$(SERVE_SETTINGS) || exit 1; \
+	echo "Database: $${DATABASE_URL:-sqlite:///$(SERVE_DIR)/candour.db (set DATABASE_URL for PostgreSQL)}"; \
+	echo "Redis: $$REDIS_URL; notices: $$SURVEY_NOTICES_FILE"; \
+	echo "Candour with production settings on http://127.0.0.1:$(PORT)/ (staff: /staff/login);"; \
+	echo "no demo data: add an account with  make serve-user EMAIL=you@example.org  (Ctrl-C stops)"; \
+	jobs=; web=; stop() { trap - EXIT INT TERM HUP; kill -TERM $$jobs $$web 2>/dev/null; wait; }; \
+	trap 'stop; exit 130' INT; trap 'stop; exit 143' TERM HUP; trap stop EXIT; set -m; \
+	$(BIN)/flask jobs worker & jobs=$$!; \
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(SERVE_WORKERS) --threads $(THREADS) \
+	  --config python:survey_app.gunicorn_conf '$(FLASK_APP)' & web=$$!; \
+	set +m; while kill -0 $$jobs 2>/dev/null && kill -0 $$web 2>/dev/null; do sleep 1; done
+
+serve-user: install $(SERVE_ENV) $(SERVE_DIR)/notices.yaml
+	@test -n "$(EMAIL)" || { echo "Usage: make serve-user EMAIL=you@example.org [ROLE=admin]"; exit 2; }
+	@$(SERVE_SETTINGS) || exit 1; $(BIN)/flask users create --email '$(EMAIL)' --role '$(ROLE)'
 
 # The suite on both cores (each test file stays on one worker), without the browser leg;
 # TEST_DATABASE_URL adds the PostgreSQL leg. `make test-browser` runs Chromium's tests.

@@ -257,7 +257,10 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
     SURVEY_PROXY_COUNT = 1  # the TLS proxy in front of gunicorn
-    WTF_CSRF_SSL_STRICT = True
+    # Not Flask-WTF's "SSL strict" check: over HTTPS it refuses any form posted without a
+    # Referer header, and every page tells browsers never to send one (Referrer-Policy:
+    # no-referrer). The CSRF token, SameSite=Lax and Secure cookies and HSTS still apply.
+    WTF_CSRF_SSL_STRICT = False
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         super().__init__(environ)
