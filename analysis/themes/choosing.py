@@ -8,8 +8,8 @@ there are as many candidates between 10 and 20 as between 100 and 200.
 
 Each candidate is clustered (the best of :data:`SMALL_STARTS` k-means starts below 1,000
 comments, where one start is noisy and four are cheap; one start above; every candidate's
-starts are cut from one seeding for the largest candidate; ``TRIAL_ITER`` Lloyd iterations;
-two candidates at a time, one per core) and scored by the
+starts are cut from one seeding for the largest candidate; two candidates at a time, one per
+core) and scored by the
 mean silhouette (cosine, on a fixed random sample of at most :data:`SILHOUETTE_SAMPLE`
 comments): how much closer each comment is to its own theme than to the nearest other theme.
 Comments in groups smaller than :func:`min_theme_size` count as 0, as a lone comment does:
@@ -40,7 +40,6 @@ from scipy import sparse
 
 from analysis.themes.clustering import (
     THREADS,
-    TRIAL_ITER,
     FloatArray,
     IntArray,
     best_of,
@@ -158,7 +157,7 @@ def choose(points: FloatArray, distinct: IntArray, *, seed: int) -> Choice:
 
     def score(n_themes: int) -> float:
         starts = [init[:n_themes] for init in inits]
-        runs = refine_many(points, starts, max_iter=TRIAL_ITER, threads=1)
+        runs = refine_many(points, starts, threads=1)
         labels = best_of(runs).labels
         found = len(np.unique(labels[sample]))
         if found < 2 or found >= len(sample):

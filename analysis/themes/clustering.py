@@ -32,10 +32,6 @@ IntArray = npt.NDArray[np.int64]
 
 SEED_SAMPLE = 5000
 MAX_ITER = 100
-# Lloyd iterations for a clustering that is only compared (a candidate number of themes, a
-# stability run): by then a run has settled, and the rest moved the scores by under 0.002
-# (see benchmarks/README.md).
-TRIAL_ITER = 30
 SEEDING_THREADS = 2
 THREADS = 2  # clusterings run side by side (refine_many)
 

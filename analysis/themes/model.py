@@ -32,12 +32,9 @@ from threadpoolctl import threadpool_limits
 
 from analysis.themes import choosing, lexical, phrases
 from analysis.themes.clustering import (
-    MAX_ITER,
-    TRIAL_ITER,
     Partition,
     best_of,
     distinct_rows,
-    refine,
     refine_many,
     seedings,
     spherical_kmeans,
@@ -316,9 +313,8 @@ class ThemeModel:
             inits = seedings(points, wanted, seed=seed, count=count, distinct=distinct)
             sources += [points] * len(inits)
             starts += inits
-        # Every weight's runs side by side, with the iterations a comparison needs (TRIAL_ITER);
-        # the run kept as the final clustering goes on from where it stopped (below).
-        every = refine_many(sources, starts, max_iter=TRIAL_ITER)
+        # Every weight's runs side by side (refine_many).
+        every = refine_many(sources, starts)
         for index, weight in enumerate(WEIGHTS):
             runs = every[index * count : (index + 1) * count]
             pairs = [
@@ -336,9 +332,7 @@ class ThemeModel:
         top = max(self.weight_choice_, key=lambda weight: self.weight_choice_[weight])
         floor = self.weight_choice_[top] - self.weight_spread_[top]
         best = min(w for w, score in self.weight_choice_.items() if score >= floor)
-        if best in finals:
-            points = joined(embedded, space, best)
-            self._found = refine(points, finals[best].centres, max_iter=MAX_ITER)
+        self._found = finals.get(best)
         return best
 
     def _cluster(self, points: FloatArray, seed: int) -> Partition:
