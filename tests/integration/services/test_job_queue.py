@@ -507,7 +507,6 @@ def test_the_worker_command_needs_redis(tmp_path: Path) -> None:
     assert (
         done.stderr.strip() == "Error: A job worker needs REDIS_URL: the queue it takes jobs from."
     )
-    )
 
 
 def test_the_page_waits_as_long_as_it_says_for_a_workers_answer(redis_lock: redis.Redis) -> None:
