@@ -59,13 +59,13 @@ from submit import (  # benchmarks/submit.py: the browser, the journey and the s
     Browser,
     JourneyError,
     Stats,
-    _interrupt,
     _machine_cpu,
     _server_cpu,
     _wait_until_healthy,
     flask_cli,
     free_port,
     instance_environment,
+    interrupt,
     percentile,
     respond,
 )
@@ -328,7 +328,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     instance = args.instance or Path(tempfile.mkdtemp(prefix="candour-latency-"))
     instance.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()

@@ -1,32 +1,40 @@
-"""Load benchmark: complete survey responses through gunicorn on SQLite, from 127.0.0.1 only.
+"""Load benchmark: complete survey responses through gunicorn, from 127.0.0.1 only.
 
 Run on demand (``make benchmark``), never as part of the test suite::
 
     .venv/bin/python benchmarks/submit.py [--concurrency 8] [--responses 3000] [--duration 60]
-    .venv/bin/python benchmarks/submit.py --access codes     # each respondent types a code
+    .venv/bin/python benchmarks/submit.py --database postgres     # 4 workers by default
+    .venv/bin/python benchmarks/submit.py --access codes          # each respondent types a code
 
 What it does, in one run:
 
-1. Builds a throwaway instance (temporary folder, fresh SQLite file, generated development
-   secrets) with ``flask db upgrade`` and ``flask demo setup``, then serves it with gunicorn
-   (``--workers 2`` by default, the project's gunicorn settings) on a free port of 127.0.0.1.
+1. Builds a throwaway instance: a temporary folder with generated development secrets and a
+   fresh database -- an SQLite file there, or with ``--database postgres`` a database of its
+   own on the PostgreSQL server of ``--postgres-url``, dropped at the end -- then runs
+   ``flask db upgrade`` and ``flask demo setup`` and serves it with gunicorn, as ``make run``
+   does (the project's gunicorn settings, ``--threads 8``), with ``--workers`` workers (2 on
+   SQLite, 4 on PostgreSQL by default) on a free port of 127.0.0.1. The open surveys' ceiling
+   on responses a minute is raised to its highest value, 10,000, so that it measures the
+   server, not the ceiling.
 2. Drives complete responses to the demo survey from ``--concurrency`` concurrent clients. Each
    response is a new respondent with an empty cookie jar, doing what a browser does: start page,
    "Start now" link, each section (GET, then POST with the CSRF token and varied answers,
    following the 303), "Check your answers" (GET, then POST), and the confirmation page. A
-   response is *acknowledged* when the final POST answers 303 to the confirmation page.
-   With ``--access codes`` the survey is a codes survey of the same questionnaire, made with
-   ``flask surveys create --access codes`` and ``flask codes issue``: each respondent types
-   a fresh code on the start page (POST, which uses the code up) instead of following the
-   "Start now" link.
+   response is *acknowledged* when the final POST answers 303 to the confirmation page. Each
+   client keeps its connection open between requests (HTTP keep-alive), as a browser or a
+   proxy does. With ``--access codes`` the survey is a codes survey of the same
+   questionnaire, made with ``flask surveys create --access codes`` and ``flask codes issue``:
+   each respondent types a fresh code on the start page (POST, which uses the code up) instead
+   of following the "Start now" link.
 3. After a short warm-up, times the journeys; then times ``GET /healthz`` at the same
    concurrency, so the cost of a response can be read against the cheapest request the app has.
-4. Stops gunicorn, counts the survey's rows in the SQLite file and compares them with the number
+4. Stops gunicorn, counts the survey's rows in the database and compares them with the number
    of acknowledged responses.
 
 It prints a summary table and exits with status 1 if any request failed or any acknowledged
 response is missing from the database. The run is bounded by ``--responses`` and ``--duration``
 (and stops early after too many errors), and the instance is always removed at the end.
+``benchmarks/crash.py`` uses the same client and instance to kill the server mid-load.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ import os
 import platform
 import random
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -58,7 +67,8 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, make_url, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from survey_app.domain.loading import load_questionnaire
 from survey_app.domain.model import Question, Questionnaire, QuestionType, Section
@@ -67,7 +77,19 @@ from survey_app.storage.models import Response, Survey
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
-TARGET_PER_SECOND = 100.0
+TARGET_PER_SECOND = 140.0
+DATABASES = ("sqlite", "postgres")
+# PostgreSQL has the cores to itself only when nothing else runs; its own processes take part
+# of them, so it gets more workers to keep both cores busy.
+DEFAULT_WORKERS = {"sqlite": 2, "postgres": 4}
+# As `make run` (THREADS in the Makefile): gunicorn's threaded workers, which keep connections
+# open between requests.
+THREADS = 8
+# The server on which --database postgres makes (and afterwards drops) a database of its own.
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# The highest ceiling on an open survey's responses a minute (services.intake.MOST_PER_MINUTE):
+# the benchmark measures the server, not the ceiling.
+CEILING_PER_MINUTE = "10000"
 # A phase gives up after this many failed requests: the server is clearly not coping (or gone).
 MAX_ERRORS = 100
 REQUEST_TIMEOUT = 30.0
@@ -102,6 +124,7 @@ STEPS = (
 )
 CODES_PASSPHRASE = "benchmark-key-holder-passphrase"  # a throwaway instance
 HEALTH_STEP = "healthz GET"
+DATABASE_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
 
 # --- A minimal browser ---------------------------------------------------------------------
@@ -150,19 +173,24 @@ def _parse_set_cookie(line: str, request_path: str) -> tuple[str, str, str, bool
     name, _, value = pair.strip().partition("=")
     # RFC 6265 default-path: the request path up to (not including) its last "/".
     path = request_path[: request_path.rfind("/")] or "/"
-    expired = False
-    max_age_seen = False
+    max_age: str | None = None
+    expires: str | None = None
     for attribute in attributes:
         key, _, argument = attribute.strip().partition("=")
         key = key.lower()
         if key == "path" and argument.startswith("/"):
             path = argument
         elif key == "max-age":
-            max_age_seen = True
-            expired = int(argument) <= 0
-        elif key == "expires" and not max_age_seen:
-            when = email.utils.parsedate_to_datetime(argument)
-            expired = when <= dt.datetime.now(dt.UTC)
+            max_age = argument
+        elif key == "expires":
+            expires = argument
+    # Max-Age wins over Expires (and is cheaper to read: no date to parse).
+    if max_age is not None:
+        expired = int(max_age) <= 0
+    elif expires is not None:
+        expired = email.utils.parsedate_to_datetime(expires) <= dt.datetime.now(dt.UTC)
+    else:
+        expired = False
     return name, value, path, expired
 
 
@@ -173,21 +201,25 @@ class Reply:
     body: bytes
 
 
-class Browser:
-    """One respondent: one cookie jar, requests over ``http.client``.
+def connect(port: int) -> http.client.HTTPConnection:
+    """A client's connection to the server, kept open between requests while the server allows
+    it (gunicorn's threaded workers do, for ``keepalive`` seconds); ``http.client`` opens a new
+    one by itself after the server has closed it."""
+    return http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
 
-    gunicorn's sync workers close the connection after every response, so each request opens
-    a new TCP connection (``http.client`` reconnects by itself), as a browser would have to.
+
+class Browser:
+    """One respondent: one cookie jar, requests over a client's ``http.client`` connection.
+
+    A client's connection outlives its respondents (as a proxy's connections to the server
+    do); the cookie jar does not.
     """
 
-    def __init__(self, port: int, stats: Stats) -> None:
-        self._connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
-        self._origin = f"http://{HOST}:{port}"
+    def __init__(self, connection: http.client.HTTPConnection, stats: Stats) -> None:
+        self._connection = connection
+        self._origin = f"http://{connection.host}:{connection.port}"
         self._stats = stats
         self.jar = CookieJar()
-
-    def close(self) -> None:
-        self._connection.close()
 
     def get(self, step: str, path: str) -> Reply:
         return self._send(step, "GET", path, None)
@@ -208,32 +240,53 @@ class Browser:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             headers["Origin"] = self._origin
         started = time.perf_counter()
+        kept_open = self._connection.sock is not None
         try:
-            self._connection.request(method, path, body=body, headers=headers)
-            response = self._connection.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException):
+            response, data = self._exchange(method, path, body, headers)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
             self._connection.close()
-            raise
+            if not kept_open:
+                raise
+            # The server closed a kept-open connection before answering (it had been idle
+            # past gunicorn's keepalive): as a browser does, send once more on a new one. Had
+            # the server read the request, a second send of the same answers stores nothing.
+            self._stats.resent += 1
+            response, data = self._exchange(method, path, body, headers)
         self._stats.latency(step, time.perf_counter() - started)
         self.jar.update(response.msg.get_all("Set-Cookie") or [], urlsplit(path).path)
         return Reply(response.status, response.getheader("Location"), data)
+
+    def _exchange(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[http.client.HTTPResponse, bytes]:
+        try:
+            self._connection.request(method, path, body=body, headers=headers)
+            response = self._connection.getresponse()
+            return response, response.read()
+        except (OSError, http.client.HTTPException):
+            self._connection.close()
+            raise
 
 
 # --- Answers -------------------------------------------------------------------------------
 
 
 def section_answers(
-    section: Section, answers: dict[str, Any], rng: random.Random
+    section: Section, answers: dict[str, Any], rng: random.Random, marker: str | None = None
 ) -> list[tuple[str, str]]:
     """Form fields for one section: every required question, most optional ones, and short
     free text now and then. ``answers`` (so far) decides which questions are shown, as on the
-    server, and is updated with what is sent."""
+    server, and is updated with what is sent. A ``marker`` is the answer to the first free-text
+    question, so that the response can be recognised once opened."""
     fields: list[tuple[str, str]] = []
     for question in section.visible_questions(answers):
-        if not question.required and rng.random() < 0.2:
+        if marker is not None and question.type is QuestionType.FREE_TEXT:
+            value: str | list[str] | dict[str, str] | None = marker
+            marker = None
+        elif not question.required and rng.random() < 0.2:
             continue
-        value = _answer(question, rng)
+        else:
+            value = _answer(question, rng)
         if value is None:
             continue
         answers[question.id] = value
@@ -290,7 +343,11 @@ class Stats:
     acknowledged: int = 0
     completed: int = 0
     requests: int = 0
+    # Requests sent again on a new connection after a kept-open one was found closed.
+    resent: int = 0
     errors: Counter[str] = field(default_factory=Counter)
+    # The markers of acknowledged responses that carried one (crash.py).
+    markers: list[str] = field(default_factory=list)
 
     def latency(self, step: str, seconds: float) -> None:
         self.latencies.setdefault(step, []).append(seconds)
@@ -303,7 +360,9 @@ class Stats:
         self.acknowledged += other.acknowledged
         self.completed += other.completed
         self.requests += other.requests
+        self.resent += other.resent
         self.errors.update(other.errors)
+        self.markers.extend(other.markers)
 
 
 @dataclass
@@ -313,6 +372,8 @@ class Phase:
     seconds: float
     cpu_client: float
     cpu_server: float | None
+    # PostgreSQL's processes serving the instance's database (None on SQLite).
+    cpu_database: float | None
     # Busy CPU seconds of the whole machine during the phase: whatever the client and gunicorn
     # did not use is other load, which makes the figures unreliable.
     cpu_machine: float | None
@@ -348,53 +409,59 @@ class CodeBox:
 
 
 def respond(
-    port: int,
+    connection: http.client.HTTPConnection,
     slug: str,
     questionnaire: Questionnaire,
     stats: Stats,
     rng: random.Random,
     codes: CodeBox | None = None,
+    marker: str | None = None,
 ) -> None:
-    """One respondent, start page to confirmation, as a browser does it."""
+    """One respondent, start page to confirmation, as a browser does it. A ``marker`` is
+    typed as the first free-text answer, and listed in ``stats`` once acknowledged."""
     base = f"/s/{slug}/"
-    browser = Browser(port, stats)
+    browser = Browser(connection, stats)
     started = time.perf_counter()
-    try:
-        start = _expect(browser.get("start GET", base), "start GET", 200)
-        if codes is not None:
-            form = [("csrf_token", _csrf(start, "start GET")), ("access_code", codes.take())]
-            path = _redirect(browser.post("start POST", base, form), "start POST")
+    start = _expect(browser.get("start GET", base), "start GET", 200)
+    if codes is not None:
+        form = [("csrf_token", _csrf(start, "start GET")), ("access_code", codes.take())]
+        path = _redirect(browser.post("start POST", base, form), "start POST")
+    else:
+        link = re.search(rb'href="(' + re.escape(base.encode()) + rb'q/[^"?#]+)"', start.body)
+        if link is None:
+            raise JourneyError("start GET", "no Start now link")
+        path = link.group(1).decode("ascii")
+    answers: dict[str, Any] = {}
+    to_type = marker
+    for _ in range(MAX_PAGES):
+        if path.startswith(base + "q/"):
+            page = _expect(browser.get("section GET", path), "section GET", 200)
+            section = questionnaire.section(path.removeprefix(base + "q/"))
+            form = [("csrf_token", _csrf(page, "section GET"))]
+            form += section_answers(section, answers, rng, to_type)
+            if to_type is not None and to_type in answers.values():
+                to_type = None
+            path = _redirect(browser.post("section POST", path, form), "section POST")
+        elif path == base + "check":
+            if to_type is not None:
+                raise JourneyError("check GET", "no free-text question took the marker")
+            page = _expect(browser.get("check GET", path), "check GET", 200)
+            form = [("csrf_token", _csrf(page, "check GET"))]
+            path = _redirect(browser.post("check POST", path, form), "check POST")
+            if path != base + "done":
+                raise JourneyError("check POST", f"redirected to {path}")
+            stats.acknowledged += 1
+            if marker is not None:
+                stats.markers.append(marker)
+            done = _expect(browser.get("done GET", path), "done GET", 200)
+            if CONFIRMATION not in done.body:
+                raise JourneyError("done GET", "no confirmation text")
+            stats.completed += 1
+            stats.journeys.append(time.perf_counter() - started)
+            return
         else:
-            link = re.search(rb'href="(' + re.escape(base.encode()) + rb'q/[^"?#]+)"', start.body)
-            if link is None:
-                raise JourneyError("start GET", "no Start now link")
-            path = link.group(1).decode("ascii")
-        answers: dict[str, Any] = {}
-        for _ in range(MAX_PAGES):
-            if path.startswith(base + "q/"):
-                page = _expect(browser.get("section GET", path), "section GET", 200)
-                section = questionnaire.section(path.removeprefix(base + "q/"))
-                form = [("csrf_token", _csrf(page, "section GET"))]
-                form += section_answers(section, answers, rng)
-                path = _redirect(browser.post("section POST", path, form), "section POST")
-            elif path == base + "check":
-                page = _expect(browser.get("check GET", path), "check GET", 200)
-                form = [("csrf_token", _csrf(page, "check GET"))]
-                path = _redirect(browser.post("check POST", path, form), "check POST")
-                if path != base + "done":
-                    raise JourneyError("check POST", f"redirected to {path}")
-                stats.acknowledged += 1
-                done = _expect(browser.get("done GET", path), "done GET", 200)
-                if CONFIRMATION not in done.body:
-                    raise JourneyError("done GET", "no confirmation text")
-                stats.completed += 1
-                stats.journeys.append(time.perf_counter() - started)
-                return
-            else:
-                raise JourneyError("section POST", f"redirected to {path}")
-        raise JourneyError("section POST", f"more than {MAX_PAGES} pages")
-    finally:
-        browser.close()
+            raise JourneyError("section POST", f"redirected to {path}")
+    raise JourneyError("section POST", f"more than {MAX_PAGES} pages")
 
 
 def _expect(reply: Reply, step: str, status: int) -> Reply:
@@ -418,32 +485,38 @@ def _csrf(reply: Reply, step: str) -> str:
     return match.group(1).decode("ascii")
 
 
-def health(port: int, stats: Stats) -> None:
-    browser = Browser(port, stats)
-    try:
-        reply = _expect(browser.get(HEALTH_STEP, "/healthz"), HEALTH_STEP, 200)
-        if b'"ok"' not in reply.body:
-            raise JourneyError(HEALTH_STEP, "status is not ok")
-        stats.completed += 1
-    finally:
-        browser.close()
+def health(connection: http.client.HTTPConnection, stats: Stats) -> None:
+    reply = _expect(Browser(connection, stats).get(HEALTH_STEP, "/healthz"), HEALTH_STEP, 200)
+    if b'"ok"' not in reply.body:
+        raise JourneyError(HEALTH_STEP, "status is not ok")
+    stats.completed += 1
 
 
 # --- Phases --------------------------------------------------------------------------------
 
 
+Task = Callable[[Stats, random.Random, http.client.HTTPConnection], None]
+
+
 def run_phase(
     name: str,
-    task: Callable[[Stats, random.Random], None],
+    task: Task,
     *,
+    port: int,
     concurrency: int,
     count: int,
     seconds: float,
-    server_pid: int,
     stop: threading.Event,
+    server_pid: int | None = None,
+    database: str | None = None,
+    max_errors: int | None = MAX_ERRORS,
+    pause_after_error: float = 0.0,
 ) -> Phase:
-    """Run ``task`` from ``concurrency`` threads until ``count`` tasks have started, ``seconds``
-    have passed, ``stop`` is set or more than MAX_ERRORS requests have failed."""
+    """Run ``task`` from ``concurrency`` threads, each with a connection of its own, until
+    ``count`` tasks have started, ``seconds`` have passed, ``stop`` is set or more than
+    ``max_errors`` requests have failed (None: never give up). A thread whose task failed
+    waits ``pause_after_error`` seconds before its next. The CPU used by gunicorn (master
+    ``server_pid``) and by PostgreSQL for ``database`` is measured when they are given."""
     claimed = 0
     failures = 0
     lock = threading.Lock()
@@ -453,24 +526,32 @@ def run_phase(
         nonlocal claimed, failures
         stats = Stats()
         rng = random.Random(index)
-        while not stop.is_set() and time.monotonic() < deadline:
-            with lock:
-                if claimed >= count or failures > MAX_ERRORS:
-                    break
-                claimed += 1
-            try:
-                task(stats, rng)
-            except JourneyError as error:
-                stats.errors[error.kind] += 1
-            except (OSError, http.client.HTTPException) as error:
-                stats.errors[f"connection: {type(error).__name__}"] += 1
-            else:
-                continue
-            with lock:
-                failures += 1
+        connection = connect(port)
+        try:
+            while not stop.is_set() and time.monotonic() < deadline:
+                with lock:
+                    if claimed >= count or (max_errors is not None and failures > max_errors):
+                        break
+                    claimed += 1
+                try:
+                    task(stats, rng, connection)
+                except JourneyError as error:
+                    stats.errors[error.kind] += 1
+                except (OSError, http.client.HTTPException) as error:
+                    stats.errors[f"connection: {type(error).__name__}"] += 1
+                    connection.close()
+                else:
+                    continue
+                with lock:
+                    failures += 1
+                if pause_after_error:
+                    stop.wait(pause_after_error)
+        finally:
+            connection.close()
         return stats
 
-    cpu_server = _server_cpu(server_pid)
+    cpu_server = _server_cpu(server_pid) if server_pid is not None else None
+    cpu_database = _database_cpu(database) if database is not None else None
     cpu_machine = _machine_cpu()
     cpu_client = time.process_time()
     started = time.perf_counter()
@@ -484,15 +565,14 @@ def run_phase(
             stop.set()  # Ctrl-C or SIGTERM: let the threads finish their current request
             raise
     elapsed = time.perf_counter() - started
-    server_after = _server_cpu(server_pid)
-    machine_after = _machine_cpu()
     return Phase(
         name=name,
         stats=total,
         seconds=elapsed,
         cpu_client=time.process_time() - cpu_client,
-        cpu_server=_difference(cpu_server, server_after),
-        cpu_machine=_difference(cpu_machine, machine_after),
+        cpu_server=_difference(cpu_server, _server_cpu(server_pid) if server_pid else None),
+        cpu_database=_difference(cpu_database, _database_cpu(database) if database else None),
+        cpu_machine=_difference(cpu_machine, _machine_cpu()),
     )
 
 
@@ -512,28 +592,58 @@ def _machine_cpu() -> float | None:
     return busy / os.sysconf("SC_CLK_TCK")
 
 
+def _processes() -> Iterator[tuple[int, list[str]]]:
+    """(pid, fields of /proc/<pid>/stat after the command name) of every process (Linux)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # The command name (field 2) may hold spaces; fields after ")" are fixed.
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        yield int(entry.name), fields
+
+
+def worker_pids(master_pid: int) -> list[int]:
+    """The gunicorn master's children: its workers."""
+    return [pid for pid, fields in _processes() if int(fields[1]) == master_pid]
+
+
 def _server_cpu(master_pid: int) -> float | None:
-    """CPU seconds used so far by gunicorn's master and workers (Linux /proc), else None."""
-    proc = Path("/proc")
-    if not proc.is_dir():
+    """CPU seconds used so far by gunicorn's master and workers, including workers that have
+    exited (Linux /proc), else None."""
+    if not Path("/proc").is_dir():
         return None
-    ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     try:
-        for entry in proc.iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                # The command name (field 2) may hold spaces; fields after ")" are fixed.
-                fields = (entry / "stat").read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
-            pid, parent = int(entry.name), int(fields[1])
-            if pid == master_pid or parent == master_pid:
+        for pid, fields in _processes():
+            if pid == master_pid:
+                total += sum(int(value) for value in fields[11:15])  # its own, and reaped ones
+            elif int(fields[1]) == master_pid:
                 total += int(fields[11]) + int(fields[12])  # utime + stime
     except OSError:
         return None
-    return total / ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _database_cpu(name: str) -> float | None:
+    """CPU seconds used so far by PostgreSQL's server processes connected to database
+    ``name`` (their title names it: "postgres: <user> <database> <client> <state>")."""
+    if not Path("/proc").is_dir():
+        return None
+    total = 0
+    try:
+        for pid, fields in _processes():
+            try:
+                title = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if title.startswith(b"postgres: ") and f" {name} ".encode() in title:
+                total += int(fields[11]) + int(fields[12])
+    except OSError:
+        return None
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 # --- The server ----------------------------------------------------------------------------
@@ -545,8 +655,61 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def instance_environment(instance: Path) -> dict[str, str]:
-    """The development configuration on a fresh folder: SQLite, secrets generated there."""
+@dataclass(frozen=True)
+class Instance:
+    """A throwaway instance: its folder, environment and database."""
+
+    folder: Path
+    env: dict[str, str]
+    database: str  # "sqlite" or "postgres"
+    url: str
+    # The PostgreSQL database made for it (None on SQLite).
+    database_name: str | None = None
+
+
+@contextmanager
+def instance(database: str, postgres_url: str = POSTGRES_URL) -> Iterator[Instance]:
+    """A fresh instance in a temporary folder, on a fresh SQLite file or a PostgreSQL database
+    of its own on the server of ``postgres_url``; removed (the database dropped) afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="candour-bench-"))
+    name: str | None = None
+    try:
+        if database == "postgres":
+            name = f"candour_bench_{secrets.token_hex(4)}"
+            url = _create_database(postgres_url, name)
+        else:
+            url = f"sqlite:///{folder / 'candour.db'}"
+        yield Instance(folder, instance_environment(folder, url), database, url, name)
+    finally:
+        if name is not None:
+            _drop_database(postgres_url, name)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _create_database(server_url: str, name: str) -> str:
+    """Make database ``name`` on the server of ``server_url``; its URL."""
+    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        engine.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(server_url: str, name: str) -> None:
+    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            # FORCE: a gunicorn worker killed by crash.py may leave a session behind.
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        engine.dispose()
+
+
+def instance_environment(folder: Path, url: str) -> dict[str, str]:
+    """The development configuration on a fresh folder and database, secrets generated there,
+    the open surveys' ceiling at its highest."""
     env = dict(os.environ)
     for name in (
         "DATABASE_URL",
@@ -559,7 +722,9 @@ def instance_environment(instance: Path) -> dict[str, str]:
         env.pop(name, None)
     env.update(
         SURVEY_ENV="development",
-        SURVEY_INSTANCE_DIR=str(instance),
+        SURVEY_INSTANCE_DIR=str(folder),
+        DATABASE_URL=url,
+        SURVEY_OPEN_RESPONSES_PER_MINUTE=CEILING_PER_MINUTE,
         FLASK_APP="survey_app.wsgi:build()",
         PYTHONUNBUFFERED="1",
     )
@@ -567,8 +732,10 @@ def instance_environment(instance: Path) -> dict[str, str]:
 
 
 def set_up_instance(env: dict[str, str]) -> None:
-    for command in (["db", "upgrade"], ["demo", "setup"]):
-        flask_cli(env, command)
+    """``flask db upgrade`` and ``flask demo setup``, without last year's synthetic responses
+    (which only the report pages need, and which take minutes to analyse)."""
+    flask_cli(env, ["db", "upgrade"])
+    flask_cli(env, ["demo", "setup", "--past-responses", "0"])
 
 
 def set_up_codes_survey(
@@ -617,10 +784,11 @@ def flask_cli(env: dict[str, str], command: list[str]) -> str:
     return done.stdout
 
 
-@contextmanager
-def gunicorn(env: dict[str, str], port: int, workers: int, log: Path) -> Iterator[int]:
-    """Serve the app; yield the master's pid once /healthz answers; always stop it."""
-    with log.open("wb") as output:
+def start_gunicorn(
+    env: dict[str, str], port: int, workers: int, threads: int, log: Path
+) -> subprocess.Popen[bytes]:
+    """Serve the app as `make run` does; return once /healthz answers."""
+    with log.open("ab") as output:
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -630,6 +798,8 @@ def gunicorn(env: dict[str, str], port: int, workers: int, log: Path) -> Iterato
                 f"{HOST}:{port}",
                 "--workers",
                 str(workers),
+                "--threads",
+                str(threads),
                 "--config",
                 "python:survey_app.gunicorn_conf",
                 "survey_app.wsgi:build()",
@@ -639,16 +809,34 @@ def gunicorn(env: dict[str, str], port: int, workers: int, log: Path) -> Iterato
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-        try:
-            _wait_until_healthy(process, port, log)
-            yield process.pid
-        finally:
-            process.terminate()  # SIGTERM: graceful shutdown of master and workers
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    try:
+        _wait_until_healthy(process, port, log)
+    except BaseException:
+        stop_gunicorn(process)
+        raise
+    return process
+
+
+def stop_gunicorn(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM: a graceful shutdown of master and workers (SIGKILL after 20 s)."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def gunicorn(
+    env: dict[str, str], port: int, workers: int, threads: int, log: Path
+) -> Iterator[int]:
+    """Serve the app; yield the master's pid once /healthz answers; always stop it."""
+    process = start_gunicorn(env, port, workers, threads, log)
+    try:
+        yield process.pid
+    finally:
+        stop_gunicorn(process)
 
 
 def _wait_until_healthy(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
@@ -676,9 +864,9 @@ def _tail(log: Path, lines: int = 20) -> str:
         return "(no log)"
 
 
-def stored_responses(instance: Path, slug: str) -> int:
-    """Rows in the ``responses`` table for the survey, read straight from the SQLite file."""
-    db = Database(f"sqlite:///{instance / 'candour.db'}")
+def stored_responses(url: str, slug: str) -> int:
+    """Rows in the ``responses`` table for the survey, read straight from the database."""
+    db = Database(url)
     try:
         with db.session() as session:
             count = session.scalar(
@@ -700,6 +888,7 @@ def report(
     journeys: Phase,
     healthz: Phase,
     stored: int,
+    load: tuple[float, float],
 ) -> bool:
     """Print the summary; True if the run passed (no errors, nothing lost)."""
     per_journey = journeys.stats.requests / max(journeys.stats.completed, 1)
@@ -715,8 +904,8 @@ def report(
     print()
     print(
         f"Candour submit benchmark, {dt.date.today().isoformat()}: {args.questionnaire} "
-        f"({args.access} access), "
-        f"gunicorn {args.workers} sync workers, SQLite, {args.concurrency} clients, "
+        f"({args.access} access), gunicorn {args.workers} workers x {args.threads} threads, "
+        f"{DATABASE_NAMES[args.database]}, {args.concurrency} clients, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}"
     )
     print()
@@ -739,6 +928,7 @@ def report(
         f"timed: {journeys.seconds:.1f} s of journeys after {warmup.stats.completed} warm-up "
         f"journeys; {healthz.seconds:.1f} s of /healthz"
     )
+    print(f"load average (1 min) before the run {load[0]:.2f}, after it {load[1]:.2f}")
     cores = os.cpu_count() or 1
     print(f"cpu, as % of one core ({cores} cores = {100 * cores}%):")
     busy_elsewhere = False
@@ -746,12 +936,18 @@ def report(
         line = f"  {phase.name:<9} load generator {100 * phase.cpu_client / phase.seconds:.0f}%"
         if phase.cpu_server is not None:
             line += f", gunicorn {100 * phase.cpu_server / phase.seconds:.0f}%"
+            ours = phase.cpu_server + phase.cpu_client + (phase.cpu_database or 0.0)
+            if phase.cpu_database is not None:
+                line += f", PostgreSQL {100 * phase.cpu_database / phase.seconds:.0f}%"
             if phase.cpu_machine is not None:
-                other = max(phase.cpu_machine - phase.cpu_server - phase.cpu_client, 0.0)
+                other = max(phase.cpu_machine - ours, 0.0)
                 line += f", other processes {100 * other / phase.seconds:.0f}%"
                 busy_elsewhere |= other / phase.seconds > 0.15
             per_item = 1000 * phase.cpu_server / max(phase.stats.completed, 1)
             line += f"; gunicorn CPU per {item} {per_item:.2f} ms"
+            if phase.cpu_database is not None:
+                per_item = 1000 * phase.cpu_database / max(phase.stats.completed, 1)
+                line += f" (+ PostgreSQL {per_item:.2f} ms)"
         print(line)
     if busy_elsewhere:
         print("  WARNING: other processes were busy; the figures understate the app")
@@ -765,7 +961,8 @@ def report(
         f"target: {rate:.1f} >= {TARGET_PER_SECOND:.0f} responses/s: "
         f"{'met' if rate >= TARGET_PER_SECOND else 'NOT met'}"
     )
-    print(f"errors: {sum(errors.values())}")
+    resent = warmup.stats.resent + journeys.stats.resent + healthz.stats.resent
+    print(f"errors: {sum(errors.values())} (requests sent again on a new connection: {resent})")
     for kind, count in errors.most_common():
         print(f"  {count:>6}  {kind}")
     print(f"database: {acknowledged} acknowledged, {stored} stored")
@@ -789,12 +986,47 @@ def _row(label: str, count: int, rate: float, seconds: list[float]) -> None:
 # --- Main ----------------------------------------------------------------------------------
 
 
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """--database, --postgres-url, --workers and --threads (shared with crash.py)."""
+    parser.add_argument(
+        "--database",
+        choices=DATABASES,
+        default="sqlite",
+        help="a fresh SQLite file, or a fresh database on the PostgreSQL server of --postgres-url",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=POSTGRES_URL,
+        help="the PostgreSQL server (and a database to connect to there) on which to make the "
+        "throwaway database, dropped afterwards",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="gunicorn workers (default: "
+        + ", ".join(f"{n} on {DATABASE_NAMES[d]}" for d, n in DEFAULT_WORKERS.items())
+        + ")",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=THREADS, help="threads per gunicorn worker, as make run"
+    )
+
+
+def check_server_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.workers is None:
+        args.workers = DEFAULT_WORKERS[args.database]
+    for name in ("workers", "threads"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients")
     parser.add_argument("--responses", type=int, default=3000, help="timed journeys, at most")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds, at most")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    add_server_options(parser)
     parser.add_argument("--warmup", type=int, default=100, help="untimed journeys first")
     parser.add_argument(
         "--health-duration", type=float, default=10.0, help="seconds of /healthz, at most"
@@ -811,7 +1043,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="answer the demo survey of this questionnaire (demo-<id>)",
     )
     args = parser.parse_args(argv)
-    for name in ("concurrency", "responses", "workers"):
+    check_server_options(parser, args)
+    for name in ("concurrency", "responses"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
     if args.duration <= 0 or args.health_duration <= 0 or args.warmup < 0:
@@ -819,64 +1052,81 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def _interrupt(signum: int, _frame: FrameType | None) -> None:
+def interrupt(signum: int, _frame: FrameType | None) -> None:
+    """On SIGTERM: stop gunicorn and clean up, as on Ctrl-C."""
     raise KeyboardInterrupt(f"signal {signum}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _interrupt)  # stop gunicorn and clean up on `kill` too
+    signal.signal(signal.SIGTERM, interrupt)
     questionnaire = load_questionnaire(ROOT / "questionnaires" / f"{args.questionnaire}.yaml")
     slug = f"demo-{questionnaire.id}"
-    instance = Path(tempfile.mkdtemp(prefix="candour-bench-"))
     stop = threading.Event()
+    load_before = os.getloadavg()[0]
     try:
-        env = instance_environment(instance)
-        print(f"setting up {instance} (flask db upgrade, flask demo setup) ...", flush=True)
-        set_up_instance(env)
-        codes: CodeBox | None = None
-        if args.access == "codes":
-            # Enough for every journey that can start, failed ones included.
-            count = args.warmup + args.responses + 2 * MAX_ERRORS + args.concurrency
-            slug, issued = set_up_codes_survey(env, instance, questionnaire, count)
-            codes = CodeBox(issued)
-        port = free_port()
-        with gunicorn(env, port, args.workers, instance / "gunicorn.log") as pid:
-            print(f"gunicorn on {HOST}:{port}, {args.workers} workers", flush=True)
-
-            def journey(stats: Stats, rng: random.Random) -> None:
-                respond(port, slug, questionnaire, stats, rng, codes)
-
-            def probe(stats: Stats, _rng: random.Random) -> None:
-                health(port, stats)
-
-            common: dict[str, Any] = {
-                "concurrency": args.concurrency,
-                "server_pid": pid,
-                "stop": stop,
-            }
-            print(f"warm-up: {args.warmup} journeys ...", flush=True)
-            warmup = run_phase(
-                "warm-up", journey, count=args.warmup, seconds=args.duration, **common
-            )
+        with instance(args.database, args.postgres_url) as built:
             print(
-                f"timed: up to {args.responses} journeys or {args.duration:.0f} s ...", flush=True
+                f"setting up {built.folder} on {DATABASE_NAMES[args.database]} "
+                "(flask db upgrade, flask demo setup) ...",
+                flush=True,
             )
-            journeys = run_phase(
-                "responses", journey, count=args.responses, seconds=args.duration, **common
-            )
-            print(f"/healthz: up to {args.health_duration:.0f} s ...", flush=True)
-            healthz = run_phase(
-                "healthz",
-                probe,
-                count=args.responses * len(STEPS),
-                seconds=args.health_duration,
-                **common,
-            )
-        # gunicorn has stopped: every acknowledged response must now be in the file.
-        stored = stored_responses(instance, slug)
-        passed = report(args, warmup, journeys, healthz, stored)
-    except RuntimeError as error:  # the instance or gunicorn did not start
+            set_up_instance(built.env)
+            codes: CodeBox | None = None
+            if args.access == "codes":
+                # Enough for every journey that can start, failed ones included.
+                count = args.warmup + args.responses + 2 * MAX_ERRORS + args.concurrency
+                slug, issued = set_up_codes_survey(built.env, built.folder, questionnaire, count)
+                codes = CodeBox(issued)
+            port = free_port()
+            log = built.folder / "gunicorn.log"
+            with gunicorn(built.env, port, args.workers, args.threads, log) as pid:
+                print(
+                    f"gunicorn on {HOST}:{port}, {args.workers} workers x {args.threads} threads",
+                    flush=True,
+                )
+
+                def journey(
+                    stats: Stats, rng: random.Random, connection: http.client.HTTPConnection
+                ) -> None:
+                    respond(connection, slug, questionnaire, stats, rng, codes)
+
+                def probe(
+                    stats: Stats, _rng: random.Random, connection: http.client.HTTPConnection
+                ) -> None:
+                    health(connection, stats)
+
+                common: dict[str, Any] = {
+                    "port": port,
+                    "concurrency": args.concurrency,
+                    "server_pid": pid,
+                    "database": built.database_name,
+                    "stop": stop,
+                }
+                print(f"warm-up: {args.warmup} journeys ...", flush=True)
+                warmup = run_phase(
+                    "warm-up", journey, count=args.warmup, seconds=args.duration, **common
+                )
+                print(
+                    f"timed: up to {args.responses} journeys or {args.duration:.0f} s ...",
+                    flush=True,
+                )
+                journeys = run_phase(
+                    "responses", journey, count=args.responses, seconds=args.duration, **common
+                )
+                print(f"/healthz: up to {args.health_duration:.0f} s ...", flush=True)
+                healthz = run_phase(
+                    "healthz",
+                    probe,
+                    count=args.responses * len(STEPS),
+                    seconds=args.health_duration,
+                    **common,
+                )
+            # gunicorn has stopped: every acknowledged response must now be stored.
+            stored = stored_responses(built.url, slug)
+            load = (load_before, os.getloadavg()[0])
+            passed = report(args, warmup, journeys, healthz, stored, load)
+    except (RuntimeError, SQLAlchemyError) as error:  # the instance or gunicorn did not start
         print(f"benchmark not run: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -884,7 +1134,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         stop.set()
-        shutil.rmtree(instance, ignore_errors=True)
     return 0 if passed else 1
 
 

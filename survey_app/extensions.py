@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
@@ -41,6 +41,34 @@ def _not_a_staff_page() -> bool:
     return request.blueprint != "staff"
 
 
+STAFF_BLUEPRINT = "staff"
+
+
+def _limit_staff_pages_only(app: Flask) -> None:
+    """Run Flask-Limiter's request hooks for the staff pages alone.
+
+    ``limiter.init_app`` hooks into every request of the application, where the filter above
+    then exempts all but the staff pages -- after about 0.15 ms of work per request, a tenth
+    of a respondent's page. Registered on the staff blueprint instead (before its own hooks,
+    which is where they ran), they never run for anyone else. The filter stays, in case a
+    later Flask-Limiter hooks in some other way."""
+    _move_limiter_hooks(app.before_request_funcs)
+    _move_limiter_hooks(app.after_request_funcs)
+    _move_limiter_hooks(app.teardown_request_funcs)
+
+
+def _move_limiter_hooks(registry: dict[str | None, list[Any]]) -> None:
+    everywhere = registry.get(None, [])
+    ours = [hook for hook in everywhere if _belongs_to_limiter(hook)]
+    registry[None] = [hook for hook in everywhere if hook not in ours]
+    registry[STAFF_BLUEPRINT] = ours + registry.get(STAFF_BLUEPRINT, [])
+
+
+def _belongs_to_limiter(hook: Any) -> bool:
+    """A bound method of the limiter, or a ``functools.partial`` of one of its functions."""
+    return getattr(hook, "__self__", None) is limiter or limiter in getattr(hook, "args", ())
+
+
 DB = "candour.db"
 QUESTIONNAIRES = "candour.questionnaires"
 KEYRING = "candour.keyring"
@@ -72,6 +100,7 @@ def init_app(app: Flask) -> None:
     )
     csrf.init_app(app)
     limiter.init_app(app)
+    _limit_staff_pages_only(app)
 
 
 def get_db() -> Database:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from survey_app.crypto import generate_survey_keypair, key_id, reseal, wrap_private_key
@@ -289,12 +290,21 @@ def slot_aad(survey_id: str) -> bytes:
     return b"candour/key-slot/" + survey_id.encode("ascii")
 
 
+# Every respondent page looks its survey up: the columns of SurveyInfo, read on a plain
+# connection with a statement built once. Building the statement, opening an ORM session and
+# loading a Survey object each cost more than the query itself on SQLite.
+_SURVEYS: Table = cast(Table, Survey.__table__)  # Core: no ORM work on these paths
+_SURVEY_BY_SLUG = select(*(_SURVEYS.c[item.name] for item in dataclasses.fields(SurveyInfo))).where(
+    _SURVEYS.c.slug == bindparam("slug")
+)
+
+
 def get_survey(db: Database, slug: str) -> SurveyInfo:
-    with db.session() as session:
-        row = session.scalar(select(Survey).where(Survey.slug == slug))
-        if row is None:
-            raise NotFoundError(f"There is no survey with the slug '{slug}'")
-        return _info(row)
+    with db.connect() as connection:
+        row = connection.execute(_SURVEY_BY_SLUG, {"slug": slug}).first()
+    if row is None:
+        raise NotFoundError(f"There is no survey with the slug '{slug}'")
+    return SurveyInfo(**row._asdict())
 
 
 def get_survey_by_id(db: Database, survey_id: str) -> SurveyInfo:
@@ -430,15 +440,18 @@ def rewrite_responses(session: Session, public_key: bytes, which: Any) -> int:
     return len(rewritten)
 
 
+_OPEN_SURVEY = (
+    select(_SURVEYS.c.status, _SURVEYS.c.access)
+    .where(_SURVEYS.c.id == bindparam("survey_id"))
+    .with_for_update(read=True)
+)
+
+
 def lock_open_survey(session: Session, survey_id: str) -> str:
     """Inside a respondent's transaction: check the survey is still open and return its access
     mode. On PostgreSQL the survey row is locked shared until the transaction ends, so a close
     waits for it (and it waits for a close). Raises SurveyClosedError otherwise."""
-    found = session.execute(
-        select(Survey.status, Survey.access)
-        .where(Survey.id == survey_id)
-        .with_for_update(read=True)
-    ).first()
+    found = session.execute(_OPEN_SURVEY, {"survey_id": survey_id}).first()
     if found is None or found.status != "open":
         raise SurveyClosedError("This survey has closed")
     return str(found.access)

@@ -11,13 +11,14 @@ survey closes.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,6 +42,11 @@ class Database:
 
     def session(self) -> Session:
         return self._sessions()
+
+    def connect(self) -> Connection:
+        """A plain connection, without an ORM session, for a single read on a hot path (a
+        respondent's page): use it in a ``with`` block."""
+        return self.engine.connect()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -96,8 +102,17 @@ def insert_unless_present(session: Session, model: type[Base], **values: Any) ->
     True if the row was inserted. A concurrent transaction inserting the same key makes this
     wait for it, then report False if it committed. Other errors (a missing parent row) raise.
     """
-    table: Any = model.__table__
     dialect = session.get_bind().dialect.name
+    # The columns are those of ``values``, given with the execution.
+    inserted = session.execute(_insert_unless_present(dialect, model), values)
+    return inserted.first() is not None
+
+
+@functools.cache
+def _insert_unless_present(dialect: str, model: type[Base]) -> Any:
+    """The statement for `insert_unless_present`, built once per table: building a statement
+    costs more than running it on SQLite (each respondent's send runs one)."""
+    table: Any = model.__table__
     if dialect == "postgresql":
         statement: Any = postgresql.insert(table).on_conflict_do_nothing()
     elif dialect == "sqlite":
@@ -105,8 +120,7 @@ def insert_unless_present(session: Session, model: type[Base], **values: Any) ->
     else:  # pragma: no cover - only the two supported databases
         raise NotImplementedError(dialect)
     # RETURNING gives a row only when one was inserted (drivers differ on rowcount here).
-    inserted = session.execute(statement.values(**values).returning(*table.primary_key.columns))
-    return inserted.first() is not None
+    return statement.returning(*table.primary_key.columns)
 
 
 def make_engine(url: str) -> Engine:

@@ -38,7 +38,7 @@ STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
 
 def register_web(app: Flask) -> None:
-    from survey_app.web import health, respond, retiring, staff
+    from survey_app.web import health, presenting, respond, retiring, staff
 
     app.register_blueprint(respond.bp)
     app.register_blueprint(staff.bp)
@@ -55,6 +55,7 @@ def register_web(app: Flask) -> None:
     app.after_request(_headers)
     app.after_request(retiring.retire_if_asked)
     app.context_processor(respond.template_helpers)
+    app.add_template_filter(presenting.picked, "picked")
 
 
 class EscapedQuery:

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from jinja2 import Undefined
+
 from survey_app.domain.model import Question, Questionnaire, QuestionType, Section
 from survey_app.domain.routing import visible_sections
+
+
+def picked(selected: Any) -> frozenset[str]:
+    """The values a radio or checkbox group shows as chosen, as strings (the ``picked`` template
+    filter): one value, several, or none (None, or undefined in the template). Worked out once
+    per group, not once per item: a page has dozens of items."""
+    if selected is None or isinstance(selected, Undefined):
+        return frozenset()
+    if isinstance(selected, str | int | float):
+        return frozenset({str(selected)})
+    if isinstance(selected, Iterable):
+        return frozenset(str(value) for value in selected)
+    return frozenset()
 
 
 def answer_lines(question: Question, value: Any) -> list[str]:

@@ -15,8 +15,10 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from survey_app import create_app
 from survey_app.extensions import get_db
-from tests.conftest import FIXTURE_QUESTIONNAIRES, make_config, migrated_app
+from tests.conftest import FIXTURE_QUESTIONNAIRES, make_config
+from tests.helpers.databases import TestDatabases
 
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -50,10 +52,11 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-def serve(tmp_path: Path, **overrides: Any) -> Iterator[tuple[Flask, str]]:
-    (tmp_path / "instance").mkdir()
-    config = make_config(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'candour.db'}", **overrides)
-    app = migrated_app(config)
+def serve(
+    tmp_path: Path, databases: TestDatabases, **overrides: Any
+) -> Iterator[tuple[Flask, str]]:
+    url = databases.sqlite_migrated(tmp_path / "instance" / "candour.db")
+    app = create_app(make_config(tmp_path, url, **overrides))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
     app.config["SURVEY_EXIT_URL"] = f"{base}/healthz"
@@ -67,12 +70,12 @@ def serve(tmp_path: Path, **overrides: Any) -> Iterator[tuple[Flask, str]]:
 
 
 @pytest.fixture
-def live_app(tmp_path: Path) -> Iterator[tuple[Flask, str]]:
+def live_app(tmp_path: Path, test_databases: TestDatabases) -> Iterator[tuple[Flask, str]]:
     """The app on an SQLite file, served by a real HTTP server on a free local port."""
-    yield from serve(tmp_path)
+    yield from serve(tmp_path, test_databases)
 
 
 @pytest.fixture
-def live_sample_app(tmp_path: Path) -> Iterator[tuple[Flask, str]]:
+def live_sample_app(tmp_path: Path, test_databases: TestDatabases) -> Iterator[tuple[Flask, str]]:
     """The same, with the test questionnaires."""
-    yield from serve(tmp_path, SURVEY_QUESTIONNAIRE_DIR=str(FIXTURE_QUESTIONNAIRES))
+    yield from serve(tmp_path, test_databases, SURVEY_QUESTIONNAIRE_DIR=str(FIXTURE_QUESTIONNAIRES))

@@ -20,6 +20,7 @@ from survey_app.extensions import get_db, get_keyring
 from survey_app.services import analysis, surveys
 from tests.browser.conftest import serve
 from tests.browser.test_respondent_pages import axe_violations, no_sideways_scroll
+from tests.helpers.databases import TestDatabases
 from tests.integration.staff.support import make_user, sign_in
 
 pytestmark = pytest.mark.browser
@@ -30,11 +31,13 @@ REPORT = f"/staff/surveys/{PAST_SLUG}/report"
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, str, list[str]]]:
+def published(
+    tmp_path_factory: pytest.TempPathFactory, test_databases: TestDatabases
+) -> Iterator[tuple[Flask, str, list[str]]]:
     """The demo's published staff survey report (400 responses, as `make run` makes: a
     smaller survey publishes its results for everyone only), and the views it publishes.
     Made once for this module: protecting 400 responses takes tens of seconds."""
-    served = serve(tmp_path_factory.mktemp("report"))
+    served = serve(tmp_path_factory.mktemp("report"), test_databases)
     app, base = next(served)
     with app.app_context():
         log2_n = int(app.config["SURVEY_SCRYPT_LOG2_N"])

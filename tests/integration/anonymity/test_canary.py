@@ -24,9 +24,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import inspect, text
 from werkzeug.serving import make_server
 
+from survey_app import create_app
 from survey_app.extensions import get_code_secret, get_db, get_keyring
 from survey_app.services.codes import issue_codes
-from tests.conftest import FIXTURE_QUESTIONNAIRES, make_config, migrated_app
+from tests.conftest import FIXTURE_QUESTIONNAIRES, make_config
 from tests.helpers.journey import PASSPHRASE, create_survey, post_page
 
 CANARY_TEXT = "quartz-zebra-canary-4471 my manager said it"
@@ -48,7 +49,7 @@ def canary_app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
     config = make_config(
         tmp_path, database_url, SURVEY_QUESTIONNAIRE_DIR=str(FIXTURE_QUESTIONNAIRES)
     )
-    app = migrated_app(config)
+    app = create_app(config)
     yield app
     with app.app_context():
         get_db().dispose()

@@ -8,20 +8,20 @@ backup or a replica would) and keeps copies of envelopes from before the close.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 import config
+from survey_app import create_app
 from survey_app.extensions import get_db
 from survey_app.services.surveys import SurveyInfo, close_survey
-from tests.conftest import FIXTURE_QUESTIONNAIRES, NO_POSTGRES, make_config, migrated_app
+from tests.conftest import FIXTURE_QUESTIONNAIRES, NO_POSTGRES, make_config
+from tests.helpers.databases import TestDatabases
 from tests.helpers.journey import create_survey
 from tests.integration.anonymity.support import (
     CHANCE,
@@ -40,26 +40,18 @@ RUN = 32  # bytes: a shared run this long is a match, not a coincidence (2^-256)
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    server = config.test_database_url()  # not imported by name: pytest would collect it
-    if server is None:
+def app(tmp_path: Path, test_databases: TestDatabases) -> Iterator[Flask]:
+    if config.test_database_url() is None:  # not imported by name: pytest would collect it
         pytest.skip(NO_POSTGRES)
-    schema = f"t_{secrets.token_hex(6)}"
-    admin = create_engine(server)
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in server else "?"
-    url = f"{server}{separator}options={quote(f'-csearch_path={schema}')}"
+    url = test_databases.postgres_migrated()
     (tmp_path / "instance").mkdir()
-    application = migrated_app(
+    application = create_app(
         make_config(tmp_path, url, SURVEY_QUESTIONNAIRE_DIR=str(FIXTURE_QUESTIONNAIRES))
     )
     yield application
     with application.app_context():
         get_db().dispose()
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    test_databases.drop(url)
 
 
 @pytest.fixture

@@ -18,9 +18,11 @@ from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from survey_app import create_app
 from survey_app.extensions import get_db
 from survey_app.services.surveys import SurveyInfo, close_survey
-from tests.conftest import FIXTURE_QUESTIONNAIRES, make_config, migrated_app
+from tests.conftest import FIXTURE_QUESTIONNAIRES, make_config
+from tests.helpers.databases import TestDatabases
 from tests.helpers.journey import create_survey
 from tests.integration.anonymity.sqlitefiles import (
     FREE,
@@ -47,10 +49,9 @@ from tests.integration.anonymity.support import (
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    (tmp_path / "instance").mkdir()
-    url = f"sqlite:///{tmp_path / 'instance' / 'candour.db'}"
-    application = migrated_app(
+def app(tmp_path: Path, test_databases: TestDatabases) -> Iterator[Flask]:
+    url = test_databases.sqlite_migrated(tmp_path / "instance" / "candour.db")
+    application = create_app(
         make_config(tmp_path, url, SURVEY_QUESTIONNAIRE_DIR=str(FIXTURE_QUESTIONNAIRES))
     )
     yield application

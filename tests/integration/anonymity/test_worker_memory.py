@@ -176,6 +176,7 @@ def sign_in(base: str, secret: str) -> requests.Session:
     return browser
 
 
+@pytest.mark.slow
 def test_the_web_worker_keeps_no_key_and_no_response(
     server: tuple[int, int, dict[str, str], bytes],
 ) -> None:

@@ -510,9 +510,9 @@ def test_responses_export_with_a_wrong_passphrase_writes_nothing(
 
 
 @pytest.fixture
-def empty_app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
+def empty_app(tmp_path: Path, empty_database_url: str) -> Iterator[Flask]:
     """An application on a database that has never been migrated."""
-    application = create_app(make_config(tmp_path, database_url))
+    application = create_app(make_config(tmp_path, empty_database_url))
     yield application
     with application.app_context():
         get_db().dispose()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from flask import Flask
 
 from survey_app.demo import (
@@ -24,8 +25,13 @@ from survey_app.services import accounts, analysis, headcounts, keys, sessions, 
 from survey_app.services.export import open_responses
 
 QUESTIONNAIRE = "reflective-space-feedback"
+# Last year's synthetic responses: few, so that the test is quick. (Not many more: on the staff
+# survey's breakdowns the disclosure engine takes 13 s at 20 responses, 48 s at 30 and far
+# longer at 40 -- see benchmarks/README.md, "Small surveys".)
+PAST = 20
 
 
+@pytest.mark.slow
 def test_demo_setup_creates_and_opens_one_survey_per_questionnaire(app: Flask) -> None:
     runner = app.test_cli_runner()
     with app.app_context():
@@ -34,7 +40,7 @@ def test_demo_setup_creates_and_opens_one_survey_per_questionnaire(app: Flask) -
     demo_slugs = [f"demo-{q}" for q in questionnaire_ids]
 
     result = runner.invoke(
-        args=["demo", "setup", "--base-url", "https://demo.example/", "--past-responses", "30"]
+        args=["demo", "setup", "--base-url", "https://demo.example/", "--past-responses", str(PAST)]
     )
     assert result.exit_code == 0, result.output
     for questionnaire_id in questionnaire_ids:
@@ -67,10 +73,10 @@ def test_demo_setup_creates_and_opens_one_survey_per_questionnaire(app: Flask) -
         past = surveys.get_survey(get_db(), PAST_SLUG)
         assert past.status == "closed"
         opened = open_responses(get_db(), PAST_SLUG, DEMO_PASSPHRASE)
-        assert len(opened) == 30
-        assert len({json.dumps(r.answers, sort_keys=True) for r in opened}) > 20
+        assert len(opened) == PAST
+        assert len({json.dumps(r.answers, sort_keys=True) for r in opened}) > PAST * 2 // 3
         release = analysis.load_release(get_db(), get_keyring(), past, published_only=True)
-        assert release is not None and release.protected.size(()) == 30
+        assert release is not None and release.protected.size(()) == PAST
         assert {u.account.email for u in accounts.list_users(get_db())} >= {
             "admin@demo.invalid",
             "viewer@demo.invalid",
@@ -94,7 +100,7 @@ def test_demo_setup_creates_and_opens_one_survey_per_questionnaire(app: Flask) -
         assert report.protected.size(()) == sum(n for *_, n in PAST_SESSIONS)
     assert f"https://demo.example/f/{today.short_code}" in result.stdout
 
-    second = runner.invoke(args=["demo", "setup", "--past-responses", "30"])
+    second = runner.invoke(args=["demo", "setup", "--past-responses", str(PAST)])
     assert second.exit_code == 0, second.output
     assert f"http://127.0.0.1:5000/s/demo-{QUESTIONNAIRE}/  [open]" in second.stdout
     with app.app_context():
@@ -103,7 +109,7 @@ def test_demo_setup_creates_and_opens_one_survey_per_questionnaire(app: Flask) -
         for slug in ids_before:
             assert len(keys.list_slots(get_db(), slug)) == 1
         assert analysis.release_count(get_db(), past.id) == 1
-        assert len(open_responses(get_db(), PAST_SLUG, DEMO_PASSPHRASE)) == 30
+        assert len(open_responses(get_db(), PAST_SLUG, DEMO_PASSPHRASE)) == PAST
         # Still one open session (the same one), and no new past sessions.
         assert len(sessions.list_sessions(get_db(), series.id)) == len(PAST_SESSIONS) + 1
     assert f"/f/{today.short_code}" in second.stdout

@@ -5,6 +5,8 @@ HTML and as a PDF whose text has its headings; without the layout engine, a clea
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +18,11 @@ from survey_app.cli import surveys_cli
 from survey_app.extensions import get_db, get_keyring, get_questionnaires, get_theme_options
 from survey_app.services import analysis, cycles, headcounts, pdf, publishing, reports, surveys
 from survey_app.services.submission import submit_response
+from tests.conftest import FIXTURE_QUESTIONNAIRES
+from tests.helpers.databases import TestDatabases
 from tests.helpers.journey import PASSPHRASE, create_survey
 from tests.helpers.pages import check_page
+from tests.helpers.prepared import Prepared, prepare
 from tests.integration.reports.support import QUESTIONNAIRE, SUBMITTED_ON, answers
 from tests.integration.staff.support import signed_in
 
@@ -79,9 +84,9 @@ def next_cycle_open(
     return surveys.open_survey(get_db(), slug)
 
 
-@pytest.fixture
-def two_cycles(sample_app: Flask) -> Flask:
-    app = sample_app
+def build_two_cycles(app: Flask) -> None:
+    """Two yearly cycles of the staff survey, each closed and its report published, and the
+    second one's headcounts."""
     info = create_survey(app, QUESTIONNAIRE, slug=FIRST, min_group=5)
     with app.app_context():
         questionnaire = get_questionnaires()[QUESTIONNAIRE]
@@ -106,7 +111,28 @@ def two_cycles(sample_app: Flask) -> Flask:
             reports.published_group_sizes(get_db(), get_keyring(), info, headcounts.COUNCIL),
             actor="test",
         )
-    return app
+
+
+@pytest.fixture(scope="module")
+def prepared_cycles(
+    tmp_path_factory: pytest.TempPathFactory, test_databases: TestDatabases
+) -> Prepared[None]:
+    """The two cycles, built once for the module (tests/helpers/prepared.py)."""
+    return prepare(
+        tmp_path_factory.mktemp("cycles"),
+        test_databases,
+        build_two_cycles,
+        SURVEY_QUESTIONNAIRE_DIR=str(FIXTURE_QUESTIONNAIRES),
+    )
+
+
+@pytest.fixture
+def two_cycles(prepared_cycles: Prepared[None], tmp_path: Path) -> Iterator[Flask]:
+    """The sample application on a copy of the two cycles (SQLite)."""
+    app = prepared_cycles.app(tmp_path)
+    yield app
+    with app.app_context():
+        get_db().dispose()
 
 
 def published(app: Flask, slug: str) -> Any:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from survey_app import create_app
 from survey_app.extensions import (
     get_db,
     get_keyring,
@@ -27,7 +28,7 @@ from survey_app.extensions import (
 from survey_app.services import releases, review
 from survey_app.services.errors import ServiceError
 from survey_app.storage.models import Release, ReleaseAudit
-from tests.conftest import FIXTURE_QUESTIONNAIRES, make_config, migrated_app
+from tests.conftest import FIXTURE_QUESTIONNAIRES, make_config
 from tests.helpers.pages import check_page
 from tests.integration.reports import test_themes
 from tests.integration.reports.support import SLUG, Built, publish, release_of, staff_member
@@ -50,7 +51,7 @@ def other(sample_app: Flask, tmp_path: Path) -> Iterator[Flask]:
         SURVEY_CODE_SECRET=sample_app.config["SURVEY_CODE_SECRET"],
     )
     (tmp_path / "second" / "instance").mkdir(parents=True)
-    app = migrated_app(config)
+    app = create_app(config)  # the database is migrated already
     yield app
     with app.app_context():
         get_db().dispose()

@@ -58,6 +58,7 @@ def test_a_locked_review_asks_for_a_passphrase_and_unlocks_for_hours(sample_app:
     assert events(sample_app, "review_locked")
 
 
+@pytest.mark.slow
 def test_a_wrong_passphrase_is_refused_audited_and_limited(sample_app: Flask) -> None:
     release_id = closed_with_comments(sample_app)
     lock(sample_app, release_id)

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
+from survey_app import create_app
 from survey_app.cli import keys_cli, surveys_cli
 from survey_app.crypto import normalise_invitation_code
 from survey_app.extensions import (
@@ -29,7 +30,7 @@ from survey_app.services import accounts, analysis, cycles, keys, review, survey
 from survey_app.services.errors import KeySlotError, ServiceError
 from survey_app.services.submission import submit_response
 from survey_app.storage.models import CarriedCodebook, KeySlot, Survey
-from tests.conftest import FIXTURE_QUESTIONNAIRES, make_config, migrated_app
+from tests.conftest import FIXTURE_QUESTIONNAIRES, make_config
 from tests.helpers.journey import PASSPHRASE
 from tests.integration.reports.test_release_attacks import (
     SLUG,
@@ -231,7 +232,7 @@ def versioned_app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
                 question["text"] = question["text"] + " (in the last year)"
     source.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
     config = make_config(tmp_path, database_url, SURVEY_QUESTIONNAIRE_DIR=str(folder))
-    application = migrated_app(config)
+    application = create_app(config)
     yield application
     with application.app_context():
         get_db().dispose()  # close its connections now, not when they are collected

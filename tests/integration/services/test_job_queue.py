@@ -33,12 +33,13 @@ from flask.testing import FlaskClient
 
 import config as configuration
 from config import ROOT
+from survey_app import create_app
 from survey_app.crypto import generate_survey_keypair
 from survey_app.extensions import get_db, get_questionnaires, get_unlock_store, job_settings
 from survey_app.services import analysis, job_queue, jobs, surveys
 from survey_app.services.errors import ServiceError
 from survey_app.services.submission import submit_response
-from tests.conftest import FIXTURE_QUESTIONNAIRES, make_config, migrated_app
+from tests.conftest import FIXTURE_QUESTIONNAIRES, make_config
 from tests.helpers.journey import create_survey
 from tests.helpers.memory import process_memory
 from tests.helpers.pages import check_page
@@ -51,9 +52,9 @@ PASSPHRASE = "Zephyrquill lantern 4417 marmalade"
 WRONG = "Brackenfold otter 9023 quince"
 HEARTBEAT = 2  # seconds: a killed job is noticed quickly
 RESPONSES = 120
-# Enough that an analysis goes on for seconds after it has said it started (4 s here), while a
-# test kills its worker within milliseconds of that.
-SLOW = 600
+# Enough that an analysis goes on for seconds after it has said it started (about 2 s here),
+# while a test kills its worker within milliseconds of that.
+SLOW = 300
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/task").exists(), reason="finds the job worker's processes through /proc"
@@ -95,7 +96,7 @@ def queued_app(tmp_path: Path, database_url: str, redis_db: redis.Redis) -> Iter
         SURVEY_JOBS="queue",
         SURVEY_JOB_HEARTBEAT_SECONDS=HEARTBEAT,
     )
-    app = migrated_app(config)
+    app = create_app(config)
     yield app
     with app.app_context():
         get_db().dispose()
@@ -268,6 +269,7 @@ def run_of(app: Flask, url: str) -> analysis.RunInfo:
     return found
 
 
+@pytest.mark.slow
 def test_a_queued_analysis_runs_in_a_worker_and_redis_never_holds_the_passphrase(
     queued_app: Flask, workers: Workers, redis_db: redis.Redis
 ) -> None:
@@ -332,6 +334,7 @@ def test_a_wrong_passphrase_comes_back_from_the_worker_and_is_refused(
     assert job_queue.live_workers(redis_db) == []
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_job_leaves_the_run_failed_and_it_can_be_run_again(
     queued_app: Flask, workers: Workers, redis_db: redis.Redis
 ) -> None:
@@ -367,6 +370,7 @@ def test_a_worker_killed_mid_job_leaves_the_run_failed_and_it_can_be_run_again(
     assert_absent(redis_db, PASSPHRASE)
 
 
+@pytest.mark.slow
 def test_a_job_process_killed_mid_job_is_failed_at_once_and_its_worker_goes_on(
     queued_app: Flask, workers: Workers, redis_db: redis.Redis
 ) -> None:
@@ -457,7 +461,7 @@ def test_without_redis_jobs_run_in_a_child_of_the_web_process(
     config = make_config(
         tmp_path, database_url, SURVEY_QUESTIONNAIRE_DIR=str(FIXTURE_QUESTIONNAIRES)
     )
-    app = migrated_app(config)
+    app = create_app(config)
     try:
         with app.app_context():
             assert job_settings().queue_url is None

@@ -21,6 +21,7 @@ from flask import Flask
 
 from analysis.counting import release_input
 from analysis.disclosure import ProtectedRelease
+from survey_app import create_app
 from survey_app.extensions import (
     get_db,
     get_keyring,
@@ -31,7 +32,7 @@ from survey_app.extensions import (
 from survey_app.services import analysis, publishing, releases, review, surveys, themes
 from survey_app.services.submission import submit_response
 from survey_app.storage.models import Release
-from tests.conftest import make_config, migrated_app
+from tests.conftest import make_config
 from tests.helpers.journey import PASSPHRASE, create_survey
 from tests.integration.reports.test_themes import COMMENTS
 
@@ -131,7 +132,7 @@ def two_boxes(tmp_path: Path, database_url: str) -> Iterator[Flask]:
     folder = tmp_path / "questionnaires"
     folder.mkdir()
     (folder / f"{QUESTIONNAIRE}.yaml").write_text(QUESTIONNAIRE_YAML, encoding="utf-8")
-    app = migrated_app(make_config(tmp_path, database_url, SURVEY_QUESTIONNAIRE_DIR=str(folder)))
+    app = create_app(make_config(tmp_path, database_url, SURVEY_QUESTIONNAIRE_DIR=str(folder)))
     info = create_survey(app, QUESTIONNAIRE, slug=SLUG, min_group=5)
     with app.app_context():
         questionnaire = get_questionnaires()[QUESTIONNAIRE]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -64,6 +65,7 @@ def _finish(client: FlaskClient, response: Any) -> None:
     assert wait_for_run(client, response.headers["Location"]) == "The release is ready"
 
 
+@pytest.mark.slow
 def test_keep_or_start_again_is_asked_and_done(sample_app: Flask) -> None:
     first_id = build_themed(sample_app)
     theme = _name_first_theme(sample_app, first_id)

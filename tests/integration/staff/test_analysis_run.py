@@ -73,6 +73,7 @@ def test_a_wrong_passphrase_is_refused_and_stores_nothing(sample_app: Flask) -> 
     assert [e.detail for e in events(sample_app, "analysis_run")] == ["refused: wrong passphrase"]
 
 
+@pytest.mark.slow
 def test_wrong_passphrases_are_rate_limited(sample_app: Flask) -> None:
     closed_survey_with_responses(sample_app, count=0)
     client, _staff = signed_in(sample_app, "admin")

@@ -40,6 +40,7 @@ def sockets(folder: Path) -> list[Path]:
     return sorted(folder.rglob("gunicorn.ctl"))
 
 
+@pytest.mark.slow
 def test_a_gunicorn_with_our_settings_opens_no_control_socket(tmp_path: Path) -> None:
     env = environment(tmp_path)  # XDG_RUNTIME_DIR is tmp_path
     env["HOME"] = str(tmp_path / "home")  # where gunicorn looks without XDG_RUNTIME_DIR

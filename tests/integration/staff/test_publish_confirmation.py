@@ -1,11 +1,15 @@
 """Publishing is confirmed on a page that lists what no analyst reviewed; unreviewed theme
 names are published only as automatic themes, and the report says truthfully which themes
 an analyst named. Publishing twice, a replaced draft, or a review that another analyst is
-still changing each get a clear message, never an error page."""
+still changing each get a clear message, never an error page. Every test starts from a copy
+of one analysed survey with themes, built once for the module."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,12 +25,63 @@ from survey_app.extensions import (
 )
 from survey_app.services import analysis, publishing, review, surveys
 from survey_app.services.errors import ServiceError
+from tests.conftest import FIXTURE_QUESTIONNAIRES
+from tests.helpers.databases import TestDatabases
 from tests.helpers.journey import PASSPHRASE
 from tests.helpers.pages import Page, check_page
+from tests.helpers.prepared import Prepared, prepare
 from tests.helpers.runs import wait_for_run
 from tests.integration.reports.support import publish, release_of, staff_member
 from tests.integration.reports.test_themes import BASE, SLUG, build_themed
 from tests.integration.staff.support import events, form_token
+
+
+@dataclass(frozen=True)
+class Themed:
+    release_id: str
+    review_key: bytes  # the review's key, unlocked for the key holder who analysed
+
+
+def _build(app: Flask) -> Themed:
+    release_id = build_themed(app)
+    with app.app_context():
+        key = get_unlock_store().get(release_id)
+    assert key is not None
+    return Themed(release_id, key)
+
+
+@pytest.fixture(scope="module")
+def prepared_themes(
+    tmp_path_factory: pytest.TempPathFactory, test_databases: TestDatabases
+) -> Prepared[Themed]:
+    """The analysed survey with themes of reports/test_themes.py, built once for the module
+    (tests/helpers/prepared.py)."""
+    return prepare(
+        tmp_path_factory.mktemp("themed"),
+        test_databases,
+        _build,
+        SURVEY_QUESTIONNAIRE_DIR=str(FIXTURE_QUESTIONNAIRES),
+    )
+
+
+@pytest.fixture
+def sample_app(prepared_themes: Prepared[Themed], tmp_path: Path) -> Iterator[Flask]:
+    """The sample application on a copy of the analysed survey, its review unlocked as after
+    the key holder's analysis on the web (SQLite)."""
+    app = prepared_themes.app(tmp_path)
+    with app.app_context():
+        get_unlock_store().put(
+            prepared_themes.made.release_id, prepared_themes.made.review_key, 3600
+        )
+    yield app
+    with app.app_context():
+        get_db().dispose()
+
+
+@pytest.fixture
+def release_id(prepared_themes: Prepared[Themed]) -> str:
+    """The analysed survey's draft release."""
+    return prepared_themes.made.release_id
 
 
 def _context(app: Flask) -> review.ReviewContext:
@@ -73,8 +128,9 @@ def _published_headings(client: FlaskClient) -> tuple[list[str], str]:
     return headings, page.one("#themes-engine").get_text(" ", strip=True)
 
 
-def test_the_page_lists_unnamed_themes_waiting_quotes_and_flags(sample_app: Flask) -> None:
-    release_id = build_themed(sample_app)
+def test_the_page_lists_unnamed_themes_waiting_quotes_and_flags(
+    sample_app: Flask, release_id: str
+) -> None:
     client, _staff = staff_member(sample_app, "analyst", assigned_to=SLUG)
     found = _context(sample_app).review("comments")
     page = _publish_page(client, release_id)
@@ -97,8 +153,9 @@ def test_the_page_lists_unnamed_themes_waiting_quotes_and_flags(sample_app: Flas
     assert first.label not in listed and len(listed) == len(found.themes) - 1
 
 
-def test_publishing_needs_the_tick_and_the_review_as_checked(sample_app: Flask) -> None:
-    release_id = build_themed(sample_app)
+def test_publishing_needs_the_tick_and_the_review_as_checked(
+    sample_app: Flask, release_id: str
+) -> None:
     client, _staff = staff_member(sample_app, "analyst", assigned_to=SLUG)
     page = _publish_page(client, release_id)
     untick = check_page(_post(client, page), 422)
@@ -112,9 +169,8 @@ def test_publishing_needs_the_tick_and_the_review_as_checked(sample_app: Flask) 
 
 
 def test_unreviewed_names_are_published_as_automatic_and_the_method_says_so(
-    sample_app: Flask,
+    sample_app: Flask, release_id: str
 ) -> None:
-    release_id = build_themed(sample_app)
     found = _context(sample_app).review("comments")
     named = found.themes[0]
     _rename(sample_app, release_id, named.id, "Caseload allocation")
@@ -139,7 +195,6 @@ def test_unreviewed_names_are_published_as_automatic_and_the_method_says_so(
 
 
 def test_the_method_never_claims_a_review_that_did_not_happen(sample_app: Flask) -> None:
-    build_themed(sample_app)
     publish(sample_app, SLUG)
     admin, _staff = staff_member(sample_app, "admin")
     headings, method = _published_headings(admin)
@@ -150,8 +205,9 @@ def test_the_method_never_claims_a_review_that_did_not_happen(sample_app: Flask)
     assert "reviewed and named" not in method
 
 
-def test_the_method_says_an_analyst_named_every_theme_only_when_true(sample_app: Flask) -> None:
-    release_id = build_themed(sample_app)
+def test_the_method_says_an_analyst_named_every_theme_only_when_true(
+    sample_app: Flask, release_id: str
+) -> None:
     for number, theme in enumerate(_context(sample_app).review("comments").themes, start=1):
         _rename(sample_app, release_id, theme.id, f"Named theme {number}")
     publish(sample_app, SLUG)
@@ -161,8 +217,9 @@ def test_the_method_says_an_analyst_named_every_theme_only_when_true(sample_app:
     assert f"then an analyst reviewed and named all {len(headings)} themes" in method
 
 
-def test_publishing_twice_says_the_report_is_already_published(sample_app: Flask) -> None:
-    release_id = build_themed(sample_app)
+def test_publishing_twice_says_the_report_is_already_published(
+    sample_app: Flask, release_id: str
+) -> None:
     client, _staff = staff_member(sample_app, "analyst", assigned_to=SLUG)
     page = _publish_page(client, release_id)
     publish(sample_app, SLUG)
@@ -184,8 +241,8 @@ def test_publishing_twice_says_the_report_is_already_published(sample_app: Flask
             )
 
 
-def test_a_replaced_draft_says_so(sample_app: Flask) -> None:
-    first_id = build_themed(sample_app)
+def test_a_replaced_draft_says_so(sample_app: Flask, release_id: str) -> None:
+    first_id = release_id
     client, _staff = staff_member(sample_app, "analyst", assigned_to=SLUG)
     page = _publish_page(client, first_id)
     with sample_app.app_context():
@@ -208,8 +265,9 @@ def test_a_replaced_draft_says_so(sample_app: Flask) -> None:
     assert replaced.h1 == "This draft has been replaced"
 
 
-def test_a_locked_review_is_unlocked_first_then_back_to_publishing(sample_app: Flask) -> None:
-    release_id = build_themed(sample_app)
+def test_a_locked_review_is_unlocked_first_then_back_to_publishing(
+    sample_app: Flask, release_id: str
+) -> None:
     with sample_app.app_context():
         get_unlock_store().drop(release_id)
     client, _staff = staff_member(sample_app, "analyst", assigned_to=SLUG)
@@ -232,8 +290,7 @@ def test_a_locked_review_is_unlocked_first_then_back_to_publishing(sample_app: F
     assert _publish_page(client, release_id).h1 == "Publish the report"
 
 
-def test_publishing_while_another_analyst_is_reviewing(sample_app: Flask) -> None:
-    release_id = build_themed(sample_app)
+def test_publishing_while_another_analyst_is_reviewing(sample_app: Flask, release_id: str) -> None:
     themes = _context(sample_app).review("comments").themes
     other, other_staff = staff_member(sample_app, "analyst", assigned_to=SLUG)
     publisher, _staff = staff_member(sample_app, "admin")

@@ -116,6 +116,7 @@ def serve_and_log(env: dict[str, str], options: list[str], log: Path) -> tuple[l
     return answers, log.read_text(errors="replace")
 
 
+@pytest.mark.slow
 def test_gunicorn_logs_no_client_address(tmp_path: Path) -> None:
     env = environment(tmp_path)
     # The access log asked for on the command line too: it must stay off.

@@ -202,6 +202,7 @@ def sign_out(server: Server, client: requests.Session) -> None:
     client.post(f"{server.base}/staff/logout", data={"csrf_token": token})
 
 
+@pytest.mark.slow
 def test_without_redis_each_worker_counts_alone(tmp_path: Path) -> None:
     """The control (first, before the shared server starts): in each worker's own memory the
     same spread of guesses goes twice as far, so the tests below do reach both workers."""

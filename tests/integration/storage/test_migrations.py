@@ -19,8 +19,8 @@ from tests.helpers.journey import create_survey
 MIGRATIONS = ROOT / "migrations"
 
 
-def test_upgrade_from_empty_to_head_matches_the_models(database_url: str) -> None:
-    db = Database(database_url)
+def test_upgrade_from_empty_to_head_matches_the_models(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
     try:
         assert migrating.current_revision(db) is None
         migrating.upgrade(db, MIGRATIONS)
@@ -32,8 +32,8 @@ def test_upgrade_from_empty_to_head_matches_the_models(database_url: str) -> Non
         db.dispose()
 
 
-def test_downgrade_to_base_and_up_again(database_url: str) -> None:
-    db = Database(database_url)
+def test_downgrade_to_base_and_up_again(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
     try:
         migrating.upgrade(db, MIGRATIONS)
         migrating.downgrade(db, MIGRATIONS, "base")
@@ -45,9 +45,25 @@ def test_downgrade_to_base_and_up_again(database_url: str) -> None:
         db.dispose()
 
 
-def test_a_model_change_without_a_migration_is_detected(database_url: str) -> None:
-    """The agreement check can fail: drop a column the models declare and it is reported."""
+def test_a_tests_database_is_a_copy_at_head_with_nothing_in_it(database_url: str) -> None:
+    """What ``database_url`` gives every other test (a copy of the migrated template) is what
+    migrating an empty database gives: the newest revision, the models' schema, no rows."""
     db = Database(database_url)
+    try:
+        assert migrating.current_revision(db) == migrating.head_revision(MIGRATIONS)
+        assert migrating.schema_differences(db) == []
+        with db.engine.connect() as connection:
+            for table in inspect(db.engine).get_table_names():
+                if table != "alembic_version":
+                    count = connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
+                    assert count == 0, table
+    finally:
+        db.dispose()
+
+
+def test_a_model_change_without_a_migration_is_detected(empty_database_url: str) -> None:
+    """The agreement check can fail: drop a column the models declare and it is reported."""
+    db = Database(empty_database_url)
     try:
         migrating.upgrade(db, MIGRATIONS)
         with db.engine.begin() as connection:

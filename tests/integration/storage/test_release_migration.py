@@ -135,9 +135,9 @@ def _legacy_payloads(app: Flask, keyring: Keyring) -> dict[str, Any]:
     }
 
 
-def test_an_empty_database_needs_no_keys(database_url: str) -> None:
+def test_an_empty_database_needs_no_keys(empty_database_url: str) -> None:
     """``flask db upgrade`` of a new installation, and back: no release, nothing to move."""
-    db = Database(database_url)
+    db = Database(empty_database_url)
     try:
         migrating.upgrade(db, MIGRATIONS)
         migrating.downgrade(db, MIGRATIONS, "0009")

@@ -14,9 +14,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner
 
+from survey_app import create_app
 from survey_app.extensions import get_db
 from survey_app.forms import messages
-from tests.conftest import FIXTURE_QUESTIONNAIRES, make_config, migrated_app
+from tests.conftest import FIXTURE_QUESTIONNAIRES, make_config
 from tests.helpers.journey import create_survey, post_page
 from tests.helpers.pages import Page, check_page
 from tests.integration.web.support import (
@@ -237,7 +238,7 @@ def quick_timeout_app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
         WTF_CSRF_TIME_LIMIT=1,
         SURVEY_QUESTIONNAIRE_DIR=str(FIXTURE_QUESTIONNAIRES),
     )
-    application = migrated_app(config)
+    application = create_app(config)
     yield application
     with application.app_context():
         get_db().dispose()

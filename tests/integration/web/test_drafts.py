@@ -11,9 +11,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from survey_app import create_app
 from survey_app.extensions import get_db
 from survey_app.services.surveys import SurveyInfo
-from tests.conftest import FIXTURE_QUESTIONNAIRES, make_config, migrated_app
+from tests.conftest import FIXTURE_QUESTIONNAIRES, make_config
 from tests.helpers.journey import create_survey, post_page
 from tests.helpers.pages import Page, check_page
 from tests.integration.web.support import (
@@ -160,7 +161,7 @@ def test_exit_url_comes_from_configuration(tmp_path: Path, database_url: str) ->
         SURVEY_QUESTIONNAIRE_DIR=str(FIXTURE_QUESTIONNAIRES),
         SURVEY_EXIT_URL="https://example.org/news",
     )
-    application = migrated_app(config)
+    application = create_app(config)
     try:
         response = application.test_client().get("/exit")
         assert response.status_code == 303

@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import secrets
 import shutil
 import tempfile
 import zlib
@@ -38,7 +37,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
@@ -48,7 +47,8 @@ from survey_app import create_app
 from survey_app.extensions import get_db, get_keyring, get_questionnaires, get_unlock_store
 from survey_app.services import analysis, review, sessions, surveys
 from survey_app.storage.models import AnalysisRun, Release, StaffUser
-from tests.conftest import FIXTURE_QUESTIONNAIRES, NO_POSTGRES, make_config, migrated_app
+from tests.conftest import FIXTURE_QUESTIONNAIRES, NO_POSTGRES, make_config
+from tests.helpers.databases import TestDatabases
 from tests.helpers.journey import create_survey
 from tests.helpers.pages import check_page
 from tests.integration.reports.support import closed_survey, publish
@@ -287,34 +287,27 @@ def _build_world(app: Flask) -> World:
     scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def world(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    test_databases: TestDatabases,
 ) -> Iterator[World]:
     """One world for this module's many requests, on SQLite and (with TEST_DATABASE_URL) on a
-    PostgreSQL schema of its own."""
+    PostgreSQL database of its own."""
     tmp_path = tmp_path_factory.mktemp("fuzz")
-    (tmp_path / "instance").mkdir()
-    schema, admin = None, None
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'instance' / 'candour.db'}"
+        url = test_databases.sqlite_migrated(tmp_path / "instance" / "candour.db")
     else:
-        server = postgres_server()
-        if server is None:
+        if postgres_server() is None:
             pytest.skip(NO_POSTGRES)
-        schema = f"t_{secrets.token_hex(6)}"
-        admin = create_engine(server)
-        with admin.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-        separator = "&" if "?" in server else "?"
-        url = f"{server}{separator}options={quote(f'-csearch_path={schema}')}"
+        url = test_databases.postgres_migrated()
+        (tmp_path / "instance").mkdir()
     folder = _questionnaire_folder(tmp_path)
-    app = migrated_app(make_config(tmp_path, url, SURVEY_QUESTIONNAIRE_DIR=str(folder)))
+    app = create_app(make_config(tmp_path, url, SURVEY_QUESTIONNAIRE_DIR=str(folder)))
     yield _build_world(app)
     with app.app_context():
         get_db().dispose()
-    if admin is not None:
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    if request.param == "postgres":
+        test_databases.drop(url)
 
 
 def _endpoints() -> list[str]:

@@ -16,11 +16,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from survey_app import create_app
 from survey_app.extensions import get_db
 from survey_app.services.intake import IntakeCeiling, refused_days
 from survey_app.services.surveys import SurveyInfo, set_responses_per_minute
 from survey_app.storage.models import IntakeRefusal, Response
-from tests.conftest import make_config, migrated_app
+from tests.conftest import make_config
+from tests.helpers.databases import TestDatabases
 from tests.helpers.journey import create_survey
 from tests.helpers.pages import check_page
 from tests.integration.staff.support import events, signed_in
@@ -134,15 +136,17 @@ def test_the_counter_is_per_survey_and_shared_by_every_process(storage: str) -> 
     assert first.admit(other, 5)  # another survey has its own minute
 
 
-def test_two_server_processes_share_one_ceiling_through_redis(tmp_path: Path) -> None:
-    database = f"sqlite:///{tmp_path / 'shared.db'}"
+def test_two_server_processes_share_one_ceiling_through_redis(
+    tmp_path: Path, test_databases: TestDatabases
+) -> None:
+    database = test_databases.sqlite_migrated(tmp_path / "shared.db")
     overrides = {
         "REDIS_URL": REDIS,
         "RATELIMIT_STORAGE_URI": REDIS,
         "SURVEY_QUESTIONNAIRE_DIR": str(Path(__file__).parents[2] / "fixtures" / "questionnaires"),
     }
-    one = migrated_app(make_config(tmp_path / "a", database, **overrides))
-    two = migrated_app(make_config(tmp_path / "b", database, **overrides))
+    one = create_app(make_config(tmp_path / "a", database, **overrides))
+    two = create_app(make_config(tmp_path / "b", database, **overrides))
     info: SurveyInfo = create_survey(one, SLUG, access="open")
     set_ceiling(one, 3)
     sent = []

@@ -16,7 +16,8 @@ import redis
 from flask import Flask
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import make_config, migrated_app
+from survey_app import create_app
+from tests.conftest import make_config
 from tests.helpers.journey import create_survey
 from tests.helpers.pages import check_page
 from tests.integration.staff.support import make_user, sign_in, submit_password
@@ -31,17 +32,16 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def app_without_redis(tmp_path: Path) -> Flask:
+def app_without_redis(tmp_path: Path, database_url: str) -> Flask:
     unreachable = f"redis://127.0.0.1:{closed_port()}/0"
     config = make_config(
         tmp_path,
-        f"sqlite:///{tmp_path / 'instance' / 'candour.db'}",
+        database_url,
         REDIS_URL=unreachable,
         RATELIMIT_STORAGE_URI=unreachable,
         SURVEY_QUESTIONNAIRE_DIR=str(Path(__file__).parents[2] / "fixtures" / "questionnaires"),
     )
-    (tmp_path / "instance").mkdir(exist_ok=True)
-    return migrated_app(config)
+    return create_app(config)
 
 
 def test_a_respondents_answers_are_stored_while_redis_is_down(app_without_redis: Flask) -> None:

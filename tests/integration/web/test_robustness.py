@@ -4,25 +4,24 @@ from __future__ import annotations
 
 import io
 import json
-import secrets
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from urllib.parse import quote
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, text
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 
 from config import test_database_url as postgres_server
+from survey_app import create_app
 from survey_app.extensions import get_db
 from survey_app.services.surveys import SurveyInfo
-from tests.conftest import FIXTURE_QUESTIONNAIRES, NO_POSTGRES, make_config, migrated_app
+from tests.conftest import FIXTURE_QUESTIONNAIRES, NO_POSTGRES, make_config
+from tests.helpers.databases import TestDatabases
 from tests.helpers.journey import create_survey
 from tests.helpers.pages import check_page
 from tests.integration.web.support import (
@@ -234,36 +233,29 @@ CASES: list[tuple[str, Send, set[int]]] = [
     scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def shared(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    test_databases: TestDatabases,
 ) -> Iterator[tuple[Flask, SurveyInfo]]:
     """One application and open survey for this module's many requests, on SQLite and (when
     TEST_DATABASE_URL is set) PostgreSQL, as ``database_url`` does per test. Nothing here may
     store a response, and every test asserts that, so sharing them hides nothing."""
     tmp_path = tmp_path_factory.mktemp("robustness")
-    schema, admin = None, None
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'instance' / 'candour.db'}"
+        url = test_databases.sqlite_migrated(tmp_path / "instance" / "candour.db")
     else:
-        server = postgres_server()
-        if server is None:
+        if postgres_server() is None:
             pytest.skip(NO_POSTGRES)
-        schema = f"t_{secrets.token_hex(6)}"
-        admin = create_engine(server)
-        with admin.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-        separator = "&" if "?" in server else "?"
-        url = f"{server}{separator}options={quote(f'-csearch_path={schema}')}"
-    application = migrated_app(
+        url = test_databases.postgres_migrated()
+    application = create_app(
         make_config(tmp_path, url, SURVEY_QUESTIONNAIRE_DIR=str(FIXTURE_QUESTIONNAIRES))
     )
     survey = create_survey(application, "sample-survey")
     yield application, survey
     with application.app_context():
         get_db().dispose()
-    if admin is not None:
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    if request.param == "postgres":
+        test_databases.drop(url)
 
 
 def _context(shared: tuple[Flask, SurveyInfo]) -> Context:

@@ -17,6 +17,8 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 from flask import Blueprint, Flask, render_template
 
+from survey_app.web.presenting import picked
+
 WEB = Path(__file__).resolve().parents[3] / "survey_app" / "web"
 TEMPLATES = WEB / "templates"
 STATIC = WEB / "static"
@@ -64,6 +66,7 @@ def component_app() -> Iterator[Flask]:
     for endpoint in ("landing", "exit_page", "privacy", "accessibility", "cookies"):
         respond.add_url_rule(f"/{endpoint.replace('_', '-')}", endpoint, lambda: "")
     app.register_blueprint(respond)
+    app.add_template_filter(picked, "picked")  # as register_web does
     with app.test_request_context():
         yield app
 
@@ -684,3 +687,24 @@ def test_every_literal_class_in_any_template_is_styled() -> None:
             without_jinja = re.sub(r"\{[{%].*?[%}]\}", " ", attribute)
             used |= {c for c in without_jinja.split() if c.startswith("cd-") and c[-1] != "-"}
     assert used - css_classes() == set()
+
+
+@pytest.mark.parametrize(
+    ("selected", "expected"),
+    [
+        (None, set()),
+        ("b", {"b"}),
+        (3, {"3"}),
+        (["y", 2], {"y", "2"}),
+        ({"a": 1}, {"a"}),
+    ],
+)
+def test_picked_gives_the_chosen_values_as_strings(selected: Any, expected: set[str]) -> None:
+    assert picked(selected) == expected
+
+
+def test_picked_treats_an_undefined_template_value_as_nothing_chosen(
+    component_app: Flask,
+) -> None:
+    source = "{{ (answers['missing'] | picked) | length }}"
+    assert component_app.jinja_env.from_string(source).render(answers={}) == "0"
