@@ -68,6 +68,7 @@ from submit import (  # benchmarks/submit.py: the browser, the journey and the s
     interrupt,
     percentile,
     respond,
+    stop_gunicorn,
 )
 
 from survey_app.domain.loading import load_questionnaire
@@ -294,12 +295,7 @@ def gunicorn(env: dict[str, str], port: int, args: argparse.Namespace, log: Path
             _wait_until_healthy(process, port, log)
             yield process.pid
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_gunicorn(process)
 
 
 def set_up(instance: Path, env: dict[str, str]) -> None:

@@ -688,21 +688,21 @@ def instance(database: str, postgres_url: str = POSTGRES_URL) -> Iterator[Instan
 
 def _create_database(server_url: str, name: str) -> str:
     """Make database ``name`` on the server of ``server_url``; its URL."""
-    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    finally:
-        engine.dispose()
+    _server_command(server_url, f'CREATE DATABASE "{name}"')
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 def _drop_database(server_url: str, name: str) -> None:
+    # FORCE: a gunicorn worker killed by crash.py may leave a session behind.
+    _server_command(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _server_command(server_url: str, sql: str) -> None:
+    """One statement outside any transaction (as CREATE and DROP DATABASE must be)."""
     engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
-            # FORCE: a gunicorn worker killed by crash.py may leave a session behind.
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connection.exec_driver_sql(sql)
     finally:
         engine.dispose()
 

@@ -20,7 +20,7 @@ from flask import Flask
 
 from survey_app import create_app
 from survey_app.extensions import get_db
-from tests.conftest import make_config
+from tests.conftest import FIXTURE_QUESTIONNAIRES, make_config
 from tests.helpers.databases import TestDatabases
 
 T = TypeVar("T")
@@ -61,3 +61,16 @@ def prepare(
     assert not leftovers, f"the prepared database was not closed cleanly: {leftovers}"
     settings = {**overrides, **{name: app.config[name] for name in SECRETS}}
     return Prepared(path, settings, made)
+
+
+def prepare_sample(
+    factory: Any, databases: TestDatabases, name: str, build: Callable[[Flask], T]
+) -> Prepared[T]:
+    """`prepare` with the test questionnaires, in a new folder ``name`` of pytest's
+    ``tmp_path_factory``: what the modules' fixtures that build a sample survey once need."""
+    return prepare(
+        factory.mktemp(name),
+        databases,
+        build,
+        SURVEY_QUESTIONNAIRE_DIR=str(FIXTURE_QUESTIONNAIRES),
+    )

@@ -19,7 +19,7 @@ from survey_app import create_app
 from survey_app.extensions import get_db
 from tests.conftest import FIXTURE_QUESTIONNAIRES, make_config
 from tests.helpers.databases import TestDatabases
-from tests.helpers.prepared import Prepared, prepare
+from tests.helpers.prepared import Prepared, prepare_sample
 from tests.integration.reports.support import Built, closed_survey
 
 
@@ -28,12 +28,7 @@ def analysed(
     tmp_path_factory: pytest.TempPathFactory, test_databases: TestDatabases
 ) -> Prepared[Built]:
     """The closed, analysed survey, built once for the module."""
-    return prepare(
-        tmp_path_factory.mktemp("analysed"),
-        test_databases,
-        closed_survey,
-        SURVEY_QUESTIONNAIRE_DIR=str(FIXTURE_QUESTIONNAIRES),
-    )
+    return prepare_sample(tmp_path_factory, test_databases, "analysed", closed_survey)
 
 
 @pytest.fixture

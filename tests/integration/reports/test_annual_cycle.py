@@ -18,11 +18,10 @@ from survey_app.cli import surveys_cli
 from survey_app.extensions import get_db, get_keyring, get_questionnaires, get_theme_options
 from survey_app.services import analysis, cycles, headcounts, pdf, publishing, reports, surveys
 from survey_app.services.submission import submit_response
-from tests.conftest import FIXTURE_QUESTIONNAIRES
 from tests.helpers.databases import TestDatabases
 from tests.helpers.journey import PASSPHRASE, create_survey
 from tests.helpers.pages import check_page
-from tests.helpers.prepared import Prepared, prepare
+from tests.helpers.prepared import Prepared, prepare_sample
 from tests.integration.reports.support import QUESTIONNAIRE, SUBMITTED_ON, answers
 from tests.integration.staff.support import signed_in
 
@@ -118,12 +117,7 @@ def prepared_cycles(
     tmp_path_factory: pytest.TempPathFactory, test_databases: TestDatabases
 ) -> Prepared[None]:
     """The two cycles, built once for the module (tests/helpers/prepared.py)."""
-    return prepare(
-        tmp_path_factory.mktemp("cycles"),
-        test_databases,
-        build_two_cycles,
-        SURVEY_QUESTIONNAIRE_DIR=str(FIXTURE_QUESTIONNAIRES),
-    )
+    return prepare_sample(tmp_path_factory, test_databases, "cycles", build_two_cycles)
 
 
 @pytest.fixture

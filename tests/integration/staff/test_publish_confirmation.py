@@ -25,11 +25,10 @@ from survey_app.extensions import (
 )
 from survey_app.services import analysis, publishing, review, surveys
 from survey_app.services.errors import ServiceError
-from tests.conftest import FIXTURE_QUESTIONNAIRES
 from tests.helpers.databases import TestDatabases
 from tests.helpers.journey import PASSPHRASE
 from tests.helpers.pages import Page, check_page
-from tests.helpers.prepared import Prepared, prepare
+from tests.helpers.prepared import Prepared, prepare_sample
 from tests.helpers.runs import wait_for_run
 from tests.integration.reports.support import publish, release_of, staff_member
 from tests.integration.reports.test_themes import BASE, SLUG, build_themed
@@ -56,12 +55,7 @@ def prepared_themes(
 ) -> Prepared[Themed]:
     """The analysed survey with themes of reports/test_themes.py, built once for the module
     (tests/helpers/prepared.py)."""
-    return prepare(
-        tmp_path_factory.mktemp("themed"),
-        test_databases,
-        _build,
-        SURVEY_QUESTIONNAIRE_DIR=str(FIXTURE_QUESTIONNAIRES),
-    )
+    return prepare_sample(tmp_path_factory, test_databases, "themed", _build)
 
 
 @pytest.fixture
