@@ -143,7 +143,7 @@ def analyse(env: Environment, params: Mapping[str, str], passphrase: str, emit: 
     questionnaire = env.questionnaire(survey.questionnaire_id, survey.questionnaire_version)
     private_key = _survey_key(env, slug, passphrase)
     # pandas and scikit-learn load only once the passphrase has opened the key: a wrong one is
-    # refused about a second and a half sooner.
+    # refused about a second sooner.
     from survey_app.services import analysis, review
 
     run_id = analysis.start_run(env.db, survey.id, actor)
