@@ -20,6 +20,7 @@ import ctypes
 import json
 import logging
 import os
+import selectors
 import signal
 import sys
 from collections.abc import Callable, Mapping
@@ -35,6 +36,9 @@ from survey_app.services.jobs import STOPPED
 from survey_app.storage.database import Database
 
 log = logging.getLogger("survey_app.jobs")
+
+#: How long a job waits to hear that its key message was acted on before it carries on.
+ACKNOWLEDGEMENT_TIMEOUT = 30.0
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -78,7 +82,6 @@ def main() -> int:
     except (ValueError, UnicodeDecodeError):
         _emit({"event": "failed", "message": "The job was not understood"})
         return 2
-    stdin.close()
     if job.get("parent") and not _die_with(int(job["parent"])):
         return 1
     settings = job["settings"]
@@ -114,8 +117,20 @@ def _die_with(parent: int) -> bool:
 
 
 def _emit(message: dict[str, Any]) -> None:
+    """Send ``message``; after a ``key`` or ``forget`` message, wait until the process that
+    started this job says it has acted on it (or has gone), so that the run is marked finished
+    only once the review it made can be opened (or the published one no longer can)."""
     sys.stdout.write(json.dumps(message) + "\n")
     sys.stdout.flush()
+    if message.get("event") in ("key", "forget"):
+        _await_acknowledgement()
+
+
+def _await_acknowledgement() -> None:
+    with selectors.DefaultSelector() as selector:
+        selector.register(sys.stdin.buffer, selectors.EVENT_READ)
+        if selector.select(ACKNOWLEDGEMENT_TIMEOUT):
+            sys.stdin.buffer.readline()  # the acknowledgement, or nothing: its parent has gone
 
 
 def _survey_key(env: Environment, slug: str, passphrase: str) -> bytes:

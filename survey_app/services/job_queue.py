@@ -61,6 +61,8 @@ from survey_app.services.jobs import (
     STOPPED,
     JobSettings,
     KeyKeeper,
+    acknowledge,
+    close_input,
     parse,
     start_process,
 )
@@ -400,10 +402,17 @@ class _Relay:
     job_id: str
     keys: KeyKeeper
     answered: bool = False
+    process: subprocess.Popen[bytes] | None = None
+
+    def keep(self, message: dict[str, Any]) -> None:
+        """Act on a ``key`` or ``forget`` message, then tell the job it has been."""
+        self.keys.take(message)
+        if self.process is not None:
+            acknowledge(self.process)
 
     def first(self, message: dict[str, Any]) -> None:
         if message.get("event") == "key":
-            self.keys.take(message)
+            self.keep(message)
             message = {"event": "key", "release": message.get("release")}  # never the key
         key = ANSWER_KEY + self.job_id
         with self.connection.pipeline() as pipeline:
@@ -440,6 +449,7 @@ def perform(kind: str, params: dict[str, str], envelope: str) -> None:
         return
     finally:
         del passphrase  # this horse exits when the job ends; the name need not outlive it
+    relay.process = process
     _follow(process, relay, connection, settings)
 
 
@@ -471,6 +481,7 @@ def _follow(
                 for line in lines:
                     run_id = _take(parse(line), relay) or run_id
     finally:
+        close_input(process)
         if process.poll() is None:
             process.kill()
         code = process.wait()
@@ -494,5 +505,5 @@ def _take(message: dict[str, Any], relay: _Relay) -> str | None:
         run = message.get("run") if message.get("event") == "started" else None
         return str(run) if run else None
     if message.get("event") in ("key", "forget"):
-        relay.keys.take(message)
+        relay.keep(message)
     return None

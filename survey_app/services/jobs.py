@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 #: How long to wait for a job to say whether the passphrase opened a key slot.
 START_TIMEOUT = 120.0
 
+#: What a job is sent once the process that started it has acted on a key message.
+ACKNOWLEDGED = b"kept\n"
+
 COULD_NOT_START = "The job could not be started. Try again; if it fails again, tell an operator."
 STOPPED = "The job stopped unexpectedly. Try again; if it fails again, tell an operator."
 
@@ -142,6 +145,7 @@ def run_job(
     first = _first_message(process, process.stdout)
     if first.get("event") == "key" and keys is not None:
         keys.take(first)
+        acknowledge(process)
     if first.get("event") in ("refused", "failed", None):
         _finish(process, process.stdout, keys)
         answered(first)
@@ -170,7 +174,8 @@ def start_process(
     die_with_parent: bool = False,
 ) -> subprocess.Popen[bytes]:
     """Start ``python -m survey_app.jobs`` and hand it the job and the passphrase on its
-    standard input (closed afterwards); its messages come back on its standard output.
+    standard input; its messages come back on its standard output. The input stays open for
+    ``acknowledge`` until the job's messages have all been read (``close_input``).
 
     ``die_with_parent`` asks the job to end if the process that started it dies (a job worker
     that crashed cannot report what the job says any more). Raises ``OSError``.
@@ -191,12 +196,32 @@ def start_process(
         process.stdin.write(
             json.dumps(header).encode("utf-8") + b"\n" + passphrase.encode("utf-8") + b"\n"
         )
-        process.stdin.close()
+        process.stdin.flush()
     except OSError:
         process.kill()
         process.wait()
         raise
     return process
+
+
+def acknowledge(process: subprocess.Popen[bytes]) -> None:
+    """Tell a job that its ``key`` or ``forget`` message has been acted on. The job waits for
+    this before it marks its run finished, so a page that shows the run as done never finds
+    the review still locked."""
+    try:
+        assert process.stdin is not None
+        process.stdin.write(ACKNOWLEDGED)
+        process.stdin.flush()
+    except (OSError, ValueError):  # it has exited, or its input is closed: nothing waits
+        pass
+
+
+def close_input(process: subprocess.Popen[bytes]) -> None:
+    try:
+        if process.stdin is not None:
+            process.stdin.close()
+    except OSError:
+        pass
 
 
 def notice_stopped(settings: JobSettings, db: Database, run_id: str) -> None:
@@ -241,6 +266,8 @@ def _finish(process: subprocess.Popen[bytes], stdout: IO[bytes], keys: KeyKeeper
             message = parse(line)
             if message.get("event") in ("key", "forget") and keys is not None:
                 keys.take(message)
+                acknowledge(process)
     finally:
+        close_input(process)
         stdout.close()
         process.wait()

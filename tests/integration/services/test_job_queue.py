@@ -39,6 +39,7 @@ from survey_app.extensions import get_db, get_questionnaires, get_unlock_store, 
 from survey_app.services import analysis, job_queue, jobs, surveys
 from survey_app.services.errors import ServiceError
 from survey_app.services.submission import submit_response
+from survey_app.services.unlocking import MemoryUnlockStore
 from tests.conftest import FIXTURE_QUESTIONNAIRES, make_config
 from tests.helpers.journey import create_survey
 from tests.helpers.memory import process_memory
@@ -472,6 +473,47 @@ def test_without_redis_jobs_run_in_a_child_of_the_web_process(
         assert wait_for_run(client, run_url) == "The release is ready"
         with app.app_context():  # nothing to notice without a queue
             jobs.notice_stopped(job_settings(), get_db(), "no such run")
+    finally:
+        with app.app_context():
+            get_db().dispose()
+
+
+class SlowStore(MemoryUnlockStore):
+    """An unlock store that takes its time to keep a key (a busy Redis, a loaded machine)."""
+
+    def put(self, name: str, key: bytes, seconds: int) -> None:
+        time.sleep(1.5)
+        super().put(name, key, seconds)
+
+
+@pytest.mark.slow
+def test_a_run_shows_as_done_only_once_its_review_key_is_kept(
+    tmp_path: Path, database_url: str
+) -> None:
+    """The page says "ready" when the run is done; the review it links to must open then."""
+    config = make_config(
+        tmp_path, database_url, SURVEY_QUESTIONNAIRE_DIR=str(FIXTURE_QUESTIONNAIRES)
+    )
+    app = create_app(config)
+    try:
+        closed_survey(app, count=12)
+        store = SlowStore()
+        with app.app_context():
+            first = jobs.run_job(
+                "analyse",
+                job_settings(),
+                {"slug": SLUG, "actor": ""},
+                PASSPHRASE,
+                keys=jobs.KeyKeeper(store, 600),
+            )
+            deadline = time.monotonic() + 120
+            while (run := analysis.get_run(get_db(), str(first["run"]))) is not None:
+                if run.status != "running":
+                    break
+                assert time.monotonic() < deadline, "the analysis did not finish"
+                time.sleep(0.05)
+        assert run is not None and run.status == "done" and run.release_id is not None
+        assert store.get(run.release_id) is not None
     finally:
         with app.app_context():
             get_db().dispose()
