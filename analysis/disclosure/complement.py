@@ -9,6 +9,10 @@ Populations: the cheapest box move through each short population
 programme over populations and answer counts; a larger one *withholds* one of the
 population's breakdowns (:mod:`analysis.disclosure.withhold`) and starts again.
 
+Small groups: a count in a hidden group smaller than the range it needs (a group of one or
+two people) can only be widened by moving the group's size, so before the items, each such
+group's counts get one shift together over the hidden cells; what it leaves goes on below.
+
 Items: for each cell whose proved range is still too narrow, the cheapest box move through it
 (:mod:`analysis.disclosure.moves`), else box moves added up. Cells no box move protects get
 programmes (:mod:`analysis.disclosure.programme`), cheapest first: a shift through hidden
@@ -30,6 +34,7 @@ from analysis.disclosure.programme import (
     cheapest_joint_shift,
     cheapest_shift,
     component,
+    farthest_rise,
     widest_joint_shift,
 )
 from analysis.disclosure.structure import BoolArray, IntArray, Structure
@@ -188,6 +193,26 @@ class Search:
                     return pop
         return None
 
+    def widen_small_groups(self) -> None:
+        """Give the counts of each hidden group too small for their ranges those ranges
+        together, before the items one by one.
+
+        A count in a hidden group of 2 needs a range of k_cell, or at least 1, which no shift
+        within its question gives (a count stays between 0 and its group's size): only moving
+        the group's size does. One shift over the hidden cells (free: it hides nothing new)
+        that moves every such count of the group, in every question, replaces dozens of
+        programmes, one per count. Counts it cannot move together are left to
+        :meth:`protect_item`."""
+        n = self.structure.n_pops
+        hidden = self.state.hidden
+        for pop in np.flatnonzero(hidden[:n]):
+            cells = self.structure.population_cells(int(pop))
+            short = [int(c) for c in cells if hidden[c] and self._wider_than_its_group(int(c))]
+            short = [c for c in short if _short(self.state, c, rise=True)]
+            if len(short) >= 2:
+                region = component(self.structure, hidden, short[0])
+                self._shift_together(region, short, rise=True)
+
     def protect_item(self, item: int, layouts: Layouts | None = None) -> None:
         """Give every hidden cell of one item its required range, hiding item cells only."""
         moves = ItemMoves(self.structure, self.state, item, layouts)
@@ -307,6 +332,15 @@ class Search:
         no-answer column only: in a row, its moves involve no other); then (if ``whole``) over the
         whole item.
         """
+        if self._wider_than_its_group(cell):
+            self._through_population(cell, exact=whole)
+            if whole and not self.state.satisfied(cell):
+                raise Unprotectable(
+                    self.structure.describe(cell),
+                    "its group is smaller than the range it needs, and no table consistent "
+                    "with the release moves the group's size far enough",
+                )
+            return
         item = int(self.structure.cell_item[cell])
         start = self.structure.base[item]
         block = np.arange(
@@ -343,6 +377,41 @@ class Search:
             wider = cells[self.state.hidden[cells] | (self.structure.values[cells] > 0)]
             self._item_cell(cell, wider, free=False, last=True)
 
+    def _wider_than_its_group(self, cell: int) -> bool:
+        """Whether ``cell`` needs a wider range than its hidden group's size: then no shift with
+        the sizes fixed can give it (a count stays between 0 and its group's size), and only
+        a shift that moves the group's size too will do."""
+        pop = int(self.structure.cell_pop[cell])
+        return bool(
+            self.state.hidden[pop]
+            and self.state.kept_fall[cell] >= self.state.need_fall[cell]
+            and self.structure.sizes[pop] < self.state.need[cell]
+        )
+
+    def _through_population(self, cell: int, *, exact: bool) -> None:
+        """Widen an item cell of a hidden population with shifts that move its size too.
+
+        Over the hidden cells linked to it (which hides nothing new): first the table in which
+        it is largest, when a linear programme finds an integral one (such a table moves many
+        cells far, and often protects them too); else any integer table that moves it far
+        enough (a feasibility programme: quick). Then, if ``exact``, its exact range over the
+        whole release (over a large release, an integer programme only within its usual
+        limits). Leaves the cell unsatisfied rather than raising."""
+        hidden = component(self.structure, self.state.hidden, cell)
+        farthest = farthest_rise(self.structure, hidden, cell)
+        if farthest is not None:
+            self.state.add_certificate(*farthest)
+        if not self.state.satisfied(cell):
+            with contextlib.suppress(Unprotectable):
+                self._widen_directly(cell, hidden, free=True)
+        if self.state.satisfied(cell) or not exact:
+            return
+        _low, _high, low_shift, high_shift = cell_range(
+            self.structure, self.state.hidden, cell, patient=hidden.size <= LARGE_PROGRAMME
+        )
+        self.state.add_certificate(*low_shift)
+        self.state.add_certificate(*high_shift)
+
     def _item_cell(
         self,
         cell: int,
@@ -376,14 +445,7 @@ class Search:
         except Unprotectable:
             if not last or not self.state.hidden[int(self.structure.cell_pop[cell])]:
                 raise
-            # In a hidden population the size can move too: ask the whole release (over a large
-            # release, an integer programme only within its usual limits).
-            small = component(self.structure, self.state.hidden, cell).size <= LARGE_PROGRAMME
-            _low, _high, low_shift, high_shift = cell_range(
-                self.structure, self.state.hidden, cell, patient=small
-            )
-            self.state.add_certificate(*low_shift)
-            self.state.add_certificate(*high_shift)
+            self._through_population(cell, exact=True)
             if not self.state.satisfied(cell):
                 raise
 

@@ -203,6 +203,24 @@ def cell_range(
     return ends[0], ends[1], shifts[0], shifts[1]
 
 
+def farthest_rise(
+    structure: Structure, cells: IntArray, cell: int
+) -> tuple[IntArray, IntArray] | None:
+    """The table, over ``cells`` (every other cell at its value), in which ``cell`` is as large
+    as it can be, as a shift ``(cells, shift)`` from the truth; ``None`` when the linear
+    programme's optimum is not integral (no integer programme is tried: this is a quick first
+    attempt, see ``Search._through_population``)."""
+    a_eq, b_eq, a_ub, b_ub, _slack = _restricted(structure, cells)
+    lower = np.zeros(len(cells))
+    upper = np.full(len(cells), float(structure.sizes[0]))
+    objective = np.zeros(len(cells))
+    objective[int(np.searchsorted(cells, cell))] = -1.0
+    x = _solve(objective, a_eq, b_eq, a_ub, b_ub, lower, upper, integer=False)
+    if x is None:
+        return None
+    return cells, x.astype(np.int64) - structure.values[cells]
+
+
 def cheapest_shift(
     structure: Structure,
     region: IntArray,

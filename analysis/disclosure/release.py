@@ -264,6 +264,7 @@ def suppress(
     search.protect_populations(k_cell=k_cell)
     apply_cell_rules(structure, state, k_cell, k)
     state.hide_complements(kept[kept >= structure.n_pops])
+    search.widen_small_groups()
     layouts = Layouts(structure)
     for item in range(len(structure.items)):
         search.protect_item(item, layouts)

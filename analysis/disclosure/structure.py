@@ -456,3 +456,15 @@ class Structure:
         return np.concatenate(
             [np.arange(self.base[i], self.base[i] + self.n_pops * self.ncols[i]) for i in items]
         ).astype(np.int64)
+
+    def population_cells(self, pop: int) -> IntArray:
+        """Every item cell of population ``pop`` (its row in every item, no-answer included)."""
+        return np.concatenate(
+            [
+                np.arange(
+                    self.base[i] + pop * self.ncols[i], self.base[i] + (pop + 1) * self.ncols[i]
+                )
+                for i in range(len(self.items))
+            ]
+            or [np.zeros(0, dtype=np.int64)]
+        ).astype(np.int64)
