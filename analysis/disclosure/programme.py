@@ -52,10 +52,11 @@ def _relations(structure: Structure, sizes_only: bool) -> tuple[sp.csc_matrix, s
     return structure.equations_csc, structure.inequalities_csc
 
 
-def component(
-    structure: Structure, variables: BoolArray, cell: int, *, sizes_only: bool = False
-) -> IntArray:
-    """The cells among ``variables`` linked to ``cell`` through equations or inequalities.
+def components(
+    structure: Structure, variables: BoolArray, *, sizes_only: bool = False
+) -> tuple[IntArray, IntArray]:
+    """Every cell among ``variables`` (in increasing order) and the number of its connected
+    component, through equations or inequalities.
 
     ``sizes_only`` uses the partitions of the sizes alone (a relaxation: items ignored).
     """
@@ -68,11 +69,23 @@ def component(
     n_rows = sub.shape[0]
     graph = sp.bmat([[None, sub], [sub.T, None]], format="csr", dtype=np.int64)
     if graph.shape[0] == 0:
-        return np.array([cell], dtype=np.int64)
+        return cols, np.arange(len(cols), dtype=np.int64)
     _n, labels = connected_components(graph, directed=False)
+    return cols, labels[n_rows:].astype(np.int64)
+
+
+def component(
+    structure: Structure, variables: BoolArray, cell: int, *, sizes_only: bool = False
+) -> IntArray:
+    """The cells among ``variables`` linked to ``cell`` through equations or inequalities.
+
+    ``sizes_only`` uses the partitions of the sizes alone (a relaxation: items ignored).
+    """
+    cols, labels = components(structure, variables, sizes_only=sizes_only)
     position = int(np.searchsorted(cols, cell))
-    label = labels[n_rows + position]
-    found: IntArray = cols[labels[n_rows:] == label]
+    if position >= len(cols) or cols[position] != cell:
+        return np.array([cell], dtype=np.int64)
+    found: IntArray = cols[labels == labels[position]]
     return found
 
 
