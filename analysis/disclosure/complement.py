@@ -419,9 +419,9 @@ class Search:
         cells far, and often protects them too); else any integer table that moves it far
         enough (a feasibility programme: quick). Then, if ``exact``, its exact range over the
         whole release (over a large release, an integer programme only within its usual
-        limits). ``hidden``: the hidden cells linked to it; over more than
-        :data:`QUICK_COMPONENT` the quick attempts are skipped. Leaves the cell unsatisfied
-        rather than raising."""
+        limits). ``hidden``: the hidden cells linked to it. The quick attempts are skipped over
+        more than :data:`QUICK_COMPONENT` cells or in a survey of more than
+        :data:`QUICK_SURVEY` respondents. Leaves the cell unsatisfied rather than raising."""
         if hidden.size <= QUICK_COMPONENT and self.structure.sizes[0] <= QUICK_SURVEY:
             farthest = farthest_rise(self.structure, hidden, cell)
             if farthest is not None:
