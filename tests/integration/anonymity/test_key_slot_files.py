@@ -11,10 +11,13 @@ threat model.)
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
+import pytest
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
 
 from survey_app.extensions import get_db, get_keyring, get_questionnaires
 from survey_app.services import cycles, keys, surveys
@@ -105,3 +108,44 @@ def test_a_removed_key_slot_leaves_no_copy_its_passphrase_opens(sample_app: Flas
     with app.app_context():
         keys.remove_slot(get_db(), "held", passphrase=PASSPHRASE, label="Leaving analyst")
     assert piece(removed) not in stored(app)
+
+
+def test_a_transaction_older_than_the_removal_does_not_keep_the_slot(sample_app: Flask) -> None:
+    """On PostgreSQL, ``VACUUM FULL`` keeps a deleted row while any transaction that began
+    before the deletion still runs (another process's report, a test beside this one): the
+    purge waits for such transactions first (up to ``PURGE_WAIT_SECONDS``)."""
+    app = sample_app
+    url = app.config["SURVEY_DATABASE_URL"]
+    if not url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer and overwrites deleted rows at once")
+    create_survey(app, QUESTIONNAIRE, slug="held", min_group=5)
+    with app.app_context():
+        keys.add_slot(
+            get_db(),
+            "held",
+            passphrase=PASSPHRASE,
+            label="Leaving analyst",
+            new_passphrase=SECOND,
+            log2_n=app.config["SURVEY_SCRYPT_LOG2_N"],
+        )
+    old = wrapped(app, "held", "Leaving analyst")
+    other = create_engine(url)
+    holding = threading.Event()
+
+    def older_transaction() -> None:
+        with other.connect() as connection:
+            connection.execution_options(isolation_level="REPEATABLE READ")
+            connection.execute(text("SELECT count(*) FROM pg_class")).scalar()  # the snapshot
+            holding.set()
+            time.sleep(2.0)
+
+    thread = threading.Thread(target=older_transaction)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        with app.app_context():
+            keys.remove_slot(get_db(), "held", passphrase=PASSPHRASE, label="Leaving analyst")
+    finally:
+        thread.join()
+        other.dispose()
+    assert piece(old) not in stored(app)
