@@ -91,8 +91,8 @@ def test_an_accepted_invitation_leaves_no_copy_its_code_opens(sample_app: Flask)
     assert piece(invitation) not in stored(app)
 
 
-def test_a_removed_key_slot_leaves_no_copy_its_passphrase_opens(sample_app: Flask) -> None:
-    app = sample_app
+def with_a_leaving_analyst(app: Flask) -> bytes:
+    """Survey "held" with a second key slot, "Leaving analyst": that slot's wrapped key."""
     create_survey(app, QUESTIONNAIRE, slug="held", min_group=5)
     with app.app_context():
         keys.add_slot(
@@ -103,7 +103,12 @@ def test_a_removed_key_slot_leaves_no_copy_its_passphrase_opens(sample_app: Flas
             new_passphrase=SECOND,
             log2_n=app.config["SURVEY_SCRYPT_LOG2_N"],
         )
-    removed = wrapped(app, "held", "Leaving analyst")
+    return wrapped(app, "held", "Leaving analyst")
+
+
+def test_a_removed_key_slot_leaves_no_copy_its_passphrase_opens(sample_app: Flask) -> None:
+    app = sample_app
+    removed = with_a_leaving_analyst(app)
     assert piece(removed) in stored(app)
     with app.app_context():
         keys.remove_slot(get_db(), "held", passphrase=PASSPHRASE, label="Leaving analyst")
@@ -118,17 +123,7 @@ def test_a_transaction_older_than_the_removal_does_not_keep_the_slot(sample_app:
     url = app.config["SURVEY_DATABASE_URL"]
     if not url.startswith("postgresql"):
         pytest.skip("SQLite has one writer and overwrites deleted rows at once")
-    create_survey(app, QUESTIONNAIRE, slug="held", min_group=5)
-    with app.app_context():
-        keys.add_slot(
-            get_db(),
-            "held",
-            passphrase=PASSPHRASE,
-            label="Leaving analyst",
-            new_passphrase=SECOND,
-            log2_n=app.config["SURVEY_SCRYPT_LOG2_N"],
-        )
-    old = wrapped(app, "held", "Leaving analyst")
+    old = with_a_leaving_analyst(app)
     other = create_engine(url)
     holding = threading.Event()
 
