@@ -116,6 +116,10 @@ class Config:
     # A running job says it is alive this often (in Redis); a job silent for longer than this
     # is shown as stopped, so that it can be started again.
     SURVEY_JOB_HEARTBEAT_SECONDS = 30
+    # Each server process reads the survey behind a respondent's link at most this often: a
+    # survey closed elsewhere shows as closed on its pages within this time (sending checks
+    # the survey itself, always). 0 reads it for every page.
+    SURVEY_LINK_CACHE_SECONDS = 2
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = dict(os.environ if environ is None else environ)
@@ -195,6 +199,7 @@ class Config:
         for name, low, high in (
             ("SURVEY_JOB_START_SECONDS", 1, 25),
             ("SURVEY_JOB_HEARTBEAT_SECONDS", 2, 300),
+            ("SURVEY_LINK_CACHE_SECONDS", 0, 60),
         ):
             if name in env:
                 setattr(self, name, _int(env, name))
@@ -235,6 +240,9 @@ class TestConfig(Config):
     SURVEY_SCRYPT_LOG2_N = 12
     SURVEY_ARGON2_TIME_COST = 1
     SURVEY_ARGON2_MEMORY_COST = 64
+    # Every page reads its survey, so a test may close one and look straight away; the tests
+    # of SurveyLinks hold surveys for longer.
+    SURVEY_LINK_CACHE_SECONDS = 0
     SURVEY_THEME_ENGINE = (
         "lexical"  # fast and the same on every machine; semantic has its own tests
     )

@@ -14,7 +14,7 @@ from survey_app.crypto import Keyring
 from survey_app.domain.loading import Catalogue, load_directory
 from survey_app.services.intake import IntakeCeiling
 from survey_app.services.jobs import JobSettings
-from survey_app.services.journey import Intake
+from survey_app.services.journey import Intake, SurveyLinks
 from survey_app.services.themes import ThemeOptions, theme_options
 from survey_app.services.unlocking import UnlockStore, unlock_store
 from survey_app.storage.database import Database
@@ -76,6 +76,7 @@ CODE_SECRET = "candour.code_secret"  # noqa: S105 - an extensions key, not a sec
 THEME_OPTIONS = "candour.theme_options"
 UNLOCKS = "candour.unlocks"
 INTAKE = "candour.intake"
+LINKS = "candour.links"
 
 
 def init_app(app: Flask) -> None:
@@ -98,6 +99,7 @@ def init_app(app: Flask) -> None:
         IntakeCeiling(app.config["RATELIMIT_STORAGE_URI"]),
         int(app.config["SURVEY_OPEN_RESPONSES_PER_MINUTE"]),
     )
+    app.extensions[LINKS] = SurveyLinks(float(app.config["SURVEY_LINK_CACHE_SECONDS"]))
     csrf.init_app(app)
     limiter.init_app(app)
     _limit_staff_pages_only(app)
@@ -105,6 +107,10 @@ def init_app(app: Flask) -> None:
 
 def get_db() -> Database:
     return cast(Database, current_app.extensions[DB])
+
+
+def get_survey_links() -> SurveyLinks:
+    return cast(SurveyLinks, current_app.extensions[LINKS])
 
 
 def get_intake() -> Intake:

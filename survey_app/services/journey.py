@@ -7,7 +7,8 @@ is simply made. Sending the answers spends it, so one draft can make only one re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,9 +35,48 @@ class LiveSurvey:
         return self.info.status == "open"
 
 
-def live_survey(db: Database, questionnaires: Mapping[str, Questionnaire], slug: str) -> LiveSurvey:
-    """The survey behind a public link. Drafts (never opened) are as unknown as a typo."""
-    info = find_survey(db, slug)
+class SurveyLinks:
+    """The surveys behind public links, as this process last read them.
+
+    Every respondent page names its survey by its link, and reading the survey's row was about
+    a seventh of a page's work. Each survey is read from the database at most once every
+    ``seconds`` in each process, so a change made by another process (a survey closed on
+    another server, or by a command) reaches the pages within that time; changes made here
+    call :meth:`forget`. Sending never relies on what is held: the respondent's transaction
+    reads the survey row again, locked, and refuses a survey that has closed. A link that
+    names no survey is never held, so made-up links cannot fill the memory."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._seconds = seconds
+        self._clock = clock
+        self._held: dict[str, tuple[float, SurveyInfo]] = {}
+
+    def find(self, db: Database, slug: str) -> SurveyInfo | None:
+        now = self._clock()
+        held = self._held.get(slug)
+        if held is not None and now < held[0]:
+            return held[1]
+        info = find_survey(db, slug)
+        if info is None:
+            self._held.pop(slug, None)
+        elif self._seconds > 0:
+            self._held[slug] = (now + self._seconds, info)
+        return info
+
+    def forget(self) -> None:
+        """A survey changed in this process: read every link again."""
+        self._held.clear()
+
+
+def live_survey(
+    db: Database,
+    questionnaires: Mapping[str, Questionnaire],
+    slug: str,
+    links: SurveyLinks | None = None,
+) -> LiveSurvey:
+    """The survey behind a public link. Drafts (never opened) are as unknown as a typo.
+    With ``links``, the survey as this process read it at most a few seconds ago."""
+    info = links.find(db, slug) if links is not None else find_survey(db, slug)
     if info is None or info.status == "draft":
         raise NotFoundError(slug)
     questionnaire = find_version(questionnaires, info.questionnaire_id, info.questionnaire_version)

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from survey_app.storage.models import Base
@@ -167,7 +168,43 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url)
+    _ping_after_idle(engine, IDLE_PING_SECONDS)
+    return engine
+
+
+#: A pooled PostgreSQL connection unused for longer than this is checked before it is used.
+IDLE_PING_SECONDS = 10.0
+
+
+def _ping_after_idle(engine: Engine, idle_seconds: float) -> None:
+    """Check a pooled connection that has sat unused for ``idle_seconds`` before handing it
+    out, and replace it if the server has gone (restarted, or a firewall dropped it).
+
+    SQLAlchemy's ``pool_pre_ping`` checks every connection on every checkout: a ``SELECT 1``
+    and its rollback, two round trips before each page's own query, for connections that were
+    in use a moment ago. Under load a connection is back in the pool for milliseconds; only
+    one that has waited longer is checked, and a failed check makes the pool try a fresh
+    connection (up to three times) instead of failing the request."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _handed_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned < idle_seconds:
+            return  # new, or used a moment ago
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+            dbapi_connection.rollback()
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError(f"a pooled connection had gone: {error}") from error
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

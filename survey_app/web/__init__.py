@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from flask import Flask, abort, render_template, request, url_for
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
@@ -55,6 +62,7 @@ def register_web(app: Flask) -> None:
     app.after_request(_headers)
     app.after_request(retiring.retire_if_asked)
     app.context_processor(respond.template_helpers)
+    app.jinja_env.globals["site"] = SiteLinks()
     app.add_template_filter(presenting.picked, "picked")
 
 
@@ -73,6 +81,38 @@ class EscapedQuery:
             raw = query.encode("latin-1", "replace")  # WSGI: one character per byte
             environ["QUERY_STRING"] = quote(raw, safe=_QUERY_SAFE)
         return self.app(environ, start_response)
+
+
+#: The addresses every page links to (base.html), by name: endpoint and arguments.
+SITE_LINKS: dict[str, tuple[str, dict[str, Any]]] = {
+    "stylesheet": ("static", {"filename": "candour.css"}),
+    "exit_script": ("static", {"filename": "exit-this-page.js"}),
+    "forms_script": ("static", {"filename": "forms.js"}),
+    "exit": ("respond.exit_page", {}),
+    "home": ("respond.landing", {}),
+    "privacy": ("respond.privacy", {}),
+    "accessibility": ("respond.accessibility", {}),
+    "cookies": ("respond.cookies", {}),
+}
+_BUILT_LINKS = "candour.site_links"
+
+
+class SiteLinks:
+    """``site`` in every template: the links of every page (``site.stylesheet``,
+    ``site.privacy``...), built once for each root the application is served under rather
+    than for every page (building them was a twentieth of a respondent's page)."""
+
+    def __getattr__(self, name: str) -> str:
+        if name not in SITE_LINKS:
+            raise AttributeError(name)
+        built: dict[str, dict[str, str]] = current_app.extensions.setdefault(_BUILT_LINKS, {})
+        root = request.script_root
+        links = built.get(root)
+        if links is None:
+            links = {key: url_for(endpoint, **args) for key, (endpoint, args) in SITE_LINKS.items()}
+            if len(built) < 8:  # the roots a server is set up with: never grown by requests
+                built[root] = links
+        return links[name]
 
 
 def _no_nul_in_address() -> None:

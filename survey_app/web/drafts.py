@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import re
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,8 +91,17 @@ def load_draft(request: Request, keyring: Keyring, survey_id: str) -> Draft | No
 
 
 def save_draft(
-    response: Response, keyring: Keyring, survey_id: str, path: str, draft: Draft, secure: bool
+    response: Response,
+    keyring: Keyring,
+    survey_id: str,
+    path: str,
+    draft: Draft,
+    secure: bool,
+    sent: Mapping[str, str] | None = None,
 ) -> None:
+    """Seal ``draft`` into the response's cookies, expiring chunks it no longer needs: those
+    in ``sent`` (the cookies of a request under ``path``, which carries every chunk the
+    browser holds), or all that could exist when the request was elsewhere."""
     fields = {"a": draft.answers, "t": draft.token.hex(), "d": draft.started_on}
     if draft.session:
         fields["s"] = draft.session
@@ -109,13 +119,28 @@ def save_draft(
         response.set_cookie(
             _name(survey_id, index), chunk, path=path, httponly=True, samesite="Lax", secure=secure
         )
-    for index in range(len(chunks), MAX_CHUNKS):
-        response.delete_cookie(_name(survey_id, index), path=path)
+    _expire_chunks(response, survey_id, path, range(len(chunks), MAX_CHUNKS), sent)
 
 
-def clear_draft(response: Response, survey_id: str, path: str) -> None:
-    for index in range(MAX_CHUNKS):
-        response.delete_cookie(_name(survey_id, index), path=path)
+def clear_draft(
+    response: Response, survey_id: str, path: str, sent: Mapping[str, str] | None = None
+) -> None:
+    """Expire the survey's draft: the chunks in ``sent`` (see `save_draft`), or every chunk
+    there could be."""
+    _expire_chunks(response, survey_id, path, range(MAX_CHUNKS), sent)
+
+
+def _expire_chunks(
+    response: Response,
+    survey_id: str,
+    path: str,
+    indexes: range,
+    sent: Mapping[str, str] | None,
+) -> None:
+    for index in indexes:
+        name = _name(survey_id, index)
+        if sent is None or name in sent:
+            response.delete_cookie(name, path=path)
 
 
 def clear_sent_drafts(request: Request, response: Response) -> None:

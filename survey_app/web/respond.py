@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from flask import (
@@ -33,6 +34,7 @@ from survey_app.extensions import (
     get_intake,
     get_keyring,
     get_questionnaires,
+    get_survey_links,
 )
 from survey_app.forms import messages
 from survey_app.forms.registry import ErrorLink, answers_with_section, error_links, section_form
@@ -292,7 +294,7 @@ def _submit(survey: LiveSurvey, draft: drafts.Draft) -> Response | str:
 def _forget_draft(response: Response, survey: LiveSurvey, session_id: str | None = None) -> None:
     """The draft has been sent: drop it, and in an open survey (or a session) remember that
     this browser has answered."""
-    drafts.clear_draft(response, survey.info.id, _path(survey))
+    drafts.clear_draft(response, survey.info.id, _path(survey), _sent_drafts(survey))
     marked = session_id if survey.info.access == "sessions" else survey.info.id
     if survey.info.access in ("open", "sessions") and marked is not None:
         days = current_app.config["SURVEY_ANSWERED_MARKER_DAYS"]
@@ -302,7 +304,7 @@ def _forget_draft(response: Response, survey: LiveSurvey, session_id: str | None
 def _series(found: SessionInfo) -> LiveSurvey:
     info = get_survey_by_id(get_db(), found.survey_id)
     try:
-        return live_survey(get_db(), get_questionnaires(), info.slug)
+        return live_survey(get_db(), get_questionnaires(), info.slug, get_survey_links())
     except NotFoundError:
         abort(404)
 
@@ -317,7 +319,7 @@ def _session_closed(survey: LiveSurvey, session_id: str) -> Response:
 
 def _survey(slug: str, allow_closed: bool = False) -> LiveSurvey:
     try:
-        survey = live_survey(get_db(), get_questionnaires(), slug)
+        survey = live_survey(get_db(), get_questionnaires(), slug, get_survey_links())
     except NotFoundError:
         abort(404)
     if not survey.is_open and not allow_closed:
@@ -327,7 +329,7 @@ def _survey(slug: str, allow_closed: bool = False) -> LiveSurvey:
 
 def _closed(survey: LiveSurvey) -> Response:
     response = make_response(render_template("closed.html", survey_title=survey.info.title), 410)
-    drafts.clear_draft(response, survey.info.id, _path(survey))
+    drafts.clear_draft(response, survey.info.id, _path(survey), _sent_drafts(survey))
     return response
 
 
@@ -347,7 +349,22 @@ def _draft(survey: LiveSurvey) -> drafts.Draft | None:
 
 
 def _save(response: Response, survey: LiveSurvey, draft: drafts.Draft) -> None:
-    drafts.save_draft(response, get_keyring(), survey.info.id, _path(survey), draft, _secure())
+    drafts.save_draft(
+        response,
+        get_keyring(),
+        survey.info.id,
+        _path(survey),
+        draft,
+        _secure(),
+        sent=_sent_drafts(survey),
+    )
+
+
+def _sent_drafts(survey: LiveSurvey) -> Mapping[str, str] | None:
+    """The browser's cookies when this page is under the survey's own path, where it sends
+    every draft cookie it holds: only those need expiring. None elsewhere (a session's
+    short link), where any chunk may be held and all are expired."""
+    return request.cookies if request.path.startswith(_path(survey)) else None
 
 
 def _after(survey: LiveSurvey, draft: drafts.Draft, current: Section, changing: bool) -> str:

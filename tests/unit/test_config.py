@@ -123,6 +123,15 @@ def test_the_review_unlock_lasts_between_one_and_24_hours(tmp_path: Path, hours:
     assert load_config(production_env(tmp_path)).SURVEY_REVIEW_UNLOCK_HOURS == 8
 
 
+@pytest.mark.parametrize("seconds", ["-1", "61", "2.5"])
+def test_the_link_hold_is_whole_seconds_up_to_a_minute(tmp_path: Path, seconds: str) -> None:
+    with pytest.raises(ConfigError, match="SURVEY_LINK_CACHE_SECONDS"):
+        load_config(production_env(tmp_path, SURVEY_LINK_CACHE_SECONDS=seconds))
+    assert load_config(production_env(tmp_path)).SURVEY_LINK_CACHE_SECONDS == 2
+    held = load_config(production_env(tmp_path, SURVEY_LINK_CACHE_SECONDS="0"))
+    assert held.SURVEY_LINK_CACHE_SECONDS == 0
+
+
 def test_production_refuses_a_short_secret_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="SECRET_KEY must be at least 32 characters"):
         load_config(production_env(tmp_path, SECRET_KEY="k" * 31))

@@ -171,6 +171,33 @@ def test_exit_url_comes_from_configuration(tmp_path: Path, database_url: str) ->
             get_db().dispose()
 
 
+def test_a_page_expires_the_draft_chunks_the_browser_holds_and_no_others(
+    respondent: FlaskClient, survey: SurveyInfo
+) -> None:
+    """Under the survey's path the browser sends every draft chunk it holds, so a page expires
+    just those it no longer needs (a longer draft's leftovers), and sending expires them all."""
+    names = [f"{DRAFT_PREFIX}{survey.id[:12]}_{i}" for i in range(8)]
+    respondent.set_cookie(names[1], "left over from a longer draft", path=DRAFT_PATH)
+    response = post_page(respondent, section_url("first"), FIRST)
+    assert response.status_code == 303
+    headers = set_cookies(response)
+    assert {c.name for c in headers if not c.deletes} == {names[0]}
+    assert {(c.name, c.path) for c in headers if c.deletes} == {(names[1], DRAFT_PATH)}
+    assert _draft_names(respondent, survey) == [names[0]]
+    respondent.set_cookie(names[3], "another leftover", path=DRAFT_PATH)
+    assert post_page(respondent, section_url("second"), SECOND).status_code == 303
+    assert _draft_names(respondent, survey) == [names[0]]
+    respondent.set_cookie(names[2], "and another", path=DRAFT_PATH)
+    check = check_page(respondent.get(CHECK))
+    sent = respondent.post(CHECK, data={"csrf_token": check.csrf_token()})
+    assert sent.status_code == 303
+    assert {c.name for c in set_cookies(sent) if c.deletes and c.name in names} == {
+        names[0],
+        names[2],
+    }
+    assert _draft_names(respondent, survey) == []
+
+
 def test_exit_deletes_every_draft_cookie_the_browser_sent(respondent: FlaskClient) -> None:
     sent = [f"{DRAFT_PREFIX}aaaaaaaaaaaa_0", f"{DRAFT_PREFIX}aaaaaaaaaaaa_1", f"{DRAFT_PREFIX}b_0"]
     for name in sent:

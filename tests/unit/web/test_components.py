@@ -17,6 +17,7 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 from flask import Blueprint, Flask, render_template
 
+from survey_app.web import SiteLinks
 from survey_app.web.presenting import picked
 
 WEB = Path(__file__).resolve().parents[3] / "survey_app" / "web"
@@ -67,6 +68,7 @@ def component_app() -> Iterator[Flask]:
         respond.add_url_rule(f"/{endpoint.replace('_', '-')}", endpoint, lambda: "")
     app.register_blueprint(respond)
     app.add_template_filter(picked, "picked")  # as register_web does
+    app.jinja_env.globals["site"] = SiteLinks()
     with app.test_request_context():
         yield app
 
