@@ -74,3 +74,19 @@ def test_a_connection_used_a_moment_ago_is_not_checked(postgres_url: str) -> Non
         assert _backend(db) != first
     finally:
         db.dispose()
+
+
+def test_a_single_read_runs_without_a_transaction_around_it(postgres_url: str) -> None:
+    """`Database.connect` is for lone reads: each statement commits on its own, so no BEGIN
+    and ROLLBACK round trips surround it (and nothing is held open between statements)."""
+    db = Database(postgres_url)
+    try:
+        with db.connect() as connection:
+            first = connection.execute(text("SELECT pg_current_xact_id()")).scalar_one()
+            second = connection.execute(text("SELECT pg_current_xact_id()")).scalar_one()
+        assert first != second
+        with db.transaction() as session:  # a transaction is still one transaction
+            ids = {session.execute(text("SELECT pg_current_xact_id()")).scalar_one() for _ in "ab"}
+        assert len(ids) == 1
+    finally:
+        db.dispose()
