@@ -43,11 +43,11 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-# The project first: this folder holds an analysis.py that is not the analysis package.
+# Run as a script, this folder is on the path (submit.py gives the journey's answers and the
+# throwaway instance); the project goes before it, as this folder's analysis.py is not the
+# analysis package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.append(str(Path(__file__).resolve().parent))
-
-import submit  # noqa: E402  (the journey's answers and the throwaway instance)
+import submit
 
 LINK = re.compile(rb'href="(/s/[^"?#]+/q/[^"?#]+)"')
 
