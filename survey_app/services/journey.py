@@ -69,14 +69,11 @@ class SurveyLinks:
 
 
 def live_survey(
-    db: Database,
-    questionnaires: Mapping[str, Questionnaire],
-    slug: str,
-    links: SurveyLinks | None = None,
+    db: Database, questionnaires: Mapping[str, Questionnaire], links: SurveyLinks, slug: str
 ) -> LiveSurvey:
-    """The survey behind a public link. Drafts (never opened) are as unknown as a typo.
-    With ``links``, the survey as this process read it at most a few seconds ago."""
-    info = links.find(db, slug) if links is not None else find_survey(db, slug)
+    """The survey behind a public link, as ``links`` holds it (read at most a few seconds
+    ago). Drafts (never opened) are as unknown as a typo."""
+    info = links.find(db, slug)
     if info is None or info.status == "draft":
         raise NotFoundError(slug)
     questionnaire = find_version(questionnaires, info.questionnaire_id, info.questionnaire_version)

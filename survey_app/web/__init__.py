@@ -7,14 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from flask import (
-    Flask,
-    abort,
-    current_app,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Flask, abort, current_app, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError

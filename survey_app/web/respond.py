@@ -304,7 +304,7 @@ def _forget_draft(response: Response, survey: LiveSurvey, session_id: str | None
 def _series(found: SessionInfo) -> LiveSurvey:
     info = get_survey_by_id(get_db(), found.survey_id)
     try:
-        return live_survey(get_db(), get_questionnaires(), info.slug, get_survey_links())
+        return live_survey(get_db(), get_questionnaires(), get_survey_links(), info.slug)
     except NotFoundError:
         abort(404)
 
@@ -319,7 +319,7 @@ def _session_closed(survey: LiveSurvey, session_id: str) -> Response:
 
 def _survey(slug: str, allow_closed: bool = False) -> LiveSurvey:
     try:
-        survey = live_survey(get_db(), get_questionnaires(), slug, get_survey_links())
+        survey = live_survey(get_db(), get_questionnaires(), get_survey_links(), slug)
     except NotFoundError:
         abort(404)
     if not survey.is_open and not allow_closed:
